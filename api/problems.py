@@ -1,0 +1,86 @@
+"""Every error leaves the API as application/problem+json with a stable code, in the caller's language."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.errors import PROBLEM_CONTENT_TYPE, STATUS_CODES, Message, ProblemError, pick_language, problem_body
+
+logger = logging.getLogger("smartcity.errors")
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    detail: Message | None = None,
+    extensions: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = problem_body(
+        status=status,
+        code=code,
+        language=pick_language(request.headers.get("accept-language")),
+        detail=detail,
+        instance=request.url.path,
+        request_id=getattr(request.state, "request_id", None),
+        extensions=extensions,
+    )
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_CONTENT_TYPE, headers=headers)
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for error in exc.errors():
+        location = [str(part) for part in error.get("loc", ())]
+        errors.append({
+            "location": location,
+            # A JSON pointer into the request part named by the first element (body, query, path, header).
+            "pointer": "/" + "/".join(location[1:]) if len(location) > 1 else "/",
+            "type": str(error.get("type", "invalid")),
+            "message": str(error.get("msg", "invalid value")),
+        })
+    return errors
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_response(request, status=exc.status, code=exc.code, detail=exc.detail,
+                            extensions=exc.extensions)
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return problem_response(
+        request,
+        status=422,
+        code="validation_error",
+        detail=Message("Một số trường không hợp lệ, xem danh sách errors",
+                       "Some fields are not valid, see the errors list"),
+        extensions={"errors": _validation_errors(exc)},
+    )
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = STATUS_CODES.get(exc.status_code, "http_error")
+    return problem_response(request, status=exc.status_code, code=code, headers=exc.headers)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error", extra={"path": request.url.path})
+    return problem_response(request, status=500, code="internal_error")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)

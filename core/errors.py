@@ -1,0 +1,114 @@
+"""RFC 9457 problem details with stable codes and messages in Vietnamese and English."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Language = Literal["vi", "en"]
+DEFAULT_LANGUAGE: Language = "vi"
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    vi: str
+    en: str
+
+    def in_(self, language: Language) -> str:
+        return self.vi if language == "vi" else self.en
+
+
+# Every stable error code with its title. Codes are part of the mobile contract: never rename one.
+TITLES: Mapping[str, Message] = {
+    "validation_error": Message("Dữ liệu gửi lên không hợp lệ", "The request is not valid"),
+    "not_found": Message("Không tìm thấy", "Not found"),
+    "method_not_allowed": Message("Phương thức không được hỗ trợ", "Method not allowed"),
+    "not_acceptable": Message("Không có định dạng phù hợp", "Not acceptable"),
+    "unsupported_media_type": Message("Định dạng dữ liệu không được hỗ trợ", "Unsupported media type"),
+    "payload_too_large": Message("Dữ liệu gửi lên quá lớn", "Payload too large"),
+    "http_error": Message("Yêu cầu không thể xử lý", "The request cannot be handled"),
+    "internal_error": Message("Lỗi hệ thống, vui lòng thử lại sau", "Internal error, please try again later"),
+    "not_ready": Message("Hệ thống chưa sẵn sàng", "The service is not ready"),
+    "unit_not_found": Message("Không tìm thấy đơn vị hành chính", "Administrative unit not found"),
+    "outside_province": Message(
+        "Vị trí nằm ngoài địa bàn tỉnh", "The location is outside the province"
+    ),
+}
+
+STATUS_CODES: Mapping[int, str] = {
+    400: "http_error",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+@dataclass(slots=True)
+class ProblemError(Exception):
+    """Raised by services and routes; rendered as application/problem+json by the API."""
+
+    status: int
+    code: str
+    detail: Message | None = None
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.code not in TITLES:
+            raise ValueError(f"unknown problem code {self.code!r}: add it to core.errors.TITLES")
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.code}: {self.detail.en if self.detail else TITLES[self.code].en}"
+
+
+def pick_language(accept_language: str | None) -> Language:
+    """Choose vi or en from an Accept-Language header, honouring q-values; Vietnamese by default."""
+    candidates: list[tuple[float, int, Language]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in ("vi", "en"):
+            continue
+        quality = 1.0
+        name, _, value = params.strip().partition("=")
+        if name.strip() == "q":
+            try:
+                quality = float(value)
+            except ValueError:
+                quality = 0.0
+        if quality > 0:
+            # Higher quality wins; on a tie the tag listed first wins.
+            candidates.append((quality, -position, "vi" if primary == "vi" else "en"))
+    return max(candidates)[2] if candidates else DEFAULT_LANGUAGE
+
+
+def problem_body(
+    *,
+    status: int,
+    code: str,
+    language: Language,
+    detail: Message | None = None,
+    instance: str | None = None,
+    request_id: str | None = None,
+    extensions: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    title = TITLES.get(code, TITLES["http_error"])
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}",
+        "title": title.in_(language),
+        "status": status,
+        "code": code,
+    }
+    if detail is not None:
+        body["detail"] = detail.in_(language)
+    if instance is not None:
+        body["instance"] = instance
+    if request_id is not None:
+        body["request_id"] = request_id
+    if extensions:
+        body.update(extensions)
+    return body

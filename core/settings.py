@@ -1,0 +1,82 @@
+"""Process configuration, read from the environment (prefix SMARTCITY_) and an optional .env file.
+
+Defaults describe the local development stack started by `make run`: every server on loopback, on its own port,
+so that a developer's machine never collides with system instances.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Self
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Secrets that ship in the repository for local development; refused in any other profile.
+DEV_SECRETS = frozenset({"dev-secret-change-me", "smartcity", "smartcity-dev", "changethis", ""})
+
+
+class Profile(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SMARTCITY_", env_file=".env", extra="ignore")
+
+    profile: Profile = Profile.DEVELOPMENT
+    app_name: str = "smartcity"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    log_level: str = "INFO"
+
+    database_url: SecretStr = SecretStr("postgresql+asyncpg://smartcity:smartcity@127.0.0.1:55432/smartcity")
+    database_pool_size: int = 10
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:56379/0")
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 51883
+    mqtt_username: str = "smartcity-service"
+    mqtt_password: SecretStr = SecretStr("smartcity-dev")
+
+    secret_key: SecretStr = SecretStr("dev-secret-change-me")
+    state_dir: Path = PROJECT_ROOT / ".state"
+    demo_units_file: Path = PROJECT_ROOT / "data" / "demo_province.geojson"
+    # Readiness probes must answer quickly even when a dependency hangs.
+    ready_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Self:
+        if self.profile is Profile.DEVELOPMENT or self.profile is Profile.TEST:
+            return self
+        weak: list[str] = []
+        if self.secret_key.get_secret_value() in DEV_SECRETS or len(self.secret_key.get_secret_value()) < 32:
+            weak.append("SMARTCITY_SECRET_KEY")
+        if self.mqtt_password.get_secret_value() in DEV_SECRETS:
+            weak.append("SMARTCITY_MQTT_PASSWORD")
+        db_password = urlsplit(self.database_url.get_secret_value()).password or ""
+        if db_password in DEV_SECRETS:
+            weak.append("SMARTCITY_DATABASE_URL (password)")
+        if weak:
+            raise ValueError(
+                f"default or weak secrets are not allowed in the {self.profile} profile: {', '.join(weak)}"
+            )
+        return self
+
+    @property
+    def database_dsn(self) -> str:
+        return self.database_url.get_secret_value()
+
+    @property
+    def redis_dsn(self) -> str:
+        return self.redis_url.get_secret_value()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
