@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -12,11 +13,15 @@ from migrations.runner import upgrade
 
 
 def test_settings() -> Settings:
-    """The local stack's settings, pointed at a separate database and Redis database for tests."""
+    """The local stack's settings, pointed at a separate database and Redis database for tests.
+
+    SMARTCITY_TEST_DATABASE and SMARTCITY_TEST_REDIS_DB let two runs share one stack without meeting.
+    """
     base = Settings()
     db = urlsplit(base.database_dsn)
-    test_db = db._replace(path=f"{db.path.rstrip('/')}_test")
-    redis = urlsplit(base.redis_dsn)._replace(path="/15")
+    name = os.environ.get("SMARTCITY_TEST_DATABASE") or f"{db.path.strip('/')}_test"
+    test_db = db._replace(path=f"/{name}")
+    redis = urlsplit(base.redis_dsn)._replace(path=f"/{int(os.environ.get('SMARTCITY_TEST_REDIS_DB', '15'))}")
     return base.model_copy(update={
         "profile": Profile.TEST,
         "database_url": type(base.database_url)(urlunsplit(test_db)),
