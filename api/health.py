@@ -76,7 +76,9 @@ def _ms(started: float) -> float:
     "/ready",
     response_model=Readiness,
     summary="Database (with migrations current), Redis and the MQTT broker are reachable",
-    responses={503: {"description": "A dependency is not reachable", "content": {"application/problem+json": {}}}},
+    responses={
+        503: {"description": "A dependency is not reachable", "content": {"application/problem+json": {}}},
+    },
 )
 async def ready(request: Request, resources: ResourcesDep) -> Any:
     names = ("database", "redis", "broker")

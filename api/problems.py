@@ -36,14 +36,22 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_CONTENT_TYPE, headers=headers)
 
 
+def _json_pointer(keys: list[str]) -> str:
+    """RFC 6901: "" is the whole document, and "~" and "/" inside a key are escaped."""
+    return "".join("/" + key.replace("~", "~0").replace("/", "~1") for key in keys)
+
+
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     errors = []
     for error in exc.errors():
         location = [str(part) for part in error.get("loc", ())]
+        if error.get("type") == "json_invalid":
+            # FastAPI puts the character offset of a JSON syntax error after "body"; it is not a key.
+            location = location[:1]
         errors.append({
             "location": location,
             # A JSON pointer into the request part named by the first element (body, query, path, header).
-            "pointer": "/" + "/".join(location[1:]) if len(location) > 1 else "/",
+            "pointer": _json_pointer(location[1:]),
             "type": str(error.get("type", "invalid")),
             "message": str(error.get("msg", "invalid value")),
         })
@@ -71,12 +79,17 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = STATUS_CODES.get(exc.status_code, "http_error")
-    return problem_response(request, status=exc.status_code, code=code, headers=exc.headers)
+    headers = dict(exc.headers) if exc.headers else None
+    return problem_response(request, status=exc.status_code, code=code, headers=headers)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error", extra={"path": request.url.path})
-    return problem_response(request, status=500, code="internal_error")
+    # Starlette sends this response from its outermost middleware, outside ObservabilityMiddleware, which
+    # therefore cannot add the X-Request-ID header the way it does for every other response.
+    request_id = getattr(request.state, "request_id", None)
+    headers = {"x-request-id": request_id} if request_id else None
+    return problem_response(request, status=500, code="internal_error", headers=headers)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -30,14 +30,14 @@ def connect_packet(client_id: str, username: str, password: str, keepalive: int 
     return bytes([0x10]) + _remaining_length(len(body)) + body
 
 
-class BrokerUnavailable(Exception):
+class BrokerUnavailableError(Exception):
     pass
 
 
-async def probe_broker(host: str, port: int, username: str, password: str, timeout: float) -> None:
-    """Return when the broker accepts our credentials; raise BrokerUnavailable otherwise."""
+async def probe_broker(host: str, port: int, username: str, password: str, deadline_seconds: float) -> None:
+    """Return when the broker accepts our credentials; raise BrokerUnavailableError otherwise."""
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(deadline_seconds):
             reader, writer = await asyncio.open_connection(host, port)
             try:
                 writer.write(connect_packet(f"smartcity-probe-{uuid.uuid4().hex[:12]}", username, password))
@@ -51,6 +51,6 @@ async def probe_broker(host: str, port: int, username: str, password: str, timeo
                 with contextlib.suppress(OSError):
                     await writer.wait_closed()
     except (OSError, TimeoutError, asyncio.IncompleteReadError) as exc:
-        raise BrokerUnavailable(f"cannot reach broker at {host}:{port}: {exc!r}") from exc
+        raise BrokerUnavailableError(f"cannot reach broker at {host}:{port}: {exc!r}") from exc
     if connack[0] != 0x20 or connack[3] != 0:
-        raise BrokerUnavailable(f"broker refused the connection (CONNACK return code {connack[3]})")
+        raise BrokerUnavailableError(f"broker refused the connection (CONNACK return code {connack[3]})")

@@ -1,7 +1,7 @@
 """Process configuration, read from the environment (prefix SMARTCITY_) and an optional .env file.
 
-Defaults describe the local development stack started by `make run`: every server on loopback, on its own port,
-so that a developer's machine never collides with system instances.
+Defaults describe the local development stack started by `make run`: every server on loopback, on its own
+port, so that a developer's machine never collides with system instances.
 """
 
 from __future__ import annotations
@@ -19,6 +19,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Secrets that ship in the repository for local development; refused in any other profile.
 DEV_SECRETS = frozenset({"dev-secret-change-me", "smartcity", "smartcity-dev", "changethis", ""})
+MIN_SECRET_KEY_LENGTH = 32
+MIN_PASSWORD_LENGTH = 12
+
+
+def _weak(secret: str, min_length: int) -> bool:
+    return secret in DEV_SECRETS or len(secret) < min_length
 
 
 class Profile(StrEnum):
@@ -28,7 +34,10 @@ class Profile(StrEnum):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SMARTCITY_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refused value is still a secret someone typed; it must not reach the logs.
+    model_config = SettingsConfigDict(
+        env_prefix="SMARTCITY_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     profile: Profile = Profile.DEVELOPMENT
     app_name: str = "smartcity"
@@ -55,13 +64,14 @@ class Settings(BaseSettings):
         if self.profile is Profile.DEVELOPMENT or self.profile is Profile.TEST:
             return self
         weak: list[str] = []
-        if self.secret_key.get_secret_value() in DEV_SECRETS or len(self.secret_key.get_secret_value()) < 32:
+        if _weak(self.secret_key.get_secret_value(), MIN_SECRET_KEY_LENGTH):
             weak.append("SMARTCITY_SECRET_KEY")
-        if self.mqtt_password.get_secret_value() in DEV_SECRETS:
+        if _weak(self.mqtt_password.get_secret_value(), MIN_PASSWORD_LENGTH):
             weak.append("SMARTCITY_MQTT_PASSWORD")
-        db_password = urlsplit(self.database_url.get_secret_value()).password or ""
-        if db_password in DEV_SECRETS:
+        if _weak(urlsplit(self.database_dsn).password or "", MIN_PASSWORD_LENGTH):
             weak.append("SMARTCITY_DATABASE_URL (password)")
+        if _weak(urlsplit(self.redis_dsn).password or "", MIN_PASSWORD_LENGTH):
+            weak.append("SMARTCITY_REDIS_URL (password)")
         if weak:
             raise ValueError(
                 f"default or weak secrets are not allowed in the {self.profile} profile: {', '.join(weak)}"

@@ -1,0 +1,1 @@
+"""Administrative dossiers (hồ sơ thủ tục hành chính): agency sync, deadlines, citizen lookup, KPIs."""

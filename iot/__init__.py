@@ -1,0 +1,1 @@
+"""Devices over MQTT: registry, credentials, topic contract, validation, storage, consumer, simulator."""

@@ -72,5 +72,6 @@ if [ ! -x "$UV" ] || [ "$("$UV" --version | awk '{print $2}')" != "$UV_VERSION" 
     "$STATE/tools/bin/pip" install -q --disable-pip-version-check "uv==$UV_VERSION"
 fi
 
+export UV_PYTHON_DOWNLOADS=never
 log "syncing Python dependencies from uv.lock"
 UV_PROJECT_ENVIRONMENT="$ROOT/.venv" "$UV" sync --frozen --quiet

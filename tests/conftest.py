@@ -7,7 +7,7 @@ the route but never outlives the test.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -28,9 +28,9 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-def migrated(settings: Settings) -> Iterator[Settings]:
+def migrated(settings: Settings) -> Settings:
     prepare_database(settings)
-    yield settings
+    return settings
 
 
 @pytest.fixture(scope="session")
