@@ -1,0 +1,114 @@
+"""The broker's container entry point, run for real on the local Mosquitto."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.broker import BrokerUnavailableError, probe_broker
+from tests.deploy.files import (
+    MOSQUITTO_ACL,
+    MOSQUITTO_CONF,
+    MOSQUITTO_ENTRYPOINT,
+)
+
+# --- The broker's entry point, on the local Mosquitto -------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def broker_folder() -> Iterator[Path]:
+    # Not tmp_path: started as root, Mosquitto drops to its own user, which must be able to reach the files.
+    folder = Path(tempfile.mkdtemp(prefix="smartcity-broker-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def local_broker_config(folder: Path, port: int) -> Path:
+    """deploy/mosquitto/mosquitto.conf with its listener and paths moved into `folder` (as services.sh)."""
+    (folder / "config").mkdir(mode=0o755)
+    shutil.copy(MOSQUITTO_ACL, folder / "config" / "acl")
+    moved = {
+        "listener": f"{port} 127.0.0.1",
+        "password_file": str(folder / "config" / "passwd"),
+        "acl_file": str(folder / "config" / "acl"),
+        "persistence_location": f"{folder / 'data'}/",
+    }
+    lines = []
+    for line in MOSQUITTO_CONF.read_text().splitlines():
+        keyword = line.split(" ", 1)[0]
+        lines.append(f"{keyword} {moved[keyword]}" if keyword in moved else line)
+    config = folder / "config" / "mosquitto.conf"
+    config.write_text("\n".join(lines) + "\n")
+    return config
+
+
+def broker_env(**variables: str) -> dict[str, str]:
+    return {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", **variables}
+
+
+async def test_entrypoint_writes_the_password_file_and_starts_the_broker(broker_folder: Path) -> None:
+    port = free_port()
+    config = local_broker_config(broker_folder, port)
+    password = secrets.token_hex(16)
+    log = (broker_folder / "broker.log").open("wb")
+    broker = await asyncio.create_subprocess_exec(
+        "/bin/sh", str(MOSQUITTO_ENTRYPOINT), str(config),
+        env=broker_env(SMARTCITY_MQTT_USERNAME="smartcity-service", SMARTCITY_MQTT_PASSWORD=password),
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(100):
+            with contextlib.suppress(BrokerUnavailableError):
+                await probe_broker("127.0.0.1", port, "smartcity-service", password, 1.0)
+                break
+            assert broker.returncode is None, (broker_folder / "broker.log").read_text()
+            await asyncio.sleep(0.1)
+        else:
+            pytest.fail(f"the broker never let the service in: {(broker_folder / 'broker.log').read_text()}")
+        with pytest.raises(BrokerUnavailableError, match="refused"):
+            await probe_broker("127.0.0.1", port, "smartcity-service", "wrong-password", 2.0)
+        passwd = broker_folder / "config" / "passwd"
+        assert passwd.stat().st_mode & 0o077 == 0, "the password file must be private to the broker"
+        assert password not in passwd.read_text(), "only the hash may be stored"
+        if os.geteuid() == 0:
+            assert passwd.stat().st_uid == pwd.getpwnam("mosquitto").pw_uid, "the broker's user must own it"
+    finally:
+        if broker.returncode is None:
+            broker.terminate()
+            await asyncio.wait_for(broker.wait(), 20)
+        log.close()
+
+
+@pytest.mark.parametrize("missing", ["SMARTCITY_MQTT_USERNAME", "SMARTCITY_MQTT_PASSWORD"])
+async def test_entrypoint_refuses_to_start_without_credentials(broker_folder: Path, missing: str) -> None:
+    config = local_broker_config(broker_folder, free_port())
+    env = broker_env(SMARTCITY_MQTT_USERNAME="smartcity-service", SMARTCITY_MQTT_PASSWORD="x" * 32)
+    del env[missing]
+    process = await asyncio.create_subprocess_exec(
+        "/bin/sh", str(MOSQUITTO_ENTRYPOINT), str(config), env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), 20)
+    assert process.returncode != 0
+    assert missing in stderr.decode()
+    assert not (broker_folder / "config" / "passwd").exists()
