@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api import health, units_routes
 from api.observability import ObservabilityMiddleware
+from api.openapi import install_openapi
 from api.problems import install_problem_handlers
 from api.resources import ResourcesFactory, open_resources
 from core.logging import configure_logging
@@ -24,7 +25,9 @@ stable `code`. Send `Accept-Language: vi` (default) or `en` to choose the langua
 """
 
 
-def create_app(settings: Settings | None = None, *, resources_factory: ResourcesFactory = open_resources) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, resources_factory: ResourcesFactory = open_resources
+) -> FastAPI:
     resolved = settings or get_settings()
     configure_logging(resolved.log_level)
 
@@ -41,7 +44,8 @@ def create_app(settings: Settings | None = None, *, resources_factory: Resources
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    install_openapi(app)
     app.add_middleware(ObservabilityMiddleware)
     app.include_router(health.router)
-    app.include_router(units_routes.router, prefix="/api/v1")
+    app.include_router(units_routes.router)
     return app

@@ -87,8 +87,9 @@ def import_units(
         count = asyncio.run(import_units_file(get_settings(), file))
     except UnitImportError as exc:
         for problem in exc.problems:
-            typer.echo(f"feature {problem.index}: {problem.reason}", err=True)
-        typer.echo(f"nothing imported: {len(exc.problems)} invalid feature(s)", err=True)
+            where = "file" if problem.index < 0 else f"feature {problem.index}"
+            typer.echo(f"{where}: {problem.reason}", err=True)
+        typer.echo(f"nothing imported: {len(exc.problems)} problem(s)", err=True)
         raise typer.Exit(code=1) from exc
     typer.echo(f"imported {count} administrative units")
 

@@ -1,4 +1,4 @@
-"""The real server process: `smartcity serve` starts, becomes ready on the real services, and stops cleanly."""
+"""The real server process: `smartcity serve` starts, becomes ready on the real services, stops cleanly."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def test_serve_becomes_ready_and_stops_on_sigterm(migrated: Settings) -> None:
     )
     try:
         deadline = time.monotonic() + 30
-        status, body = 0, {}
+        status, body = 0, dict[str, object]()
         while time.monotonic() < deadline:
             try:
                 status, body = _get(f"http://127.0.0.1:{port}/ready")

@@ -13,7 +13,9 @@ from pydantic import ValidationError
 from core.settings import DEV_SECRETS, Profile, Settings
 
 PREFIX = str(Settings.model_config.get("env_prefix", ""))
-WEAK_NAMES = ("SMARTCITY_SECRET_KEY", "SMARTCITY_MQTT_PASSWORD", "SMARTCITY_DATABASE_URL", "SMARTCITY_REDIS_URL")
+WEAK_NAMES = (
+    "SMARTCITY_SECRET_KEY", "SMARTCITY_MQTT_PASSWORD", "SMARTCITY_DATABASE_URL", "SMARTCITY_REDIS_URL",
+)
 
 
 @pytest.fixture(autouse=True)

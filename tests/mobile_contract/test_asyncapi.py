@@ -1,0 +1,83 @@
+"""The AsyncAPI document of WebSocket and MQTT messages is well formed and versioned with the contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import mobile_contract
+from mobile_contract import CONTRACT_VERSION
+from tests.mobile_contract.refs import unresolved_refs
+
+ASYNCAPI_PATH = Path(mobile_contract.__file__).resolve().parent / "asyncapi.yaml"
+DEVICE_TOPICS = {f"city/v1/devices/{{device_id}}/{kind}" for kind in ("telemetry", "event", "status")}
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    loaded = yaml.safe_load(ASYNCAPI_PATH.read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_is_asyncapi_3_at_the_contract_version(document: dict[str, Any]) -> None:
+    assert document["asyncapi"] == "3.0.0"
+    assert document["info"]["version"] == CONTRACT_VERSION
+
+
+def test_every_ref_resolves(document: dict[str, Any]) -> None:
+    assert unresolved_refs(document) == []
+
+
+def test_servers_are_the_websocket_and_the_mqtt_broker(document: dict[str, Any]) -> None:
+    servers = document["servers"]
+    assert servers["ws"]["protocol"] == "ws"
+    assert servers["ws"]["pathname"] == "/ws"
+    assert servers["mqtt"]["protocol"] == "mqtt"
+    assert servers["mqtt"]["protocolVersion"] == "5"
+    assert all(server.get("host") for server in servers.values())
+
+
+def test_device_topics_carry_timestamp_and_sequence(document: dict[str, Any]) -> None:
+    channels = {channel["address"]: channel for channel in document["channels"].values()}
+    assert set(channels) >= DEVICE_TOPICS
+    schemas = document["components"]["schemas"]
+    for topic in DEVICE_TOPICS:
+        channel = channels[topic]
+        assert set(channel["parameters"]) == {"device_id"}, topic
+        for message in channel["messages"].values():
+            payload = _follow(document, _follow(document, message)["payload"])
+            required = {name for part in payload.get("allOf", [payload]) for name in
+                        _follow(document, part).get("required", [])}
+            assert {"timestamp", "seq"} <= required, topic
+    assert schemas["DeviceMessage"]["properties"]["seq"]["type"] == "integer"
+
+
+def test_event_envelope_is_defined(document: dict[str, Any]) -> None:
+    envelope = document["components"]["schemas"]["EventEnvelope"]
+    assert set(envelope["required"]) == {"id", "type", "occurred_at", "unit_code", "subject_id", "data"}
+    assert set(envelope["properties"]) == {
+        "id", "type", "occurred_at", "unit_code", "location", "subject_id", "data"
+    }
+    assert set(_follow(document, envelope["properties"]["location"])["required"]) == {"lat", "lon"}
+
+
+def test_operations_use_their_own_channel_messages(document: dict[str, Any]) -> None:
+    # AsyncAPI 3: an operation's messages must be messages of the channel it refers to.
+    for name, operation in document["operations"].items():
+        assert operation["action"] in ("send", "receive"), name
+        channel = operation["channel"]["$ref"]
+        for message in operation["messages"]:
+            assert message["$ref"].startswith(f"{channel}/messages/"), name
+
+
+def _follow(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        target: Any = document
+        for part in node["$ref"][2:].split("/"):
+            target = target[part]
+        node = target
+    return node
