@@ -101,7 +101,9 @@ def _summary_columns() -> tuple[ColumnElement[Any], ...]:
 def _summary(row: Any) -> UnitSummary:
     return UnitSummary(
         code=row.code, name=row.name, name_en=row.name_en, level=UnitLevel(row.level),
-        parent_code=row.parent_code, centroid=LabelPoint(lat=row.lat, lon=row.lon),
+        parent_code=row.parent_code,
+        # 7 decimals is about a centimetre: more is noise from the point-on-surface computation.
+        centroid=LabelPoint(lat=round(row.lat, 7), lon=round(row.lon, 7)),
         demo_geometry=row.demo_geometry,
     )
 
