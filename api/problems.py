@@ -61,7 +61,7 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProblemError)
     return problem_response(request, status=exc.status, code=exc.code, detail=exc.detail,
-                            extensions=exc.extensions)
+                            extensions=exc.extensions, headers=exc.headers or None)
 
 
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:

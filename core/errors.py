@@ -33,6 +33,26 @@ TITLES: Mapping[str, Message] = {
     "internal_error": Message("Lỗi hệ thống, vui lòng thử lại sau", "Internal error, please try again later"),
     "not_ready": Message("Hệ thống chưa sẵn sàng", "The service is not ready"),
     "unit_not_found": Message("Không tìm thấy đơn vị hành chính", "Administrative unit not found"),
+    # Identity and access.
+    "unauthenticated": Message("Cần đăng nhập", "Authentication required"),
+    "invalid_token": Message("Token không hợp lệ", "Invalid token"),
+    "token_expired": Message("Token đã hết hạn", "Token expired"),
+    "forbidden": Message("Không có quyền thực hiện", "Not allowed"),
+    "outside_unit": Message("Ngoài phạm vi đơn vị được giao", "Outside your administrative unit"),
+    "rate_limited": Message("Quá nhiều yêu cầu, vui lòng thử lại sau", "Too many requests, try again later"),
+    "invalid_phone": Message("Số điện thoại không hợp lệ", "Invalid phone number"),
+    "otp_invalid": Message("Mã xác thực không đúng", "Wrong verification code"),
+    "otp_expired": Message("Mã xác thực đã hết hạn", "Verification code expired"),
+    "otp_attempts_exceeded": Message("Đã nhập sai quá số lần cho phép", "Too many wrong codes"),
+    "invalid_credentials": Message("Sai tên đăng nhập hoặc mật khẩu", "Wrong username or password"),
+    "refresh_token_invalid": Message("Phiên đăng nhập không hợp lệ", "Invalid refresh token"),
+    "refresh_token_reused": Message(
+        "Phiên đăng nhập đã bị thu hồi vì token bị dùng lại", "Session revoked: the refresh token was reused"
+    ),
+    "api_key_invalid": Message("Khóa API không hợp lệ", "Invalid API key"),
+    "insufficient_scope": Message("Khóa API không có quyền này", "The API key lacks this scope"),
+    "conflict": Message("Xung đột với dữ liệu hiện có", "Conflicts with existing data"),
+    "account_not_found": Message("Không tìm thấy tài khoản", "Account not found"),
     "outside_province": Message(
         "Vị trí nằm ngoài địa bàn tỉnh", "The location is outside the province"
     ),
@@ -40,6 +60,9 @@ TITLES: Mapping[str, Message] = {
 
 STATUS_CODES: Mapping[int, str] = {
     400: "http_error",
+    401: "unauthenticated",
+    403: "forbidden",
+    429: "rate_limited",
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
@@ -56,6 +79,8 @@ class ProblemError(Exception):
     code: str
     detail: Message | None = None
     extensions: dict[str, Any] = field(default_factory=dict)
+    # Response headers the status calls for, e.g. WWW-Authenticate on 401 or Retry-After on 429.
+    headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.code not in TITLES:

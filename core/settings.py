@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
@@ -58,6 +58,39 @@ class Settings(BaseSettings):
     demo_units_file: Path = PROJECT_ROOT / "data" / "demo_province.geojson"
     # Readiness probes must answer quickly even when a dependency hangs.
     ready_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+
+    # Identity: sign-in codes, tokens, rate limits.
+    access_token_minutes: int = Field(default=15, ge=1, le=60)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    otp_ttl_seconds: int = Field(default=300, ge=60, le=900)
+    otp_max_attempts: int = Field(default=5, ge=1, le=10)
+    otp_per_phone_per_hour: int = Field(default=5, ge=1)
+    otp_per_ip_per_hour: int = Field(default=30, ge=1)
+    login_attempts_per_15_minutes: int = Field(default=10, ge=1)
+    # "outbox" keeps each SMS in the sms_outbox table (demo and tests read codes there); "http" posts it to a
+    # gateway at sms_gateway_url.
+    sms_sender: Literal["outbox", "http"] = "outbox"
+    sms_gateway_url: str | None = None
+    sms_gateway_token: SecretStr | None = None
+
+    # Events: the outbox relay and the Redis Stream it feeds.
+    events_stream: str = "smartcity:events"
+    events_stream_maxlen: int = Field(default=1_000_000, ge=1000)
+    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    relay_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+
+    # The live channel at /ws.
+    ws_auth_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    ws_heartbeat_seconds: float = Field(default=20.0, gt=0, le=300)
+    ws_max_message_bytes: int = Field(default=4096, ge=256, le=65536)
+    ws_send_queue_size: int = Field(default=1000, ge=10, le=100_000)
+
+    # Push notifications: FCM when a service-account file is configured, else the outbox sender.
+    fcm_credentials_file: Path | None = None
+    # Only for tests and private gateways: where firebase-admin sends FCM requests.
+    fcm_endpoint: str | None = None
+    push_max_attempts: int = Field(default=5, ge=1, le=20)
+    push_backoff_seconds: float = Field(default=2.0, gt=0, le=600)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Self:

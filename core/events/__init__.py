@@ -1,0 +1,1 @@
+"""The transactional outbox and the relay that moves committed events to a Redis Stream."""

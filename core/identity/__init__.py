@@ -1,0 +1,1 @@
+"""Accounts, sign-in, tokens, API keys and who may do what."""

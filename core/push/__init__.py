@@ -1,0 +1,1 @@
+"""Push notifications: device tokens, senders (FCM, outbox) and delivery with retries."""
