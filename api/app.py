@@ -7,11 +7,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import health, units_routes
+from api import auth_routes, health, push_routes, units_routes
+from api.announcements_routes import router as announcements_router
 from api.observability import ObservabilityMiddleware
 from api.openapi import install_openapi
 from api.problems import install_problem_handlers
 from api.resources import ResourcesFactory, open_resources
+from api.ws import routes as ws_routes
+from api.ws.hub import running_hub
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from mobile_contract import CONTRACT_VERSION
@@ -33,8 +36,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with resources_factory(resolved) as resources:
+        # The hub fans the event stream out to this process's WebSocket clients.
+        async with resources_factory(resolved) as resources, running_hub(resolved) as hub:
             app.state.resources = resources
+            app.state.hub = hub
             yield
 
     app = FastAPI(
@@ -48,4 +53,8 @@ def create_app(
     app.add_middleware(ObservabilityMiddleware)
     app.include_router(health.router)
     app.include_router(units_routes.router)
+    app.include_router(announcements_router)
+    app.include_router(ws_routes.router)
+    app.include_router(auth_routes.router)
+    app.include_router(push_routes.router)
     return app

@@ -1,9 +1,12 @@
-"""The `smartcity` command: run the API, migrate, seed, import units, export the mobile contract."""
+"""The `smartcity` command: run the API, migrate, seed, import units, create an admin, export the mobile
+contract and the access table."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import shlex
+import sys
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -61,7 +64,26 @@ def serve(
         log_config=None,
         access_log=False,
         proxy_headers=True,
+        # Refuse oversized WebSocket frames in the protocol layer, before they are buffered for the app.
+        ws_max_size=settings.ws_max_message_bytes,
     )
+
+
+@app.command()
+def worker(
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", help="Run only these loops (relay, push); default: all."),
+    ] = None,
+) -> None:
+    """Run the background worker: the outbox relay (events to the Redis Stream) and the push dispatcher."""
+    from api.worker import LOOPS, start
+
+    names = only or list(LOOPS)
+    unknown = sorted(set(names) - set(LOOPS))
+    if unknown:
+        raise typer.BadParameter(f"unknown loop(s): {', '.join(unknown)}; known: {', '.join(LOOPS)}")
+    start(get_settings(), names)
 
 
 @app.command()
@@ -102,6 +124,83 @@ def seed() -> None:
     settings = get_settings()
     count = asyncio.run(import_units_file(settings, settings.demo_units_file))
     typer.echo(f"demo province loaded: {count} administrative units")
+
+
+@app.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Option(help="The admin's username (stored in lower case).")],
+    display_name: Annotated[str | None, typer.Option(help="The name people see.")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from the first line of stdin.")
+    ] = False,
+) -> None:
+    """Create an admin account, e.g. the first one. Exit 1 when the username exists, 2 on invalid input.
+
+    The password is prompted for (hidden), or read with --password-stdin; it is never an argument, which
+    would leave it in the shell history and the process list.
+    """
+    from core.identity.passwords import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_PATTERN
+
+    if not re.fullmatch(USERNAME_PATTERN, username):
+        typer.echo("invalid username: 3 to 64 letters, digits, dots, dashes or underscores", err=True)
+        raise typer.Exit(code=2)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
+        typer.echo(f"the password must have {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters",
+                   err=True)
+        raise typer.Exit(code=2)
+    from core.errors import ProblemError
+
+    try:
+        user_id = asyncio.run(_create_admin(username, password, display_name))
+    except ProblemError as exc:
+        typer.echo(f"not created: {exc.detail.en if exc.detail else exc.code}", err=True)
+        raise typer.Exit(code=1) from exc
+    typer.echo(f"admin {username.lower()} created ({user_id})")
+
+
+async def _create_admin(username: str, password: str, display_name: str | None) -> str:
+    from datetime import UTC, datetime
+
+    from core.db import create_engine, create_sessionmaker
+    from core.identity import service
+    from core.identity.principal import Role
+
+    engine = create_engine(get_settings())
+    try:
+        async with create_sessionmaker(engine)() as session:
+            user = await service.create_staff(
+                session, username=username, password=password, role=Role.ADMIN, unit_code=None,
+                display_name=display_name, now=datetime.now(UTC),
+            )
+            # The command is the unit of work here, as the request is in the API.
+            await session.commit()
+            return str(user.id)
+    finally:
+        await engine.dispose()
+
+
+@app.command("access-table")
+def access_table(
+    check: Annotated[bool, typer.Option("--check", help="Only compare; exit 1 when it is stale.")] = False,
+) -> None:
+    """Write docs/access.md, the table of who may call each route, from the code."""
+    from api.access_table import ACCESS_TABLE_PATH, generate_access_table
+
+    text = generate_access_table()
+    if check:
+        current = ACCESS_TABLE_PATH.read_text(encoding="utf-8") if ACCESS_TABLE_PATH.exists() else ""
+        if current != text:
+            typer.echo(f"{ACCESS_TABLE_PATH.name} differs from the code: run `smartcity access-table`",
+                       err=True)
+            raise typer.Exit(code=1)
+        typer.echo(f"{ACCESS_TABLE_PATH.name} is current")
+        return
+    ACCESS_TABLE_PATH.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {ACCESS_TABLE_PATH}")
 
 
 @contract_app.command("export")

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from api.deps import ResourcesDep
 from api.observability import metrics_endpoint
+from api.policies import PUBLIC
 from api.problems import problem_response
 from api.resources import Resources
 from core.broker import probe_broker
@@ -35,7 +36,7 @@ class Readiness(BaseModel):
     checks: dict[str, CheckResult]
 
 
-@router.get("/health", response_model=Health, summary="The process is alive")
+@router.get("/health", response_model=Health, summary="The process is alive", dependencies=[PUBLIC])
 async def health() -> Health:
     return Health(status="ok")
 
@@ -76,6 +77,7 @@ def _ms(started: float) -> float:
     "/ready",
     response_model=Readiness,
     summary="Database (with migrations current), Redis and the MQTT broker are reachable",
+    dependencies=[PUBLIC],
     responses={
         503: {"description": "A dependency is not reachable", "content": {"application/problem+json": {}}},
     },
@@ -94,4 +96,7 @@ async def ready(request: Request, resources: ResourcesDep) -> Any:
     )
 
 
-router.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
+# Public like the probes: the metrics are counts and latencies per route template, with no personal data. In
+# production the proxy should keep /metrics, like /ready, on the internal network for Prometheus.
+router.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False,
+                     dependencies=[PUBLIC])

@@ -86,6 +86,7 @@ ACCEPT_LANGUAGE: dict[str, Any] = {
 ACCEPT_LANGUAGE_REF = {"$ref": "#/components/parameters/AcceptLanguage"}
 
 ERROR_DESCRIPTIONS = {
+    "400": "The request body cannot be read (for example, it is not valid UTF-8).",
     "422": "The request is not valid: `errors` lists every invalid part.",
     "500": "Unexpected error; `request_id` identifies it in the server's logs.",
 }
@@ -139,6 +140,9 @@ def _describe_operation(operation: MutableMapping[str, Any]) -> None:
         parameters.append(dict(ACCEPT_LANGUAGE_REF))
     responses = operation.setdefault("responses", {})
     responses.setdefault("500", {"description": ERROR_DESCRIPTIONS["500"]})
+    if "requestBody" in operation:
+        # FastAPI answers 400 for a body it cannot decode at all, before any validation.
+        responses.setdefault("400", {"description": ERROR_DESCRIPTIONS["400"]})
     for status, response in responses.items():
         if _is_error(status):
             _describe_error(status, response)

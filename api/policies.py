@@ -1,31 +1,61 @@
 """Who may call a route. Deny by default: every route depends on exactly one policy from this module, and
-tests/api/test_policies.py walks the app and fails on a route without one.
+tests/identity/test_policies.py walks the app and fails on a route without one.
 
 Use them as route dependencies:
     @router.get("/x", dependencies=[PUBLIC])                         # anyone, signed in or not
     async def f(principal: Authenticated) -> ...                      # any signed-in user
     async def g(principal: Annotated[Principal, require_roles(Role.OFFICER, Role.ADMIN)]) -> ...
+    async def h(client: Annotated[ApiClient, require_api_key("dossiers:sync")]) -> ...
+    @router.websocket("/ws", dependencies=[AUTH_IN_FIRST_MESSAGE])     # the socket signs in by itself
+
+A policy used inside another (require_roles builds on Authenticated) is implied by it and not counted twice.
+`units: VisibleUnits` gives a route the units the caller may see (scope.ensure_can_see_unit raises 403).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any, cast
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.params import Depends as DependsParam
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from redis.exceptions import RedisError
 
-from api.deps import get_settings_dep
+from api.deps import ResourcesDep, SessionDep, get_settings_dep
 from core.errors import Message, ProblemError
+from core.identity import api_keys
+from core.identity.api_keys import ApiClient
 from core.identity.principal import Principal, Role
+from core.identity.revocation import sessions_ended
+from core.identity.scope import UnitScope, unit_scope
 from core.identity.tokens import verify_access_token
 from core.settings import Settings
 
 POLICY_ATTRIBUTE = "__smartcity_policy__"
 
+logger = logging.getLogger("smartcity.policies")
+
 _bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/...")
+_api_key = APIKeyHeader(
+    name=api_keys.HEADER, auto_error=False,
+    description="A key an admin created at /api/v1/admin/api-keys, for agency systems and integrations.",
+)
+
+# Routes that answer without any policy, each with the reason. Only Starlette's own routes belong here (they
+# cannot take dependencies); the route walk fails on any other route without a policy, and on an entry here
+# that no longer matches a route.
+UNGUARDED_PATHS: Mapping[str, str] = {
+    "/openapi.json": "the published API description; it holds no data",
+    "/docs": "Swagger UI, a page over /openapi.json",
+    "/docs/oauth2-redirect": "Swagger UI's sign-in helper page",
+    "/redoc": "ReDoc, a page over /openapi.json",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +83,15 @@ _mark(_public, "public", "anyone")
 PUBLIC: DependsParam = cast(DependsParam, Depends(_public))
 
 
+async def _auth_in_first_message() -> None:
+    """A WebSocket that accepts the connection, then requires an access token in its first message and
+    closes the socket when none arrives in time. The endpoint enforces it; this records the rule."""
+
+
+_mark(_auth_in_first_message, "token in first message", "any signed-in user (token sent on the socket)")
+AUTH_IN_FIRST_MESSAGE: DependsParam = cast(DependsParam, Depends(_auth_in_first_message))
+
+
 def _principal_from(credentials: HTTPAuthorizationCredentials | None, settings: Settings) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ProblemError(
@@ -68,8 +107,22 @@ async def _authenticated(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     settings: Annotated[Settings, Depends(get_settings_dep)],
+    resources: ResourcesDep,
 ) -> Principal:
     principal = _principal_from(credentials, settings)
+    try:
+        ended = await sessions_ended(resources.redis, principal)
+    except RedisError:
+        # Fail open: tokens live minutes, and refusing every signed-in request while Redis is away would take
+        # the whole product down with it.
+        logger.warning("cannot check ended sessions; accepting the token", exc_info=True)
+        ended = False
+    if ended:
+        raise ProblemError(
+            401, "invalid_token",
+            Message("Phiên đăng nhập đã kết thúc, hãy đăng nhập lại", "The session has ended; sign in again"),
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
     request.state.principal = principal
     return principal
 
@@ -93,3 +146,87 @@ def require_roles(*roles: Role) -> DependsParam:
     _mark(_with_role, f"roles({names})", names)
     return cast(DependsParam, Depends(_with_role))
 
+
+def require_api_key(scope: str) -> DependsParam:
+    """A policy for agency systems and integrations: a live API key (header X-API-Key) with `scope`.
+
+    401 api_key_invalid without a live key, 403 insufficient_scope when the key lacks the scope.
+    """
+    if scope not in api_keys.SCOPES:
+        raise ValueError(f"unknown API key scope {scope!r}: add it to core.identity.api_keys.SCOPES")
+
+    async def _with_scope(
+        request: Request, key: Annotated[str | None, Depends(_api_key)], session: SessionDep
+    ) -> ApiClient:
+        client = await api_keys.verify_api_key(session, key, now=datetime.now(UTC))
+        api_keys.ensure_scope(client, scope)
+        request.state.api_client = client
+        return client
+
+    _mark(_with_scope, f"api_key({scope})", f"an integration whose API key has the scope {scope}")
+    return cast(DependsParam, Depends(_with_scope))
+
+
+async def _visible_units(principal: Authenticated, session: SessionDep) -> UnitScope:
+    return await unit_scope(session, principal)
+
+
+# Not a policy itself: it builds on Authenticated, so a route using it alone is for any signed-in user.
+VisibleUnits = Annotated[UnitScope, Depends(_visible_units)]
+
+
+# The route walk ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RouteAccess:
+    """One route of an app and the policies it declares."""
+
+    methods: tuple[str, ...]  # ("WS",) for a WebSocket
+    path: str
+    policies: tuple[PolicyInfo, ...]
+    # Why the route has no policy, when it is in UNGUARDED_PATHS; None otherwise.
+    unguarded_reason: str | None = None
+
+
+def declared_policies(dependant: Dependant) -> tuple[PolicyInfo, ...]:
+    """The policies a route depends on, leaving out those only used inside another policy."""
+    found: list[Callable[..., Any]] = []
+    implied: set[Callable[..., Any]] = set()
+
+    def walk(node: Dependant, inside_policy: bool) -> None:
+        for sub in node.dependencies:
+            call = sub.call
+            marked = call is not None and policy_of(call) is not None
+            if marked and call is not None:
+                (implied.add(call) if inside_policy else found.append(call))
+            walk(sub, inside_policy or marked)
+
+    walk(dependant, False)
+    unique = dict.fromkeys(call for call in found if call not in implied)
+    return tuple(info for call in unique if (info := policy_of(call)) is not None)
+
+
+def _routes(app: FastAPI) -> Iterator[tuple[Any, Dependant | None]]:
+    # iter_route_contexts sees through included routers (FastAPI wraps them in _IncludedRouter) and gives each
+    # route's effective dependant, with the dependencies of every include_router() on the way.
+    for context in iter_route_contexts(app.routes):
+        original = context.original_route
+        if isinstance(original, APIRoute | APIWebSocketRoute):
+            yield context, cast(Dependant, context.dependant)
+        else:
+            yield context, None
+
+
+def route_access(app: FastAPI) -> list[RouteAccess]:
+    """Every route of `app` (HTTP and WebSocket) with its declared policies, sorted by path."""
+    table: list[RouteAccess] = []
+    for context, dependant in _routes(app):
+        path = str(context.path_format or context.path)
+        is_socket = isinstance(context.original_route, APIWebSocketRoute) or context.methods is None
+        methods = ("WS",) if is_socket else tuple(sorted(set(context.methods or ()) - {"HEAD"}))
+        if dependant is None:
+            table.append(RouteAccess(methods, path, (), UNGUARDED_PATHS.get(path)))
+        else:
+            table.append(RouteAccess(methods, path, declared_policies(dependant)))
+    return sorted(table, key=lambda route: (route.path, route.methods))

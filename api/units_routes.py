@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
+from api import policies
 from api.deps import SessionDep
 from core.errors import Message, ProblemError
 from core.units import repository
@@ -42,6 +43,7 @@ Longitude = Annotated[
     response_model=list[UnitSummary],
     summary="List administrative units",
     openapi_extra=PUBLIC,
+    dependencies=[policies.PUBLIC],
 )
 async def list_units(
     session: SessionDep, level: UnitLevel | None = None, parent_code: ProvinceCode | None = None
@@ -55,6 +57,7 @@ async def list_units(
     summary="Which ward and which province contain a point",
     responses=OUTSIDE_PROVINCE,
     openapi_extra=PUBLIC,
+    dependencies=[policies.PUBLIC],
 )
 async def locate(session: SessionDep, lat: Latitude, lon: Longitude) -> Location:
     location = await repository.locate(session, lon=lon, lat=lat)
@@ -72,6 +75,7 @@ async def locate(session: SessionDep, lat: Latitude, lon: Longitude) -> Location
     summary="An administrative unit with its boundary, as a GeoJSON Feature",
     responses=UNIT_NOT_FOUND,
     openapi_extra=PUBLIC,
+    dependencies=[policies.PUBLIC],
 )
 async def get_unit(session: SessionDep, code: UnitCode) -> UnitFeature:
     feature = await repository.get_unit_feature(session, code)

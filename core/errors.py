@@ -33,6 +33,16 @@ TITLES: Mapping[str, Message] = {
     "internal_error": Message("Lỗi hệ thống, vui lòng thử lại sau", "Internal error, please try again later"),
     "not_ready": Message("Hệ thống chưa sẵn sàng", "The service is not ready"),
     "unit_not_found": Message("Không tìm thấy đơn vị hành chính", "Administrative unit not found"),
+    # The live channel (/ws): in-band error codes and close reasons.
+    "invalid_message": Message("Tin nhắn không hợp lệ", "The message is not valid"),
+    "forbidden_topic": Message("Không được phép theo dõi chủ đề này", "You may not subscribe to this topic"),
+    "resume_not_allowed": Message(
+        "Chỉ có thể tiếp tục trước khi nhận sự kiện đầu tiên", "Resuming is accepted only before any event"
+    ),
+    "message_too_big": Message("Tin nhắn quá lớn", "The message is too large"),
+    "auth_timeout": Message("Hết thời gian chờ xác thực", "Authentication timed out"),
+    "slow_consumer": Message("Kết nối nhận dữ liệu quá chậm", "The connection reads too slowly"),
+    "too_many_errors": Message("Quá nhiều tin nhắn không hợp lệ", "Too many invalid messages"),
     # Identity and access.
     "unauthenticated": Message("Cần đăng nhập", "Authentication required"),
     "invalid_token": Message("Token không hợp lệ", "Invalid token"),
@@ -53,9 +63,13 @@ TITLES: Mapping[str, Message] = {
     "insufficient_scope": Message("Khóa API không có quyền này", "The API key lacks this scope"),
     "conflict": Message("Xung đột với dữ liệu hiện có", "Conflicts with existing data"),
     "account_not_found": Message("Không tìm thấy tài khoản", "Account not found"),
+    "sms_unavailable": Message(
+        "Chưa gửi được tin nhắn, vui lòng thử lại sau", "The text message could not be sent, try again later"
+    ),
     "outside_province": Message(
         "Vị trí nằm ngoài địa bàn tỉnh", "The location is outside the province"
     ),
+    "device_not_found": Message("Không tìm thấy thiết bị", "Device not found"),
 }
 
 STATUS_CODES: Mapping[int, str] = {

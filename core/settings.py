@@ -18,7 +18,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Secrets that ship in the repository for local development; refused in any other profile.
-DEV_SECRETS = frozenset({"dev-secret-change-me", "smartcity", "smartcity-dev", "changethis", ""})
+DEV_SECRETS = frozenset({
+    "dev-secret-change-me-not-for-production-use", "smartcity", "smartcity-dev", "changethis", "",
+})
 MIN_SECRET_KEY_LENGTH = 32
 MIN_PASSWORD_LENGTH = 12
 
@@ -53,7 +55,8 @@ class Settings(BaseSettings):
     mqtt_username: str = "smartcity-service"
     mqtt_password: SecretStr = SecretStr("smartcity-dev")
 
-    secret_key: SecretStr = SecretStr("dev-secret-change-me")
+    # 32+ bytes even in development: HS256 keys shorter than the hash are weak (and PyJWT warns).
+    secret_key: SecretStr = SecretStr("dev-secret-change-me-not-for-production-use")
     state_dir: Path = PROJECT_ROOT / ".state"
     demo_units_file: Path = PROJECT_ROOT / "data" / "demo_province.geojson"
     # Readiness probes must answer quickly even when a dependency hangs.
@@ -91,6 +94,13 @@ class Settings(BaseSettings):
     fcm_endpoint: str | None = None
     push_max_attempts: int = Field(default=5, ge=1, le=20)
     push_backoff_seconds: float = Field(default=2.0, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _sms_gateway_configured(self) -> Self:
+        # Fail at start-up, not on the first citizen's sign-in.
+        if self.sms_sender == "http" and not self.sms_gateway_url:
+            raise ValueError("SMARTCITY_SMS_SENDER=http needs SMARTCITY_SMS_GATEWAY_URL")
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Self:

@@ -1,9 +1,14 @@
 """Every table model, imported so that the metadata Alembic compares against is complete."""
 
 from core.db import metadata
-from core.identity.models import User
+from core.events.models import Announcement, OutboxEvent
+from core.identity.models import ApiKey, OtpChallenge, RefreshToken, SmsMessage, User
+from core.push.models import DeviceToken, Notification, PushOutboxMessage
 from core.units.models import AdminUnit
 
 target_metadata = metadata
 
-__all__ = ["AdminUnit", "User", "target_metadata"]
+__all__ = [
+    "AdminUnit", "Announcement", "ApiKey", "DeviceToken", "Notification", "OtpChallenge", "OutboxEvent",
+    "PushOutboxMessage", "RefreshToken", "SmsMessage", "User", "target_metadata",
+]

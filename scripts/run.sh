@@ -51,6 +51,8 @@ else
     die "something else already answers on $BASE; stop it or set SMARTCITY_API_PORT"
 fi
 
+start_process worker .venv/bin/smartcity worker
+
 deadline=$((SECONDS + 60))
 until [ "$(http_status "$BASE/ready")" = "200" ]; do
     if ! kill -0 "$(cat "$PIDS/api.pid")" 2>/dev/null; then

@@ -98,7 +98,7 @@ redis_start() {
     log "starting Redis on 127.0.0.1:$SMARTCITY_REDIS_PORT"
     redis-server --bind 127.0.0.1 --port "$SMARTCITY_REDIS_PORT" --dir "$STATE/redis" \
         --daemonize yes --pidfile "$STATE/redis/redis.pid" --logfile "$LOGS/redis.log" \
-        --appendonly yes --save "" >/dev/null
+        --appendonly yes --appendfsync always --save "" >/dev/null
     wait_for Redis 30 sh -c "redis-cli -h 127.0.0.1 -p $SMARTCITY_REDIS_PORT ping | grep -q PONG"
 }
 

@@ -28,6 +28,8 @@ class Principal:
     unit_code: str | None = None
     # The access token's id, for logs and revocation lists.
     token_id: str | None = None
+    # When the access token was issued (Unix seconds), to refuse tokens older than an "all sessions ended".
+    issued_at: int | None = None
 
     @property
     def is_staff(self) -> bool:

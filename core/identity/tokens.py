@@ -52,6 +52,7 @@ def verify_access_token(settings: Settings, token: str) -> Principal:
             role=Role(claims["role"]),
             unit_code=claims.get("unit"),
             token_id=str(claims["jti"]),
+            issued_at=int(claims["iat"]),
         )
     except jwt.ExpiredSignatureError as exc:
         raise ProblemError(

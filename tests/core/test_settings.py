@@ -165,3 +165,10 @@ def test_refusal_message_does_not_echo_the_secrets(monkeypatch: pytest.MonkeyPat
     with pytest.raises(ValidationError) as refused:
         Settings(_env_file=None)
     assert typed not in str(refused.value)
+
+
+def test_http_sms_sender_needs_a_gateway_url() -> None:
+    with pytest.raises(ValidationError, match="SMARTCITY_SMS_GATEWAY_URL"):
+        Settings(_env_file=None, sms_sender="http")
+    configured = Settings(_env_file=None, sms_sender="http", sms_gateway_url="https://sms.example.vn/send")
+    assert configured.sms_gateway_url == "https://sms.example.vn/send"

@@ -61,7 +61,7 @@ from tests.deploy.files import (
 
 
 def test_required_services_exist(services: Services) -> None:
-    assert {"postgis", "redis", "mosquitto", "migrate", "api"} <= set(services)
+    assert {"postgis", "redis", "mosquitto", "migrate", "api", "worker"} <= set(services)
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
@@ -280,3 +280,18 @@ def test_docker_compose_config_agrees(
         assert not refused.stdout.strip(), f"compose printed a configuration without {name}"
 
 
+
+
+def test_worker_runs_the_worker_command_of_the_cli(services: Services) -> None:
+    from typer.main import get_command
+
+    from api.cli import app
+
+    assert services["worker"]["command"] == ["smartcity", "worker"]
+    commands = get_command(app).commands  # type: ignore[attr-defined]
+    assert "worker" in commands
+
+
+def test_redis_syncs_every_write_so_relayed_events_survive_a_crash(services: Services) -> None:
+    command = services["redis"]["command"]
+    assert command[command.index("--appendfsync") + 1] == "always"

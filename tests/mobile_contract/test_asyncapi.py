@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode
 
 import mobile_contract
-from mobile_contract import CONTRACT_VERSION
+from mobile_contract import CONTRACT_VERSION, events
 from tests.mobile_contract.refs import unresolved_refs
 
 ASYNCAPI_PATH = Path(mobile_contract.__file__).resolve().parent / "asyncapi.yaml"
@@ -62,7 +64,8 @@ def test_event_envelope_is_defined(document: dict[str, Any]) -> None:
     assert set(envelope["properties"]) == {
         "id", "type", "occurred_at", "unit_code", "location", "subject_id", "data"
     }
-    assert set(_follow(document, envelope["properties"]["location"])["required"]) == {"lat", "lon"}
+    location = [_follow(document, variant) for variant in envelope["properties"]["location"]["oneOf"]]
+    assert {"lat", "lon"} in [set(variant.get("required", ())) for variant in location]
 
 
 def test_operations_use_their_own_channel_messages(document: dict[str, Any]) -> None:
@@ -72,6 +75,71 @@ def test_operations_use_their_own_channel_messages(document: dict[str, Any]) -> 
         channel = operation["channel"]["$ref"]
         for message in operation["messages"]:
             assert message["$ref"].startswith(f"{channel}/messages/"), name
+
+
+# The live channel's schemas and the models the server uses; "validation" for what clients send,
+# "serialization" for what the server sends.
+LIVE_MODELS: dict[str, tuple[type[BaseModel], JsonSchemaMode]] = {
+    "EventEnvelope": (events.EventEnvelope, "serialization"),
+    "LatLon": (events.LatLon, "serialization"),
+    "Filters": (events.Filters, "validation"),
+    "AuthMessage": (events.AuthMessage, "validation"),
+    "SubscribeMessage": (events.SubscribeMessage, "validation"),
+    "UnsubscribeMessage": (events.UnsubscribeMessage, "validation"),
+    "PingMessage": (events.PingMessage, "validation"),
+    "ReadyMessage": (events.ReadyMessage, "serialization"),
+    "SubscribedMessage": (events.SubscribedMessage, "serialization"),
+    "EventMessage": (events.EventMessage, "serialization"),
+    "ResumedMessage": (events.ResumedMessage, "serialization"),
+    "ErrorMessage": (events.ErrorMessage, "serialization"),
+    "HeartbeatMessage": (events.HeartbeatMessage, "serialization"),
+    "PongMessage": (events.PongMessage, "serialization"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LIVE_MODELS))
+def test_live_channel_schemas_match_the_models(document: dict[str, Any], name: str) -> None:
+    model, mode = LIVE_MODELS[name]
+    expected = model.model_json_schema(mode=mode)
+    published = document["components"]["schemas"][name]
+    assert set(published["properties"]) == set(expected["properties"])
+    assert set(published.get("required", ())) == set(expected.get("required", ()))
+    if "type" in expected["properties"] and "const" in expected["properties"]["type"]:
+        assert published["properties"]["type"]["const"] == expected["properties"]["type"]["const"]
+
+
+def test_every_message_of_the_live_channel_is_documented(document: dict[str, Any]) -> None:
+    channel = document["channels"]["events"]
+    payloads = {
+        _follow(document, message)["payload"]["$ref"].rsplit("/", 1)[-1]
+        for message in channel["messages"].values()
+    }
+    assert payloads == {name for name in LIVE_MODELS if name.endswith("Message")}
+    operations = document["operations"]
+    sent = {ref["$ref"].rsplit("/", 1)[-1] for ref in operations["pushEvents"]["messages"]}
+    received = {ref["$ref"].rsplit("/", 1)[-1] for ref in operations["receiveClientMessages"]["messages"]}
+    assert received == {"auth", "subscribe", "unsubscribe", "ping"}
+    assert sent | received == set(channel["messages"])
+
+
+def test_topics_and_close_codes_are_the_servers(document: dict[str, Any]) -> None:
+    assert document["components"]["schemas"]["Topic"]["enum"] == [topic.value for topic in events.Topic]
+    table = document["channels"]["events"]["description"]
+    for code in events.CloseCode:
+        assert f"| {code.value} |" in table, code
+
+
+def test_live_channel_examples_are_valid_messages(document: dict[str, Any]) -> None:
+    checked = 0
+    for message in document["channels"]["events"]["messages"].values():
+        for example in _follow(document, message).get("examples", ()):
+            payload = example["payload"]
+            parsed = events.SERVER_MESSAGE.validate_python(payload) if payload["type"] not in (
+                "auth", "subscribe", "unsubscribe", "ping"
+            ) else events.CLIENT_MESSAGE.validate_python(payload)
+            assert parsed.type == payload["type"]
+            checked += 1
+    assert checked >= 4
 
 
 def _follow(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:

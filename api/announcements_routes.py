@@ -1,0 +1,36 @@
+"""Announcements: officers publish a notice to a unit; it is stored and sent on /ws in one transaction."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, status
+
+from api.deps import SessionDep
+from api.policies import require_roles
+from core.events.announcements import AnnouncementIn, AnnouncementOut, publish
+from core.identity.principal import Principal, Role
+
+router = APIRouter(prefix="/api/v1/announcements", tags=["announcements"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid access token (code unauthenticated, invalid_token or token_expired)"},
+    403: {"description": "Not an officer or admin (code forbidden), or the unit is not one of the officer's "
+                         "(code outside_unit)"},
+    404: {"description": "No unit has this code (code unit_not_found)"},
+}
+
+
+@router.post(
+    "",
+    response_model=AnnouncementOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Publish an announcement to a unit (sent to subscribers of the announcements topic on /ws)",
+    responses=ERRORS,
+)
+async def publish_announcement(
+    announcement: AnnouncementIn,
+    principal: Annotated[Principal, require_roles(Role.OFFICER, Role.ADMIN)],
+    session: SessionDep,
+) -> AnnouncementOut:
+    return await publish(session, principal, announcement)

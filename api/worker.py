@@ -1,0 +1,54 @@
+"""The background worker process: the outbox relay and the push dispatcher, stopped cleanly by SIGTERM/SIGINT.
+
+Both loops are safe to run in several worker processes at once: the relay keeps one active instance through a
+PostgreSQL advisory lock (the others stand by), and the dispatcher claims notifications with SKIP LOCKED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from core.events.relay import run_relay
+from core.logging import configure_logging
+from core.push.dispatcher import run_dispatcher
+from core.settings import Settings
+
+logger = logging.getLogger("smartcity.worker")
+
+Loop = Callable[[Settings, asyncio.Event], Coroutine[Any, Any, None]]
+LOOPS: dict[str, Loop] = {"relay": run_relay, "push": run_dispatcher}
+
+
+async def run_worker(settings: Settings, names: list[str], stop_event: asyncio.Event | None = None) -> bool:
+    """Run the named loops until stopped; False when a loop failed."""
+    stop = stop_event or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    logger.info("worker starting", extra={"loops": names})
+    tasks = [asyncio.create_task(LOOPS[name](settings, stop), name=name) for name in names]
+    failed = False
+    try:
+        # If one loop dies, stop the others too: a supervisor restarts the whole worker.
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            if task.exception() is not None:
+                logger.error("worker loop failed", exc_info=task.exception(), extra={"loop": task.get_name()})
+                failed = True
+                stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+    logger.info("worker stopped")
+    return not failed
+
+
+def start(settings: Settings, names: list[str]) -> None:
+    configure_logging(settings.log_level)
+    if not asyncio.run(run_worker(settings, names)):
+        raise SystemExit(1)

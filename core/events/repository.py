@@ -1,0 +1,142 @@
+"""All SQL of the event machinery: outbox rows, the relay's lock and batches, retention, announcements."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Table, bindparam, func, insert, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.types import BigInteger, DateTime, String
+from sqlalchemy.types import Uuid as UuidType
+
+from core.events.models import Announcement, OutboxEvent
+from mobile_contract.events import EventEnvelope, LatLon
+
+outbox: Table = OutboxEvent.metadata.tables["event_outbox"]
+announcements: Table = Announcement.metadata.tables["announcements"]
+
+# The relay LISTENs here; emit() NOTIFYs, and PostgreSQL delivers the notification only when (and if) the
+# emitting transaction commits.
+NOTIFY_CHANNEL = "smartcity_events"
+# Session-level advisory lock held by the one active relay of a database.
+RELAY_LOCK_KEY = 0x5C1E_0E7E
+
+
+async def insert_event(session: AsyncSession, envelope: EventEnvelope) -> None:
+    location = envelope.location
+    await session.execute(insert(outbox).values(
+        event_id=envelope.id,
+        type=envelope.type,
+        topic=envelope.topic,
+        occurred_at=envelope.occurred_at,
+        unit_code=envelope.unit_code,
+        location=None if location is None else func.ST_SetSRID(func.ST_MakePoint(location.lon, location.lat),
+                                                                 4326),
+        subject_id=envelope.subject_id,
+        data=envelope.data,
+    ))
+
+
+async def notify_relay(session: AsyncSession) -> None:
+    # Identical notifications of one transaction are folded into one, so emitting many events costs one.
+    await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+
+
+# -- The relay ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEvent:
+    row_id: int
+    envelope: EventEnvelope | None  # None for a row that is not a valid event
+
+
+_PENDING = text("""
+SELECT id, event_id, type, occurred_at, unit_code, ST_Y(location) AS lat, ST_X(location) AS lon,
+       subject_id, data
+FROM event_outbox
+WHERE relayed_at IS NULL
+ORDER BY id
+LIMIT :limit
+FOR UPDATE SKIP LOCKED
+""").columns(
+    id=BigInteger, event_id=UuidType, type=String, occurred_at=DateTime(timezone=True), unit_code=String,
+    subject_id=String, data=JSONB,
+)
+
+_MARK_RELAYED = text("UPDATE event_outbox SET relayed_at = now() WHERE id = ANY(:ids)").bindparams(
+    bindparam("ids", type_=ARRAY(BigInteger))
+)
+
+# Chunked so that the retention job never holds many row locks or one long transaction.
+_DELETE_RELAYED = text("""
+DELETE FROM event_outbox
+WHERE id IN (
+    SELECT id FROM event_outbox
+    WHERE created_at < :cutoff AND relayed_at IS NOT NULL
+    LIMIT :limit
+)
+""")
+
+
+async def try_relay_lock(connection: AsyncConnection) -> bool:
+    locked = await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": RELAY_LOCK_KEY})
+    return bool(locked)
+
+
+async def pending_events(connection: AsyncConnection, limit: int) -> list[PendingEvent]:
+    """The oldest unrelayed events, locked for this transaction (rows locked by another are skipped)."""
+    rows = (await connection.execute(_PENDING, {"limit": limit})).all()
+    return [PendingEvent(row_id=row.id, envelope=_envelope(row)) for row in rows]
+
+
+def _envelope(row: Any) -> EventEnvelope | None:
+    try:
+        location = None if row.lat is None else LatLon(lat=row.lat, lon=row.lon)
+        return EventEnvelope(
+            id=row.event_id, type=row.type, occurred_at=row.occurred_at, unit_code=row.unit_code,
+            location=location, subject_id=row.subject_id, data=row.data,
+        )
+    except ValidationError:
+        return None
+
+
+async def mark_relayed(connection: AsyncConnection, row_ids: list[int]) -> None:
+    await connection.execute(_MARK_RELAYED, {"ids": row_ids})
+
+
+async def delete_relayed_before(connection: AsyncConnection, cutoff: datetime, limit: int) -> int:
+    result = await connection.execute(_DELETE_RELAYED, {"cutoff": cutoff, "limit": limit})
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# -- Units -------------------------------------------------------------------------------------------------
+
+
+async def unit_label_point(session: AsyncSession, unit_code: str) -> LatLon | None:
+    """A point inside the unit (its label point), or None when no such unit exists."""
+    row = (await session.execute(
+        text("SELECT ST_Y(centroid) AS lat, ST_X(centroid) AS lon FROM admin_units WHERE code = :code"),
+        {"code": unit_code},
+    )).first()
+    return None if row is None else LatLon(lat=round(row.lat, 7), lon=round(row.lon, 7))
+
+
+# -- Announcements -----------------------------------------------------------------------------------------
+
+
+async def insert_announcement(
+    session: AsyncSession, *, unit_code: str, title_vi: str, title_en: str | None, body: str,
+    author_id: uuid.UUID,
+) -> tuple[uuid.UUID, datetime]:
+    row = (await session.execute(
+        insert(announcements)
+        .values(unit_code=unit_code, title_vi=title_vi, title_en=title_en, body=body, author_id=author_id)
+        .returning(announcements.c.id, announcements.c.published_at)
+    )).one()
+    return row.id, row.published_at
