@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, MetaData, func, text
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 from core.settings import Settings
 
@@ -34,3 +39,23 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def uuid_primary_key() -> Any:
+    """A UUID primary key, made by the application or, for rows written in SQL, by PostgreSQL."""
+    return Field(
+        default_factory=uuid.uuid4,
+        sa_column=Column(UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
+    )
+
+
+def timestamp_now(*, index: bool = False) -> Any:
+    """A required timestamptz column that defaults to now, in Python and in SQL alike."""
+    return Field(
+        default_factory=utcnow,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now(), index=index),
+    )

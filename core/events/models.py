@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, String, Text, func, text
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlmodel import Field, SQLModel
 
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
+from core.db import timestamp_now, uuid_primary_key
 
 
 class OutboxEvent(SQLModel, table=True):
@@ -42,10 +40,7 @@ class OutboxEvent(SQLModel, table=True):
     subject_id: str | None = Field(default=None, max_length=100)
     data: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     # Indexed for the retention job, which deletes relayed rows by age.
-    created_at: datetime = Field(
-        default_factory=_utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now(), index=True),
-    )
+    created_at: datetime = timestamp_now(index=True)
     relayed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
@@ -54,10 +49,7 @@ class Announcement(SQLModel, table=True):
 
     __tablename__ = "announcements"
 
-    id: uuid.UUID = Field(
-        default_factory=uuid.uuid4,
-        sa_column=Column(UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
-    )
+    id: uuid.UUID = uuid_primary_key()
     unit_code: str = Field(
         sa_column=Column(String(5), ForeignKey("admin_units.code", ondelete="RESTRICT"), nullable=False,
                          index=True)
@@ -68,7 +60,4 @@ class Announcement(SQLModel, table=True):
     # The account that published it, as named by its token. Not a foreign key: an announcement is a public
     # record that stays when the account is anonymised or removed.
     author_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), nullable=False))
-    published_at: datetime = Field(
-        default_factory=_utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
+    published_at: datetime = timestamp_now()

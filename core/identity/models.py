@@ -6,7 +6,7 @@ One account per person for every citizen service; staff accounts belong to a uni
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -19,17 +19,13 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlmodel import Field, SQLModel
 
+from core.db import timestamp_now, uuid_primary_key
 from core.identity.principal import Role
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class User(SQLModel, table=True):
@@ -48,10 +44,7 @@ class User(SQLModel, table=True):
         ),
     )
 
-    id: uuid.UUID = Field(
-        default_factory=uuid.uuid4,
-        sa_column=Column(UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
-    )
+    id: uuid.UUID = uuid_primary_key()
     role: Role = Field(
         sa_column=Column(Enum(Role, name="user_role", values_callable=lambda e: [m.value for m in e]),
                          nullable=False, index=True)
@@ -68,31 +61,19 @@ class User(SQLModel, table=True):
     )
     language: str = Field(default="vi", max_length=5)
     is_active: bool = Field(default=True)
-    created_at: datetime = Field(
-        default_factory=_utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
-    updated_at: datetime = Field(
-        default_factory=_utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
+    created_at: datetime = timestamp_now()
+    updated_at: datetime = timestamp_now()
     # Set when the citizen deleted the account: personal data is erased, the row stays so that their reports
     # keep a (now anonymous) author.
     deleted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
 def _uuid_key() -> Any:
-    return Field(
-        default_factory=uuid.uuid4,
-        sa_column=Column(UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
-    )
+    return uuid_primary_key()
 
 
 def _created_at() -> Any:
-    return Field(
-        default_factory=_utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
+    return timestamp_now()
 
 
 def _moment(*, nullable: bool) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -18,11 +18,12 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlmodel import Field, SQLModel
+
+from core.db import timestamp_now, uuid_primary_key
 
 # FCM registration tokens are opaque; Google documents no maximum, observed ones are 150-250 characters.
 TOKEN_MAX_LENGTH = 4096
@@ -59,10 +60,6 @@ class NotificationStatus(StrEnum):
     DROPPED = "dropped"
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _values(enum: type[StrEnum]) -> list[str]:
     return [member.value for member in enum]
 
@@ -80,10 +77,7 @@ class DeviceToken(SQLModel, table=True):
         UniqueConstraint("token"),
     )
 
-    id: uuid.UUID = Field(
-        default_factory=uuid.uuid4,
-        sa_column=Column(UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
-    )
+    id: uuid.UUID = uuid_primary_key()
     user_id: uuid.UUID = Field(
         sa_column=Column(UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     )
@@ -91,14 +85,8 @@ class DeviceToken(SQLModel, table=True):
     token: str = Field(sa_column=Column(String(TOKEN_MAX_LENGTH), nullable=False))
     platform: Platform = Field(sa_column=Column(_enum(Platform, "push_platform"), nullable=False))
     language: PushLanguage = Field(sa_column=Column(_enum(PushLanguage, "push_language"), nullable=False))
-    created_at: datetime = Field(
-        default_factory=_utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
-    last_seen_at: datetime = Field(
-        default_factory=_utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
+    created_at: datetime = timestamp_now()
+    last_seen_at: datetime = timestamp_now()
 
 
 class Notification(SQLModel, table=True):
@@ -116,10 +104,7 @@ class Notification(SQLModel, table=True):
         Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
     )
 
-    id: uuid.UUID = Field(
-        default_factory=uuid.uuid4,
-        sa_column=Column(UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
-    )
+    id: uuid.UUID = uuid_primary_key()
     target_kind: TargetKind = Field(
         sa_column=Column(_enum(TargetKind, "notification_target"), nullable=False)
     )
@@ -160,17 +145,11 @@ class Notification(SQLModel, table=True):
         ),
     )
     attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
-    next_attempt_at: datetime = Field(
-        default_factory=_utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
+    next_attempt_at: datetime = timestamp_now()
     last_error: str | None = Field(default=None, sa_column=Column(String(ERROR_MAX_LENGTH)))
     # The id FCM (or the outbox) gave the message, e.g. projects/x/messages/123.
     message_id: str | None = Field(default=None, sa_column=Column(String(255)))
-    created_at: datetime = Field(
-        default_factory=_utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
+    created_at: datetime = timestamp_now()
     sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
@@ -179,10 +158,7 @@ class PushOutboxMessage(SQLModel, table=True):
 
     __tablename__ = "push_outbox"
 
-    id: uuid.UUID = Field(
-        default_factory=uuid.uuid4,
-        sa_column=Column(UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
-    )
+    id: uuid.UUID = uuid_primary_key()
     notification_id: uuid.UUID = Field(
         sa_column=Column(
             UUID(as_uuid=True), ForeignKey("notifications.id", ondelete="CASCADE"), nullable=False, index=True
@@ -191,7 +167,4 @@ class PushOutboxMessage(SQLModel, table=True):
     token: str | None = Field(default=None, sa_column=Column(String(TOKEN_MAX_LENGTH)))
     topic: str | None = Field(default=None, sa_column=Column(String(TOPIC_MAX_LENGTH)))
     payload: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    created_at: datetime = Field(
-        default_factory=_utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
+    created_at: datetime = timestamp_now()

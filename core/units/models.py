@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import CheckConstraint, Column, DateTime, Enum, ForeignKey, Index, String, func
+from sqlalchemy import CheckConstraint, Column, Enum, ForeignKey, Index, String
 from sqlmodel import Field, SQLModel
+
+from core.db import timestamp_now
 
 
 class UnitLevel(StrEnum):
     PROVINCE = "province"
     WARD = "ward"
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class AdminUnit(SQLModel, table=True):
@@ -50,7 +48,4 @@ class AdminUnit(SQLModel, table=True):
     centroid: Any = Field(sa_column=Column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False))
     # True when the boundary was generated for the demo and is not an official boundary.
     demo_geometry: bool = Field(default=False)
-    updated_at: datetime = Field(
-        default_factory=_utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
-    )
+    updated_at: datetime = timestamp_now()
