@@ -63,6 +63,15 @@ TITLES: Mapping[str, Message] = {
     "insufficient_scope": Message("Khóa API không có quyền này", "The API key lacks this scope"),
     "conflict": Message("Xung đột với dữ liệu hiện có", "Conflicts with existing data"),
     "account_not_found": Message("Không tìm thấy tài khoản", "Account not found"),
+    # Photos and other media.
+    "not_an_image": Message("Tệp không phải là ảnh", "The file is not an image"),
+    "unsupported_image_type": Message(
+        "Định dạng ảnh không được hỗ trợ (JPEG, PNG, HEIC, WebP)",
+        "Unsupported image type (JPEG, PNG, HEIC, WebP)",
+    ),
+    "image_too_large": Message("Ảnh quá lớn", "The image is too large"),
+    "image_dimensions_too_large": Message("Kích thước ảnh quá lớn", "The image dimensions are too large"),
+    "image_corrupt": Message("Ảnh bị hỏng hoặc không đọc được", "The image is damaged or unreadable"),
     "sms_unavailable": Message(
         "Chưa gửi được tin nhắn, vui lòng thử lại sau", "The text message could not be sent, try again later"
     ),

@@ -74,6 +74,13 @@ async def units(committed: async_sessionmaker[AsyncSession], engine: AsyncEngine
     async with engine.begin() as connection:
         codes = {"codes": [PROVINCE, WARD_A, WARD_B]}
         await connection.execute(text("DELETE FROM announcements WHERE unit_code = ANY(:codes)"), codes)
+        # Announcements are pushed to their unit's topics too; those queued notifications go as well.
+        await connection.execute(text(
+            "DELETE FROM push_outbox WHERE notification_id IN "
+            "(SELECT id FROM notifications WHERE data->>'unit_code' = ANY(:codes))"), codes)
+        await connection.execute(
+            text("DELETE FROM notifications WHERE data->>'unit_code' = ANY(:codes)"), codes
+        )
         await connection.execute(text("DELETE FROM admin_units WHERE parent_code = :p"), {"p": PROVINCE})
         await connection.execute(text("DELETE FROM admin_units WHERE code = :p"), {"p": PROVINCE})
 
