@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import auth_routes, health, push_routes, units_routes
+from api import auth_routes, deps, health, policies, push_routes, units_routes
 from api.announcements_routes import router as announcements_router
 from api.observability import ObservabilityMiddleware
 from api.openapi import install_openapi
@@ -17,6 +17,7 @@ from api.ws import routes as ws_routes
 from api.ws.hub import running_hub
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
+from feedback.routes import create_router as create_feedback_router
 from mobile_contract import CONTRACT_VERSION
 
 DESCRIPTION = """
@@ -57,4 +58,5 @@ def create_app(
     app.include_router(ws_routes.router)
     app.include_router(auth_routes.router)
     app.include_router(push_routes.router)
+    app.include_router(create_feedback_router(session=deps.get_session, public=policies.PUBLIC))
     return app

@@ -118,12 +118,17 @@ def import_units(
 
 @app.command()
 def seed() -> None:
-    """Load the demo province (idempotent)."""
+    """Load the demo province and its report categories (idempotent)."""
     from core.units.importer import import_units_file
+    from feedback.seed import seed_catalogue_file
 
     settings = get_settings()
     count = asyncio.run(import_units_file(settings, settings.demo_units_file))
     typer.echo(f"demo province loaded: {count} administrative units")
+    # After the units: each department refers to the province it serves.
+    catalogue = asyncio.run(seed_catalogue_file(settings))
+    typer.echo(f"report catalogue loaded: {catalogue.departments} departments, "
+               f"{catalogue.categories} categories")
 
 
 @app.command("create-admin")

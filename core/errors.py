@@ -79,6 +79,8 @@ TITLES: Mapping[str, Message] = {
         "Vị trí nằm ngoài địa bàn tỉnh", "The location is outside the province"
     ),
     "device_not_found": Message("Không tìm thấy thiết bị", "Device not found"),
+    # Citizen reports.
+    "category_not_found": Message("Không tìm thấy loại phản ánh", "Report category not found"),
 }
 
 STATUS_CODES: Mapping[int, str] = {
