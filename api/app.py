@@ -17,6 +17,7 @@ from api.ws import routes as ws_routes
 from api.ws.hub import running_hub
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
+from feedback.open311_routes import create_router as create_open311_router
 from feedback.routes import create_router as create_feedback_router
 from mobile_contract import CONTRACT_VERSION
 
@@ -59,4 +60,5 @@ def create_app(
     app.include_router(auth_routes.router)
     app.include_router(push_routes.router)
     app.include_router(create_feedback_router(session=deps.get_session, public=policies.PUBLIC))
+    app.include_router(create_open311_router(session=deps.get_session, public=policies.PUBLIC))
     return app
