@@ -54,16 +54,17 @@ UNREADABLE = "the body is not UTF-8 JSON (code http_error)"
 UNREADABLE_BODY: Responses = {400: {"description": f"The request cannot be read: {UNREADABLE}"}}
 
 
-def get_now() -> datetime:
-    """The current time; a dependency so that tests can move the clock (code expiry, token expiry)."""
+async def get_now() -> datetime:
+    """The current time; a dependency so that tests can move the clock (code expiry, token expiry).
+    Like every dependency here, `async def` keeps it off FastAPI's thread pool."""
     return datetime.now(UTC)
 
 
-def get_limiter(resources: ResourcesDep) -> RateLimiter:
+async def get_limiter(resources: ResourcesDep) -> RateLimiter:
     return RateLimiter(resources.redis)
 
 
-def get_sms_sender(settings: SettingsDep) -> SmsSender:
+async def get_sms_sender(settings: SettingsDep) -> SmsSender:
     return sender_from_settings(settings)
 
 

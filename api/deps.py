@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.resources import Resources
@@ -13,14 +14,22 @@ from core.errors import Language, pick_language
 from core.settings import Settings
 
 
-def get_resources(request: Request) -> Resources:
+def resources_of(request: Request) -> Resources:
     resources: Resources = request.app.state.resources
     return resources
 
 
+# Dependencies are `async def` even when they do not await: FastAPI runs a plain `def` dependency in its
+# thread pool, and the hop to a thread and back for each of them cost more than the rest of a request.
+
+
+async def get_resources(request: Request) -> Resources:
+    return resources_of(request)
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: services never commit; this commits once the route has succeeded."""
-    async with get_resources(request).sessionmaker() as session:
+    async with resources_of(request).sessionmaker() as session:
         try:
             yield session
             await session.commit()
@@ -29,11 +38,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
-def get_settings_dep(request: Request) -> Settings:
-    return get_resources(request).settings
+async def get_settings_dep(request: Request) -> Settings:
+    return resources_of(request).settings
 
 
-def get_language(request: Request) -> Language:
+async def get_redis(request: Request) -> Redis:
+    return resources_of(request).redis
+
+
+async def get_language(request: Request) -> Language:
     return pick_language(request.headers.get("accept-language"))
 
 

@@ -24,8 +24,9 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.params import Depends as DependsParam
 from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import ResourcesDep, SessionDep, get_settings_dep
 from core.errors import Message, ProblemError
@@ -38,6 +39,8 @@ from core.identity.tokens import verify_access_token
 from core.settings import Settings
 
 POLICY_ATTRIBUTE = "__smartcity_policy__"
+# The parameter GeoReport v2 names for the API key.
+OPEN311_KEY_PARAMETER = "api_key"
 
 logger = logging.getLogger("smartcity.policies")
 
@@ -128,7 +131,25 @@ async def _authenticated(
 
 
 _mark(_authenticated, "authenticated", "any signed-in user")
-Authenticated = Annotated[Principal, Depends(_authenticated)]
+AUTHENTICATED: DependsParam = cast(DependsParam, Depends(_authenticated))
+Authenticated = Annotated[Principal, AUTHENTICATED]
+
+
+async def _optional_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    settings: Annotated[Settings, Depends(get_settings_dep)],
+    resources: ResourcesDep,
+) -> Principal | None:
+    """Anyone may call; a caller who sends a token is known (and a bad token is still refused with 401)."""
+    if credentials is None:
+        return None
+    return await _authenticated(request, credentials, settings, resources)
+
+
+_mark(_optional_principal, "public", "anyone (signed-in callers may see more)")
+OPTIONAL_PRINCIPAL: DependsParam = cast(DependsParam, Depends(_optional_principal))
+OptionalPrincipal = Annotated[Principal | None, OPTIONAL_PRINCIPAL]
 
 
 def require_roles(*roles: Role) -> DependsParam:
@@ -158,13 +179,62 @@ def require_api_key(scope: str) -> DependsParam:
     async def _with_scope(
         request: Request, key: Annotated[str | None, Depends(_api_key)], session: SessionDep
     ) -> ApiClient:
-        client = await api_keys.verify_api_key(session, key, now=datetime.now(UTC))
-        api_keys.ensure_scope(client, scope)
-        request.state.api_client = client
-        return client
+        return await _client_with_scope(request, session, key, scope)
 
     _mark(_with_scope, f"api_key({scope})", f"an integration whose API key has the scope {scope}")
     return cast(DependsParam, Depends(_with_scope))
+
+
+async def _client_with_scope(
+    request: Request, session: AsyncSession, key: str | None, scope: str
+) -> ApiClient:
+    """The client of a live `key` that has `scope` (401 api_key_invalid, 403 insufficient_scope)."""
+    client = await api_keys.verify_api_key(session, key, now=datetime.now(UTC))
+    api_keys.ensure_scope(client, scope)
+    request.state.api_client = client
+    return client
+
+
+_api_key_parameter = APIKeyQuery(
+    name=OPEN311_KEY_PARAMETER, auto_error=False,
+    description="The API key as Open311 GeoReport v2 clients send it (also accepted as a form field).",
+)
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def _form_api_key(request: Request) -> str | None:
+    if not request.headers.get("content-type", "").lower().startswith(_FORM_TYPES):
+        return None
+    try:
+        # Starlette keeps the parsed form, so the route reads the same one again at no cost.
+        value = (await request.form()).get(OPEN311_KEY_PARAMETER)
+    except Exception:  # an unreadable body carries no key; the route refuses the body itself
+        return None
+    return value if isinstance(value, str) else None
+
+
+def require_open311_api_key(scope: str) -> DependsParam:
+    """require_api_key for Open311 GeoReport v2 clients, which send the key as the spec's `api_key` form
+    field or query parameter: the X-API-Key header first, then the query string, then the form body.
+
+    Same refusals (401 api_key_invalid, 403 insufficient_scope); the Open311 routes restate them in the
+    spec's error format.
+    """
+    if scope not in api_keys.SCOPES:
+        raise ValueError(f"unknown API key scope {scope!r}: add it to core.identity.api_keys.SCOPES")
+
+    async def _with_scope_or_parameter(
+        request: Request,
+        header: Annotated[str | None, Depends(_api_key)],
+        parameter: Annotated[str | None, Depends(_api_key_parameter)],
+        session: SessionDep,
+    ) -> ApiClient:
+        key = header or parameter or await _form_api_key(request)
+        return await _client_with_scope(request, session, key, scope)
+
+    _mark(_with_scope_or_parameter, f"api_key({scope})",
+          f"an integration whose API key (header or api_key parameter) has the scope {scope}")
+    return cast(DependsParam, Depends(_with_scope_or_parameter))
 
 
 async def _visible_units(principal: Authenticated, session: SessionDep) -> UnitScope:

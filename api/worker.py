@@ -1,7 +1,9 @@
-"""The background worker process: the outbox relay and the push dispatcher, stopped cleanly by SIGTERM/SIGINT.
+"""The background worker process: the outbox relay, the push dispatcher and the report SLA task, stopped
+cleanly by SIGTERM/SIGINT.
 
-Both loops are safe to run in several worker processes at once: the relay keeps one active instance through a
-PostgreSQL advisory lock (the others stand by), and the dispatcher claims notifications with SKIP LOCKED.
+All loops are safe to run in several worker processes at once: the relay and the SLA task each keep one
+active instance through a PostgreSQL advisory lock (the others stand by), and the dispatcher claims
+notifications with SKIP LOCKED.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from core.events.relay import run_relay
 from core.logging import configure_logging
 from core.push.dispatcher import run_dispatcher
 from core.settings import Settings
+from feedback.sla import run_sla
 
 logger = logging.getLogger("smartcity.worker")
 
 Loop = Callable[[Settings, asyncio.Event], Coroutine[Any, Any, None]]
-LOOPS: dict[str, Loop] = {"relay": run_relay, "push": run_dispatcher}
+LOOPS: dict[str, Loop] = {"relay": run_relay, "push": run_dispatcher, "sla": run_sla}
 
 
 async def run_worker(settings: Settings, names: list[str], stop_event: asyncio.Event | None = None) -> bool:

@@ -81,6 +81,40 @@ TITLES: Mapping[str, Message] = {
     "device_not_found": Message("Không tìm thấy thiết bị", "Device not found"),
     # Citizen reports.
     "category_not_found": Message("Không tìm thấy loại phản ánh", "Report category not found"),
+    "report_not_found": Message("Không tìm thấy phản ánh", "Report not found"),
+    "invalid_answers": Message(
+        "Câu trả lời cho các câu hỏi bổ sung không hợp lệ", "The answers to the extra questions are not valid"
+    ),
+    "too_many_photos": Message("Quá nhiều ảnh", "Too many photos"),
+    "photo_not_found": Message("Không tìm thấy ảnh đã tải lên", "Uploaded photo not found"),
+    "idempotency_key_reused": Message(
+        "Idempotency-Key đã được dùng cho một yêu cầu khác",
+        "The Idempotency-Key was used for another request",
+    ),
+    "invalid_transition": Message(
+        "Không thể chuyển phản ánh sang trạng thái này", "The report cannot move to this status"
+    ),
+    "deadline_already_extended": Message(
+        "Hạn xử lý chỉ được gia hạn một lần", "The deadline may be extended only once"
+    ),
+    "reopen_window_passed": Message(
+        "Đã quá thời hạn mở lại phản ánh", "The time to reopen this report has passed"
+    ),
+    "already_rated": Message("Phản ánh đã được đánh giá", "The report has already been rated"),
+    "not_report_owner": Message(
+        "Chỉ người gửi phản ánh mới được thực hiện thao tác này", "Only the reporter may do this"
+    ),
+    "invalid_merge": Message("Không thể gộp các phản ánh này", "These reports cannot be merged"),
+    "department_not_found": Message("Không tìm thấy cơ quan xử lý", "Department not found"),
+    "invalid_assignee": Message("Người được giao không hợp lệ", "The assignee is not valid"),
+    "own_report": Message(
+        "Không thể thực hiện thao tác này trên phản ánh của chính bạn",
+        "You cannot do this on your own report",
+    ),
+    "report_not_open": Message("Phản ánh không còn mở", "The report is no longer open"),
+    "invalid_deadline": Message("Hạn xử lý mới không hợp lệ", "The new deadline is not valid"),
+    "invalid_cursor": Message("Con trỏ phân trang không hợp lệ", "The pagination cursor is not valid"),
+    "area_too_large": Message("Vùng tìm kiếm quá lớn", "The search area is too large"),
 }
 
 STATUS_CODES: Mapping[int, str] = {

@@ -95,6 +95,22 @@ class Settings(BaseSettings):
     push_max_attempts: int = Field(default=5, ge=1, le=20)
     push_backoff_seconds: float = Field(default=2.0, gt=0, le=600)
 
+    # Photos: where they are kept, and what is accepted.
+    media_root: Path = PROJECT_ROOT / ".state" / "media"
+    # Where clients fetch photos: the API serves them at /media; a CDN mirroring that path may be named here.
+    media_url_prefix: str = "/media"
+    media_max_bytes: int = Field(default=10 * 1024 * 1024, ge=64 * 1024, le=50 * 1024 * 1024)
+    media_max_pixels: int = Field(default=40_000_000, ge=1_000_000, le=200_000_000)
+
+    # Citizen reports: the SLA task, automatic closing and duplicate search.
+    # A report is "due soon" when less than this many working hours remain before a deadline.
+    feedback_due_soon_working_hours: int = Field(default=8, ge=1, le=80)
+    feedback_sla_interval_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # A resolved report the citizen has not rated is closed this many days after resolution.
+    feedback_auto_close_days: int = Field(default=7, ge=1, le=90)
+    # Submissions per citizen per hour: a phone stuck in a loop must not flood the officers' inbox.
+    feedback_submissions_per_hour: int = Field(default=30, ge=1)
+
     @model_validator(mode="after")
     def _sms_gateway_configured(self) -> Self:
         # Fail at start-up, not on the first citizen's sign-in.

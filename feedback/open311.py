@@ -21,7 +21,8 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 BASE_PATH = "/open311/v2"
 # When the endpoints this server offers last changed: a release date, not a data timestamp. Change it with
 # the endpoints so that clients that cache the discovery document know to read it again.
-CHANGESET = datetime(2026, 11, 22, tzinfo=timezone(timedelta(hours=7)))
+# 18:00 on 22 November 2026: service requests, tokens and servicerequestupdates were added.
+CHANGESET = datetime(2026, 11, 22, 18, 0, tzinfo=timezone(timedelta(hours=7)))
 CONTACT = Message(
     "Trung tâm Giám sát, điều hành đô thị thông minh tỉnh",
     "Provincial smart-city operations centre",

@@ -116,6 +116,14 @@ def _unknown_format(language: Language) -> Response:
     ), language)
 
 
+# For the other Open311 routers of this package (requests, tokens, updates), which share the formats, the
+# rendering and the error documents.
+render = _render
+request_format = _format
+unknown_format = _unknown_format
+xml_schema = _xml_schema
+
+
 def create_router(*, session: SessionProvider, public: DependsParam) -> APIRouter:
     """The Open311 read routes, given the application's request session and its PUBLIC policy."""
     router = APIRouter(prefix=open311.BASE_PATH, tags=["open311"], default_response_class=Open311JSONResponse)

@@ -22,6 +22,8 @@ ITEM_TAGS = {
     "values": "value",
     "services": "service",
     "errors": "error",
+    "service_requests": "request",
+    "service_request_updates": "request_update",
 }
 # Characters XML 1.0 cannot carry even escaped; ElementTree would write them and produce a broken document.
 # Error descriptions can quote the request path, so they are replaced rather than trusted to be absent.

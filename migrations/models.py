@@ -6,11 +6,20 @@ from core.identity.models import ApiKey, OtpChallenge, RefreshToken, SmsMessage,
 from core.push.models import DeviceToken, Notification, PushOutboxMessage
 from core.units.models import AdminUnit
 from feedback.models import Department, FeedbackCategory
+from feedback.report_models import (
+    IdempotencyKey,
+    Report,
+    ReportFollower,
+    ReportPhoto,
+    ReportSupport,
+    TimelineEntry,
+)
 
 target_metadata = metadata
 
 __all__ = [
-    "AdminUnit", "Announcement", "ApiKey", "Department", "DeviceToken", "FeedbackCategory", "Notification",
-    "OtpChallenge", "OutboxEvent",
-    "PushOutboxMessage", "RefreshToken", "SmsMessage", "User", "target_metadata",
+    "AdminUnit", "Announcement", "ApiKey", "Department", "DeviceToken", "FeedbackCategory", "IdempotencyKey",
+    "Notification", "OtpChallenge", "OutboxEvent", "PushOutboxMessage", "RefreshToken", "Report",
+    "ReportFollower", "ReportPhoto", "ReportSupport", "SmsMessage", "TimelineEntry", "User",
+    "target_metadata",
 ]

@@ -28,7 +28,6 @@ async def emit(session: AsyncSession, envelope: EventEnvelope) -> None:
     if envelope.topic not in KNOWN_TOPICS:
         raise UnknownTopicError(f"event type {envelope.type!r}: {envelope.topic!r} is not a topic")
     await repository.insert_event(session, envelope)
-    await repository.notify_relay(session)
 
 
 def new_event(

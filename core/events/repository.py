@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Table, bindparam, func, insert, text
+from sqlalchemy import Table, bindparam, insert, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.types import BigInteger, DateTime, String
+from sqlalchemy.types import BigInteger, DateTime, Float, String
 from sqlalchemy.types import Uuid as UuidType
 
 from core.events.models import Announcement, OutboxEvent
@@ -27,24 +27,33 @@ NOTIFY_CHANNEL = "smartcity_events"
 RELAY_LOCK_KEY = 0x5C1E_0E7E
 
 
+# The row and the relay's wake-up in one round trip. NOTIFY is delivered only when (and if) the transaction
+# commits, and identical notifications of one transaction are folded into one.
+_INSERT_AND_NOTIFY = text("""
+WITH inserted AS (
+    INSERT INTO event_outbox (event_id, type, topic, occurred_at, unit_code, location, subject_id, data)
+    VALUES (:event_id, :type, :topic, :occurred_at, :unit_code,
+            CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL
+                 ELSE ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) END,
+            :subject_id, :data)
+    RETURNING 1
+)
+SELECT pg_notify(:channel, '') FROM inserted
+""").bindparams(
+    bindparam("event_id", type_=UuidType), bindparam("occurred_at", type_=DateTime(timezone=True)),
+    bindparam("lon", type_=Float), bindparam("lat", type_=Float), bindparam("data", type_=JSONB),
+)
+
+
 async def insert_event(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """Add the event's outbox row and wake the relay, in the caller's transaction."""
     location = envelope.location
-    await session.execute(insert(outbox).values(
-        event_id=envelope.id,
-        type=envelope.type,
-        topic=envelope.topic,
-        occurred_at=envelope.occurred_at,
-        unit_code=envelope.unit_code,
-        location=None if location is None else func.ST_SetSRID(func.ST_MakePoint(location.lon, location.lat),
-                                                                 4326),
-        subject_id=envelope.subject_id,
-        data=envelope.data,
-    ))
-
-
-async def notify_relay(session: AsyncSession) -> None:
-    # Identical notifications of one transaction are folded into one, so emitting many events costs one.
-    await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+    await session.execute(_INSERT_AND_NOTIFY, {
+        "event_id": envelope.id, "type": envelope.type, "topic": envelope.topic,
+        "occurred_at": envelope.occurred_at, "unit_code": envelope.unit_code,
+        "lon": None if location is None else location.lon, "lat": None if location is None else location.lat,
+        "subject_id": envelope.subject_id, "data": envelope.data, "channel": NOTIFY_CHANNEL,
+    })
 
 
 # -- The relay ---------------------------------------------------------------------------------------------

@@ -1,0 +1,103 @@
+"""Merging a duplicate report into the one that will be handled.
+
+The source is closed as merged and points at the target; its followers and supporters move to the target
+(each person once), and its reporter follows the target, so everyone who cared about the problem keeps
+hearing about it. Both timelines record the merge.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import delete, func, literal, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from core.errors import Message, ProblemError
+from core.identity.principal import Principal
+from feedback.access import ensure_staff_can_act, get_report
+from feedback.lifecycle import Actor, record_change
+from feedback.notify import audience, notify_people
+from feedback.report_models import Report, ReportFollower, ReportSupport
+from feedback.status import OPEN_STATUSES, CloseReason, ReportStatus, TimelineKind
+
+
+def invalid_merge(status: int, message: Message) -> ProblemError:
+    return ProblemError(status, "invalid_merge", message)
+
+
+async def _move_people(session: AsyncSession, model: type[ReportSupport] | type[ReportFollower],
+                       source: Report, target: Report) -> None:
+    """Move `model` rows from source to target; a person already on the target stays there once."""
+    table = model.__table__  # type: ignore[union-attr]
+    statement = insert(table).from_select(
+        ["report_id", "user_id", "created_at"],
+        select(literal(target.id, table.c.report_id.type), table.c.user_id, table.c.created_at)
+        .where(table.c.report_id == source.id),
+    ).on_conflict_do_nothing()
+    await session.execute(statement)
+    await session.execute(delete(table).where(table.c.report_id == source.id))
+
+
+async def _count(session: AsyncSession, model: type[ReportSupport] | type[ReportFollower],
+                 report_id: uuid.UUID) -> int:
+    return int(await session.scalar(
+        select(func.count()).select_from(model).where(col(model.report_id) == report_id)
+    ) or 0)
+
+
+async def merge(
+    session: AsyncSession, principal: Principal, source_id: uuid.UUID, *, into_id: uuid.UUID, reason: str,
+    now: datetime,
+) -> Report:
+    """Merge report `source_id` into `into_id`; returns the source, now closed."""
+    if source_id == into_id:
+        raise invalid_merge(422, Message("Không thể gộp phản ánh vào chính nó",
+                                         "A report cannot be merged into itself"))
+    # Both rows locked, always in the same order, so two opposite merges cannot deadlock.
+    first, second = sorted((source_id, into_id))
+    locked = {first: await get_report(session, first, for_update=True),
+              second: await get_report(session, second, for_update=True)}
+    source, target = locked[source_id], locked[into_id]
+    for report in (source, target):
+        await ensure_staff_can_act(session, principal, report)
+    for report in (source, target):
+        if report.status not in OPEN_STATUSES:
+            raise invalid_merge(409, Message(
+                f"Phản ánh {report.code} không còn mở ({report.status})",
+                f"Report {report.code} is no longer open ({report.status})",
+            ))
+    # Told before the followers move: they followed the source and learn where it went.
+    recipients = await audience(session, source)
+
+    await _move_people(session, ReportSupport, source, target)
+    await _move_people(session, ReportFollower, source, target)
+    if source.reporter_id is not None and source.reporter_id != target.reporter_id:
+        await session.execute(insert(ReportFollower.__table__).values(  # type: ignore[attr-defined]
+            report_id=target.id, user_id=source.reporter_id, created_at=now,
+        ).on_conflict_do_nothing())
+    for report in (source, target):
+        report.support_count = await _count(session, ReportSupport, report.id)
+        report.follower_count = await _count(session, ReportFollower, report.id)
+
+    actor = Actor.of(principal)
+    source.merged_into_id = target.id
+    source.closed_at = now
+    source.close_reason = CloseReason.MERGED
+    facts = {"into_report_id": str(target.id), "into_code": target.code}
+    await record_change(
+        session, source, actor=actor, kind=TimelineKind.MERGED, now=now, to_status=ReportStatus.CLOSED,
+        note=reason, data=facts, events=[("feedback.merged", facts)], notify=False,
+    )
+    await record_change(
+        session, target, actor=actor, kind=TimelineKind.MERGED_FROM, now=now, note=reason,
+        data={"from_report_id": str(source.id), "from_code": source.code}, notify=False,
+    )
+    await notify_people(
+        session, source, actor_id=actor.id, recipients=recipients,
+        body=Message(f"Phản ánh {source.code} đã được gộp vào phản ánh {target.code}",
+                     f"Report {source.code} has been merged into report {target.code}"),
+    )
+    return source

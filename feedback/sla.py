@@ -1,0 +1,242 @@
+"""The SLA pass: where each open report stands against its deadline, and closing what nobody rated.
+
+Run periodically by the worker. The current deadline is acknowledge_due_at while a report is submitted,
+resolve_due_at afterwards. A report is overdue past it, due soon when fewer than
+settings.feedback_due_soon_working_hours of office time remain, on track otherwise. Only a change of state
+is written, with a timeline entry and an event; an overdue report is also pushed to its unit's topic.
+
+Candidates are pre-selected by wall-clock time: a deadline less than LOOKAHEAD away (office hours never
+outrun the wall clock, and 20 days covers the longest run of days off, Tết, with room to spare). Rows are
+processed in batches, each locked with SKIP LOCKED so that a report being changed by a request is simply
+looked at again by the next pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Select, select, text, union
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from core.calendar import WorkingCalendar
+from core.db import create_engine
+from core.settings import Settings
+from feedback import photos
+from feedback.lifecycle import SYSTEM, close_resolved, record_change
+from feedback.notify import notify_unit_overdue
+from feedback.report_models import Report
+from feedback.route_deps import media_storage, working_calendar
+from feedback.status import OPEN_STATUSES, CloseReason, ReportStatus, SlaState, TimelineKind
+
+log = logging.getLogger("smartcity.feedback.sla")
+
+LOOKAHEAD = timedelta(days=20)
+BATCH_SIZE = 200
+# Uploads a phone never attached to a report are removed after this long.
+STALE_UPLOAD_AGE = timedelta(days=1)
+
+AfterBatch = Callable[[], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class SlaPassResult:
+    checked: int = 0
+    due_soon: int = 0
+    overdue: int = 0
+    back_on_track: int = 0
+    auto_closed: int = 0
+    stale_uploads_deleted: int = 0
+
+
+def current_deadline(report: Report) -> datetime:
+    return report.acknowledge_due_at if report.status == ReportStatus.SUBMITTED else report.resolve_due_at
+
+
+def sla_state(report: Report, calendar: WorkingCalendar, settings: Settings, now: datetime) -> SlaState:
+    deadline = current_deadline(report)
+    if now > deadline:
+        return SlaState.OVERDUE
+    remaining = calendar.working_hours_between(now, deadline)
+    if remaining < timedelta(hours=settings.feedback_due_soon_working_hours):
+        return SlaState.DUE_SOON
+    return SlaState.ON_TRACK
+
+
+def _open_candidates(now: datetime, after: uuid.UUID | None) -> Select[Report]:
+    """The next batch of open reports whose current deadline may be near, locked.
+
+    Two index-backed id sets: open reports by resolve deadline (ix_feedback_reports_open_due) and submitted
+    ones by acknowledge deadline (ix_feedback_reports_unacknowledged_due). A report whose deadline moves
+    away (extension, reopening, acknowledgement) is put back on track by that change itself.
+    """
+    bound = now + LOOKAHEAD
+    by_resolve = select(col(Report.id)).where(
+        col(Report.status).in_([str(s) for s in OPEN_STATUSES]), col(Report.resolve_due_at) < bound
+    )
+    by_acknowledge = select(col(Report.id)).where(
+        col(Report.status) == str(ReportStatus.SUBMITTED), col(Report.acknowledge_due_at) < bound
+    )
+    statement = (
+        select(Report)
+        .where(col(Report.id).in_(union(by_resolve, by_acknowledge).scalar_subquery()))
+        .order_by(col(Report.id))
+        .limit(BATCH_SIZE)
+        .with_for_update(skip_locked=True)
+    )
+    return statement.where(col(Report.id) > after) if after is not None else statement
+
+
+async def _judge(
+    session: AsyncSession, report: Report, calendar: WorkingCalendar, settings: Settings, now: datetime,
+    result: SlaPassResult,
+) -> None:
+    state = sla_state(report, calendar, settings, now)
+    if state == report.sla_state:
+        return
+    report.sla_state = state
+    if state == SlaState.ON_TRACK:
+        # Back on track after a deadline moved: nothing to tell anyone.
+        result.back_on_track += 1
+        return
+    deadline = current_deadline(report)
+    kind = TimelineKind.OVERDUE if state == SlaState.OVERDUE else TimelineKind.DUE_SOON
+    facts = {"due_at": deadline.isoformat()}
+    await record_change(session, report, actor=SYSTEM, kind=kind, now=now, data=facts,
+                        events=[(f"feedback.{kind}", facts)], notify=False)
+    if state == SlaState.OVERDUE:
+        await notify_unit_overdue(session, report)
+        result.overdue += 1
+    else:
+        result.due_soon += 1
+
+
+async def _judge_open(
+    session: AsyncSession, calendar: WorkingCalendar, settings: Settings, now: datetime,
+    result: SlaPassResult, after_batch: AfterBatch | None,
+) -> None:
+    after: uuid.UUID | None = None
+    while True:
+        batch = list((await session.execute(_open_candidates(now, after))).scalars())
+        if not batch:
+            return
+        for report in batch:
+            await _judge(session, report, calendar, settings, now, result)
+        result.checked += len(batch)
+        after = batch[-1].id
+        await session.flush()
+        if after_batch is not None:
+            await after_batch()
+        if len(batch) < BATCH_SIZE:
+            return
+
+
+async def _auto_close(
+    session: AsyncSession, settings: Settings, now: datetime, result: SlaPassResult,
+    after_batch: AfterBatch | None,
+) -> None:
+    cutoff = now - timedelta(days=settings.feedback_auto_close_days)
+    while True:
+        batch = list((await session.execute(
+            select(Report)
+            .where(col(Report.status) == str(ReportStatus.RESOLVED), col(Report.rating).is_(None),
+                   col(Report.resolved_at) < cutoff)
+            .order_by(col(Report.resolved_at)).limit(BATCH_SIZE).with_for_update(skip_locked=True)
+        )).scalars())
+        for report in batch:
+            await close_resolved(session, report, actor=SYSTEM, reason=CloseReason.AUTO_CLOSED, note=None,
+                                 now=now)
+            result.auto_closed += 1
+        await session.flush()
+        if after_batch is not None and batch:
+            await after_batch()
+        if len(batch) < BATCH_SIZE:
+            return
+
+
+async def _delete_stale_uploads(session: AsyncSession, settings: Settings, now: datetime) -> int:
+    """Photos uploaded and never attached to a report are removed after STALE_UPLOAD_AGE."""
+    storage = media_storage(settings)
+    return await photos.delete_stale_uploads(session, storage, older_than=now - STALE_UPLOAD_AGE)
+
+
+async def run_sla_pass(
+    session: AsyncSession, calendar: WorkingCalendar, settings: Settings, now: datetime,
+    *, after_batch: AfterBatch | None = None,
+) -> SlaPassResult:
+    """One pass over open and resolved reports at `now`. Never commits; `after_batch` (the worker's commit)
+    is called after each batch so that a long pass does not hold its locks to the end."""
+    result = SlaPassResult()
+    await _judge_open(session, calendar, settings, now, result, after_batch)
+    await _auto_close(session, settings, now, result, after_batch)
+    result.stale_uploads_deleted = await _delete_stale_uploads(session, settings, now)
+    return result
+
+
+
+# -- the worker loop --------------------------------------------------------------------------------------
+
+# Session-level advisory lock held by the one active SLA task of a database.
+SLA_LOCK_KEY = 0x5C1E_05A1
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def _passes_while_locked(
+    connection: AsyncConnection, sessions: async_sessionmaker[AsyncSession], settings: Settings,
+    stop: asyncio.Event,
+) -> None:
+    standby_logged = False
+    while not await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": SLA_LOCK_KEY}):
+        await connection.commit()
+        if not standby_logged:
+            log.info("another SLA task is active; standing by")
+            standby_logged = True
+        await _wait(stop, settings.feedback_sla_interval_seconds)
+        if stop.is_set():
+            return
+    await connection.commit()
+    log.info("SLA task active")
+    calendar = working_calendar()
+    while not stop.is_set():
+        try:
+            async with sessions() as session:
+                result = await run_sla_pass(session, calendar, settings, datetime.now(UTC),
+                                            after_batch=session.commit)
+                await session.commit()
+            log.info("SLA pass done", extra=asdict(result))
+        except Exception:  # one failed pass never stops the worker: the next one tries again
+            log.exception("SLA pass failed")
+        # The lock's connection must stay alive; a dead one ends this loop and the lock is taken anew.
+        await connection.scalar(text("SELECT 1"))
+        await connection.commit()
+        await _wait(stop, settings.feedback_sla_interval_seconds)
+
+
+async def run_sla(settings: Settings, stop: asyncio.Event) -> None:
+    """Run an SLA pass every feedback_sla_interval_seconds until `stop` is set (the worker's entry point)."""
+    engine = create_engine(settings)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    try:
+        while not stop.is_set():
+            try:
+                async with engine.connect() as connection:
+                    try:
+                        await _passes_while_locked(connection, sessions, settings, stop)
+                    finally:
+                        # Closed rather than pooled: the advisory lock goes with the connection.
+                        await connection.invalidate()
+            except Exception:
+                log.exception("SLA task lost its database connection; retrying")
+                await _wait(stop, settings.feedback_sla_interval_seconds)
+    finally:
+        await engine.dispose()
