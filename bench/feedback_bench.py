@@ -264,17 +264,22 @@ async def run_submissions(settings: Settings, args: argparse.Namespace) -> LoadR
             tokens = await citizens(session, settings, args.users)
     finally:
         await engine.dispose()
-    port = free_port()
     with tempfile.TemporaryDirectory(prefix="bench-feedback-media-") as media:
-        server = start_server(settings, port, Path(media), args.redis_url, args.workers)
+        # Several API processes are separate servers on their own ports, as containers behind a balancer
+        # are; the load spreads its connections over them evenly (uvicorn --workers leaves that to accept()).
+        ports = [free_port() for _ in range(args.workers)]
+        servers = [start_server(settings, port, Path(media), args.redis_url) for port in ports]
         try:
-            base_url = f"http://127.0.0.1:{port}"
-            await wait_ready(base_url)
-            return await submit_load(base_url, tokens, seconds=args.seconds, concurrency=args.concurrency,
-                                     server_pid=server.pid, bounds=CITY_CORE)
+            base_urls = [f"http://127.0.0.1:{port}" for port in ports]
+            for base_url in base_urls:
+                await wait_ready(base_url)
+            return await submit_load(base_urls, tokens, seconds=args.seconds, concurrency=args.concurrency,
+                                     server_pids=[server.pid for server in servers], bounds=CITY_CORE)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for server in servers:
+                server.terminate()
+            for server in servers:
+                server.wait(timeout=30)
 
 
 # -- Reporting ---------------------------------------------------------------------------------------------
@@ -315,7 +320,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the submission load")
     parser.add_argument("--concurrency", type=int, default=32, help="submissions in flight")
     parser.add_argument("--users", type=int, default=300, help="citizens submitting")
-    parser.add_argument("--workers", type=int, default=1, help="API processes (smartcity serve --workers)")
+    parser.add_argument("--workers", type=int, default=1, help="API processes, each a server on its own port")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:56379/13", help="Redis for the API server")
     parser.add_argument("--database", default="smartcity_bench_feedback", help="database to (re)create")
     parser.add_argument("--skip-submit", action="store_true", help="measure the queries only")

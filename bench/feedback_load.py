@@ -70,9 +70,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(
-    settings: Settings, port: int, media_root: Path, redis_url: str, workers: int = 1
-) -> subprocess.Popen[bytes]:
+def start_server(settings: Settings, port: int, media_root: Path, redis_url: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "SMARTCITY_DATABASE_URL": settings.database_dsn, "SMARTCITY_REDIS_URL": redis_url,
@@ -81,8 +79,7 @@ def start_server(
         # The per-citizen hourly limit would otherwise refuse most of a sustained load from a few hundred.
         "SMARTCITY_FEEDBACK_SUBMISSIONS_PER_HOUR": "1000000",
     }
-    command = [str(Path(sys.executable).parent / "smartcity"), "serve", "--port", str(port),
-               "--workers", str(workers)]
+    command = [str(Path(sys.executable).parent / "smartcity"), "serve", "--port", str(port)]
     return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)
 
 
@@ -134,23 +131,25 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def submit_load(
-    base_url: str, tokens: list[str], *, seconds: float, concurrency: int, server_pid: int,
+    base_urls: list[str], tokens: list[str], *, seconds: float, concurrency: int, server_pids: list[int],
     bounds: tuple[float, float, float, float],
 ) -> LoadResult:
     """Keep `concurrency` POST /api/v1/feedback in flight for `seconds`, each from a random citizen, on as
-    many keep-alive connections."""
+    many keep-alive connections spread evenly over the servers."""
     result = LoadResult()
     rng = random.Random(7)
-    address = urlsplit(base_url)
-    host, port = address.hostname or "127.0.0.1", address.port or 80
-    connections = [await RawConnection.open(host, port) for _ in range(concurrency)]
+    addresses = [urlsplit(base_url) for base_url in base_urls]
+    connections = [
+        await RawConnection.open(address.hostname or "127.0.0.1", address.port or 80)
+        for index in range(concurrency) for address in [addresses[index % len(addresses)]]
+    ]
     try:
         # Warm up: connections, prepared statements, the category cache.
         await asyncio.gather(*(
             connection.post_json(PATH, body(rng, bounds), bearer(tokens[i % len(tokens)]))
             for i, connection in enumerate(connections)
         ))
-        cpu_before = cpu_seconds(server_pid)
+        cpu_before = sum(cpu_seconds(pid) for pid in server_pids)
         started = time.monotonic()
         deadline = started + seconds
 
@@ -172,7 +171,7 @@ async def submit_load(
 
         await asyncio.gather(*(worker(connection) for connection in connections))
         result.seconds = time.monotonic() - started
-        result.server_cpu_seconds = cpu_seconds(server_pid) - cpu_before
+        result.server_cpu_seconds = sum(cpu_seconds(pid) for pid in server_pids) - cpu_before
     finally:
         for connection in connections:
             await connection.close()

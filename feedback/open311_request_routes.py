@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import TITLES, Language, Message, ProblemError, pick_language
 from core.identity.api_keys import ApiClient
 from core.settings import Settings
-from feedback import open311, open311_requests, repository
+from feedback import open311, open311_requests, open311_submission, repository
 from feedback.idempotency import Idempotency, api_key_owner, request_hash
 from feedback.models import CATEGORY_CODE_PATTERN
 from feedback.open311 import CONTENT_TYPES, Format, Open311Error
@@ -314,7 +314,7 @@ def create_router(deps: FeedbackDeps) -> APIRouter:
         fmt = request_format(request)
         if fmt is None:
             return unknown_format(language)
-        submission = open311_requests.parse_submission(await _form(request))
+        submission = open311_submission.parse_submission(await _form(request))
         code = submission.service_code
         category = (await repository.get_active_category(db, code)
                     if re.fullmatch(CATEGORY_CODE_PATTERN, code) else None)
@@ -322,7 +322,7 @@ def create_router(deps: FeedbackDeps) -> APIRouter:
             raise ProblemError(400, "category_not_found", Message(
                 f"Không có dịch vụ mã {code}", f"No service has the code {code}"
             ))
-        answers = open311_requests.answers(submission, category.questions)
+        answers = open311_submission.answers(submission, category.questions)
         idempotency = _idempotency(request, client, asdict(submission))
         new = NewReport(
             category_code=code, description=submission.description, lat=submission.lat, lon=submission.lon,

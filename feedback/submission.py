@@ -73,7 +73,7 @@ def outside_province(lat: float, lon: float) -> ProblemError:
 _REPORT_COLUMNS = Report.metadata.tables["feedback_reports"].columns
 # The report and its first timeline entry in one statement, drawing the number inside it: one round trip.
 # Written once as text, so that no statement is rebuilt per submission. The final SELECT names the columns
-# in the model's order because the ORM matches them by position.
+# in the model's order, typed by the model's columns.
 _INSERT_REPORT = text("""
 WITH drawn AS (SELECT nextval('feedback_report_number_seq') AS n),
 report AS (
@@ -104,7 +104,6 @@ SELECT {columns} FROM report
     bindparam("anonymous", type_=Boolean), bindparam("is_public", type_=Boolean),
     bindparam("urgent", type_=Boolean),
 ).columns(*_REPORT_COLUMNS)
-_LOAD_INSERTED = select(Report).from_statement(_INSERT_REPORT)
 
 
 async def _checked(
@@ -161,7 +160,7 @@ async def submit_report(
     acknowledge_hours = (URGENT_ACKNOWLEDGE_WORKING_HOURS if new.urgent
                          else category.sla_acknowledge_working_hours)
     report_id = uuid.uuid4()
-    report = (await session.execute(_LOAD_INSERTED, {
+    row = (await session.execute(_INSERT_REPORT, {
         "id": report_id, "code_prefix": f"PA-{moment.astimezone(VIETNAM).year}-",
         "category_code": category.code, "description": new.description, "answers": answers,
         "lat": new.lat, "lon": new.lon, "address": new.address, "province_code": place.province.code,
@@ -172,7 +171,10 @@ async def submit_report(
         "acknowledge_due_at": calendar.add_working_hours(moment, acknowledge_hours),
         "resolve_due_at": calendar.add_working_days(moment, category.sla_resolve_working_days),
         "open311_token": new.open311_token, "actor_role": new.actor_role,
-    })).scalar_one()
+    })).one()
+    # A plain object rather than an ORM load: nothing in this transaction changes the new row through the
+    # session, and loading it into the identity map cost more than the insert itself.
+    report = Report(**row._asdict())
     if new.photo_ids:
         await attach_checked(session, report_id, new.photo_ids)
     if idempotency is not None:
