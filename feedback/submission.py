@@ -23,7 +23,6 @@ from sqlmodel import col
 from core.calendar import WorkingCalendar
 from core.errors import Message, ProblemError
 from core.units.repository import locate
-from core.units.schemas import Location
 from feedback import idempotency as keys
 from feedback.answers import validate_answers
 from feedback.category_cache import CategoryRules, active_category
@@ -71,11 +70,29 @@ def outside_province(lat: float, lon: float) -> ProblemError:
 
 
 _REPORT_COLUMNS = Report.metadata.tables["feedback_reports"].columns
-# The report and its first timeline entry in one statement, drawing the number inside it: one round trip.
-# Written once as text, so that no statement is rebuilt per submission. The final SELECT names the columns
-# in the model's order, typed by the model's columns.
+# The ward and province of the point (as core.units.repository.locate finds them), the number, the report
+# and its first timeline entry in one statement: one round trip. No row comes back when no province contains
+# the point, and then nothing is written and no number is drawn. Written once as text, so that no statement
+# is rebuilt per submission; the final SELECT names the columns in the model's order, typed by them.
 _INSERT_REPORT = text("""
-WITH drawn AS (SELECT nextval('feedback_report_number_seq') AS n),
+WITH ward AS (
+    SELECT u.code, u.parent_code
+    FROM admin_units AS u
+    WHERE u.level = 'ward' AND ST_Covers(u.boundary, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
+    ORDER BY u.code
+    LIMIT 1
+),
+place AS (
+    SELECT (SELECT code FROM ward) AS ward_code,
+           coalesce((SELECT parent_code FROM ward), (
+               SELECT u.code FROM admin_units AS u
+               WHERE u.level = 'province'
+                 AND ST_Covers(u.boundary, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
+               ORDER BY u.code
+               LIMIT 1
+           )) AS province_code
+),
+drawn AS (SELECT nextval('feedback_report_number_seq') AS n FROM place WHERE province_code IS NOT NULL),
 report AS (
     INSERT INTO feedback_reports (
         id, code, category_code, description, answers, location, address, province_code, ward_code,
@@ -84,10 +101,11 @@ report AS (
     )
     SELECT CAST(:id AS uuid), :code_prefix || lpad(n::text, greatest(6, length(n::text)), '0'),
         :category_code, :description, :answers, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :address,
-        :province_code, :ward_code, :unit_code, :department_code, CAST(:reporter_id AS uuid),
-        :reporter_contact, CAST(:api_key_id AS uuid), :source, :anonymous, :is_public, :urgent, 'submitted',
-        :created_at, :created_at, :acknowledge_due_at, :resolve_due_at, :open311_token
-    FROM drawn
+        place.province_code, place.ward_code, coalesce(place.ward_code, place.province_code),
+        :department_code, CAST(:reporter_id AS uuid), :reporter_contact, CAST(:api_key_id AS uuid), :source,
+        :anonymous, :is_public, :urgent, 'submitted', :created_at, :created_at, :acknowledge_due_at,
+        :resolve_due_at, :open311_token
+    FROM drawn, place
     RETURNING *
 ),
 entry AS (
@@ -106,24 +124,23 @@ SELECT {columns} FROM report
 ).columns(*_REPORT_COLUMNS)
 
 
-async def _checked(
+async def _validated(
     session: AsyncSession, new: NewReport, *, extra_photos: int = 0
-) -> tuple[CategoryRules, dict[str, Any], Location]:
+) -> tuple[CategoryRules, dict[str, Any]]:
     category = await active_category(session, new.category_code)
     answers = validate_answers(category.questions, new.answers)
     if len(new.photo_ids) + extra_photos > MAX_PHOTOS:
         raise too_many_photos()
     await ensure_uploads_free(session, new.photo_ids, uploader_id=new.reporter_id)
-    place = await locate(session, new.lon, new.lat)
-    if place is None:
-        raise outside_province(new.lat, new.lon)
-    return category, answers, place
+    return category, answers
 
 
 async def check_submission(session: AsyncSession, new: NewReport, *, extra_photos: int = 0) -> None:
     """Every check of submit_report, writing nothing: lets a caller refuse a submission before storing the
     photos sent with it (`extra_photos` of them, on top of `new.photo_ids`)."""
-    await _checked(session, new, extra_photos=extra_photos)
+    await _validated(session, new, extra_photos=extra_photos)
+    if await locate(session, new.lon, new.lat) is None:
+        raise outside_province(new.lat, new.lon)
 
 
 async def replay(session: AsyncSession, idempotency: Idempotency) -> Report | None:
@@ -155,23 +172,23 @@ async def submit_report(
         if earlier is not None:
             return earlier, False
     moment = now or datetime.now(UTC)
-    category, answers, place = await _checked(session, new)
-    ward_code = place.ward.code if place.ward is not None else None
+    category, answers = await _validated(session, new)
     acknowledge_hours = (URGENT_ACKNOWLEDGE_WORKING_HOURS if new.urgent
                          else category.sla_acknowledge_working_hours)
     report_id = uuid.uuid4()
     row = (await session.execute(_INSERT_REPORT, {
         "id": report_id, "code_prefix": f"PA-{moment.astimezone(VIETNAM).year}-",
         "category_code": category.code, "description": new.description, "answers": answers,
-        "lat": new.lat, "lon": new.lon, "address": new.address, "province_code": place.province.code,
-        "ward_code": ward_code, "unit_code": ward_code or place.province.code,
+        "lat": new.lat, "lon": new.lon, "address": new.address,
         "department_code": category.default_department_code, "reporter_id": new.reporter_id,
         "reporter_contact": new.reporter_contact, "api_key_id": new.api_key_id, "source": str(new.source),
         "anonymous": new.anonymous, "is_public": new.is_public, "urgent": new.urgent, "created_at": moment,
         "acknowledge_due_at": calendar.add_working_hours(moment, acknowledge_hours),
         "resolve_due_at": calendar.add_working_days(moment, category.sla_resolve_working_days),
         "open311_token": new.open311_token, "actor_role": new.actor_role,
-    })).one()
+    })).one_or_none()
+    if row is None:
+        raise outside_province(new.lat, new.lon)
     # A plain object rather than an ORM load: nothing in this transaction changes the new row through the
     # session, and loading it into the identity map cost more than the insert itself.
     report = Report(**row._asdict())
