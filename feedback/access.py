@@ -56,7 +56,8 @@ async def audience_for(session: AsyncSession, principal: Principal | None, repor
     # A merged public report stays readable: those who followed it see where it went.
     if report.is_public:
         return Audience.PUBLIC
-    raise report_not_found(report.code)
+    # The id the caller sent, not the report's code: a private report's code is not for others to learn.
+    raise report_not_found(str(report.id))
 
 
 async def ensure_staff_can_act(session: AsyncSession, principal: Principal, report: Report) -> None:
@@ -70,8 +71,11 @@ async def ensure_staff_can_act(session: AsyncSession, principal: Principal, repo
 
 
 def ensure_reporter(principal: Principal, report: Report) -> None:
-    """Only the citizen who filed the report; anyone else gets 403 not_report_owner."""
+    """Only the citizen who filed the report; anyone else gets 403 not_report_owner, or 404 for a private
+    report, whose existence is not theirs to learn."""
     if principal.role is not Role.CITIZEN or report.reporter_id != principal.user_id:
+        if not report.is_public:
+            raise report_not_found(str(report.id))
         raise ProblemError(403, "not_report_owner", Message(
             f"Chỉ người gửi phản ánh {report.code} mới được thực hiện thao tác này",
             f"Only the reporter of {report.code} may do this",

@@ -13,19 +13,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from core.calendar import WorkingCalendar
 from core.errors import Message, ProblemError
 from core.identity.models import User
 from core.identity.principal import Principal, Role
 from core.identity.scope import unit_scope
+from core.settings import Settings
 from core.units.models import AdminUnit
 from feedback.access import ensure_reporter, ensure_staff_can_act, get_report
 from feedback.events import emit_report_event
 from feedback.models import Department, FeedbackCategory
 from feedback.notify import notify_people, status_message
-from feedback.report_models import Report, TimelineEntry
+from feedback.report_models import Report, ReportPhoto, TimelineEntry
+from feedback.sla_clock import sla_state
 from feedback.status import OPEN_STATUSES, CloseReason, Rating, ReportStatus, SlaState, TimelineKind, can_move
 
 # A citizen may reopen a resolved report for this long after it was resolved.
@@ -160,19 +164,31 @@ async def _check_assignee(session: AsyncSession, report: Report, assignee_id: uu
         raise invalid_assignee(assignee_id, report)
 
 
+# Statuses in which the report already has its unit's attention: `assign` then only names (or changes) the
+# person, without a status move (after a reassignment to another unit, the new unit names its own).
+REASSIGNABLE_STATUSES = frozenset({ReportStatus.ASSIGNED, ReportStatus.IN_PROGRESS})
+
+
 async def assign(
     session: AsyncSession, principal: Principal, report_id: uuid.UUID, *,
     assignee_id: uuid.UUID | None, note: str | None, now: datetime,
 ) -> Report:
     report = await _staff_report(session, principal, report_id)
-    check_move(report, ReportStatus.ASSIGNED)
+    to_status: ReportStatus | None = None
+    if report.status not in REASSIGNABLE_STATUSES:
+        check_move(report, ReportStatus.ASSIGNED)
+        to_status = ReportStatus.ASSIGNED
     if assignee_id is not None:
         await _check_assignee(session, report, assignee_id)
+    old_assignee = report.assignee_id
     report.assignee_id = assignee_id
+    data: dict[str, Any] = {"assignee_id": str(assignee_id)} if assignee_id is not None else {}
+    if to_status is None:
+        data["from_assignee_id"] = str(old_assignee) if old_assignee is not None else None
+        data["assignee_id"] = str(assignee_id) if assignee_id is not None else None
     await record_change(
         session, report, actor=Actor.of(principal), kind=TimelineKind.ASSIGNED, now=now,
-        to_status=ReportStatus.ASSIGNED, note=note,
-        data={"assignee_id": str(assignee_id)} if assignee_id is not None else {},
+        to_status=to_status, note=note, data=data, notify=to_status is not None,
     )
     return report
 
@@ -187,6 +203,24 @@ async def start(
     return report
 
 
+async def _attach_proofs(session: AsyncSession, report: Report, photo_ids: Sequence[uuid.UUID], *,
+                         uploader_id: uuid.UUID) -> None:
+    """Attach the proofs of this resolution. The rule: each resolution brings at most MAX_PHOTOS proofs of
+    its own. Proofs of an earlier resolution (before the citizen reopened the report) are kept for history and
+    numbered before the new ones, but do not count against the new resolution's limit."""
+    # Imported here: photo handling is a separate concern that only resolution with proof needs.
+    from feedback.photos import attach_checked, ensure_uploads_free
+
+    # Checks ownership and the MAX_PHOTOS limit of this one resolution, and locks the uploads.
+    await ensure_uploads_free(session, photo_ids, uploader_id=uploader_id)
+    earlier = int(await session.scalar(
+        select(func.count()).select_from(ReportPhoto).where(
+            col(ReportPhoto.report_id) == report.id, col(ReportPhoto.kind) == "proof"
+        )
+    ) or 0)
+    await attach_checked(session, report.id, photo_ids, kind="proof", first_position=earlier)
+
+
 async def resolve(
     session: AsyncSession, principal: Principal, report_id: uuid.UUID, *,
     answer: str, proof_photo_ids: Sequence[uuid.UUID], now: datetime,
@@ -194,11 +228,7 @@ async def resolve(
     report = await _staff_report(session, principal, report_id)
     check_move(report, ReportStatus.RESOLVED)
     if proof_photo_ids:
-        # Imported here: photo handling is a separate concern that only resolution with proof needs.
-        from feedback.photos import attach_photos
-
-        await attach_photos(session, report.id, list(proof_photo_ids), uploader_id=principal.user_id,
-                            kind="proof")
+        await _attach_proofs(session, report, proof_photo_ids, uploader_id=principal.user_id)
     report.resolved_at = now
     report.resolution = answer
     report.status_notes = answer
@@ -239,8 +269,8 @@ def invalid_deadline(message: Message) -> ProblemError:
 
 
 async def extend_deadline(
-    session: AsyncSession, principal: Principal, calendar: WorkingCalendar, report_id: uuid.UUID, *,
-    reason: str, due_at: datetime | None, working_days: int | None, now: datetime,
+    session: AsyncSession, principal: Principal, calendar: WorkingCalendar, settings: Settings,
+    report_id: uuid.UUID, *, reason: str, due_at: datetime | None, working_days: int | None, now: datetime,
 ) -> Report:
     report = await _staff_report(session, principal, report_id)
     if report.status not in OPEN_STATUSES:
@@ -260,8 +290,9 @@ async def extend_deadline(
         ))
     report.resolve_due_at = new
     report.deadline_extended_at = now
-    # Judged again against the new deadline by the next SLA pass.
-    report.sla_state = SlaState.ON_TRACK
+    # Judged as the SLA pass judges it: a submitted report is still measured against its acknowledge
+    # deadline, which the extension does not move, so an overdue one stays overdue (and is not told twice).
+    report.sla_state = sla_state(report, calendar, settings, now)
     facts = {"old_due_at": old.isoformat(), "new_due_at": new.isoformat()}
     await record_change(
         session, report, actor=Actor.of(principal), kind=TimelineKind.DEADLINE_EXTENDED, now=now,
@@ -306,6 +337,8 @@ async def reopen(
     report.resolved_at = None
     report.closed_at = None
     report.close_reason = None
+    # The old answer is no longer true while the report is worked again; the timeline keeps it.
+    report.resolution = None
     report.status_notes = None
     # A new resolve deadline: a new extension may be granted against it.
     report.deadline_extended_at = None

@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.principal import Principal
 from core.settings import Settings
 from feedback import kpis, lifecycle, merge
 from feedback.access import Audience
+from feedback.input_types import UtcMoment
 from feedback.lifecycle_schemas import (
     UNIT_CODE_PATTERN,
     AssignBody,
@@ -103,7 +103,8 @@ def create_router(deps: FeedbackDeps) -> APIRouter:
     @router.post("/{report_id}/assign", response_model=StaffReportRead,
                  responses=_with_422(STAFF_ERRORS, "the assignee is not staff of the report's unit "
                                                    "(code invalid_assignee)"),
-                 summary="Assign an accepted report, optionally to a staff member of its unit (officers)")
+                 summary="Assign an accepted report, optionally to a staff member of its unit, or change the "
+                         "assignee of an assigned or in-progress report (officers)")
     async def assign(report_id: uuid.UUID, body: AssignBody, db: session_t, principal: officer_t,
                      settings: settings_t) -> StaffReportRead:
         report = await lifecycle.assign(db, principal, report_id, assignee_id=body.assignee_id,
@@ -140,7 +141,7 @@ def create_router(deps: FeedbackDeps) -> APIRouter:
     async def extend_deadline(report_id: uuid.UUID, body: ExtendDeadlineBody, db: session_t,
                               principal: officer_t, settings: settings_t) -> StaffReportRead:
         report = await lifecycle.extend_deadline(
-            db, principal, working_calendar(), report_id, reason=body.reason, due_at=body.due_at,
+            db, principal, working_calendar(), settings, report_id, reason=body.reason, due_at=body.due_at,
             working_days=body.working_days, now=now(),
         )
         return await staff_view(db, report, principal, settings)
@@ -156,7 +157,8 @@ def create_router(deps: FeedbackDeps) -> APIRouter:
         return await staff_view(db, report, principal, settings)
 
     @router.post("/{report_id}/merge", response_model=StaffReportRead,
-                 responses=_with_422(STAFF_ERRORS, "a report cannot merge into itself (code invalid_merge)"),
+                 responses=_with_422(STAFF_ERRORS, "a report cannot merge into itself or into another "
+                                                   "reporter's private report (code invalid_merge)"),
                  summary="Merge a duplicate open report into another open report (officers)")
     async def merge_into(report_id: uuid.UUID, body: MergeBody, db: session_t, principal: officer_t,
                          settings: settings_t) -> StaffReportRead:
@@ -188,8 +190,8 @@ def create_router(deps: FeedbackDeps) -> APIRouter:
         db: session_t, principal: staff_t,
         unit_code: Annotated[str | None, Query(pattern=UNIT_CODE_PATTERN)] = None,
         category_code: Annotated[str | None, Query(pattern=CATEGORY_CODE_PATTERN)] = None,
-        date_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-        date_to: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+        date_from: Annotated[UtcMoment | None, Query(alias="from")] = None,
+        date_to: Annotated[UtcMoment | None, Query(alias="to")] = None,
     ) -> KpiRead:
         return await kpis.compute_kpis(db, principal, now=now(), unit_code=unit_code,
                                        category_code=category_code, date_from=date_from, date_to=date_to)

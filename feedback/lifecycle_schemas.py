@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from feedback.input_types import MAX_YEAR, MIN_YEAR, NoNulStr, UtcMoment
 from feedback.report_models import MAX_PHOTOS, NOTE_MAX_LENGTH
 from feedback.status import Rating
 
@@ -29,22 +30,22 @@ class _Body(BaseModel):
 class NoteBody(_Body):
     """Accept, start or close: an optional note for the timeline."""
 
-    note: str | None = _note()
+    note: NoNulStr | None = _note()
 
 
 class RejectBody(_Body):
-    reason: str = _reason("Why the report is rejected; shown to the reporter and the public.")
+    reason: NoNulStr = _reason("Why the report is rejected; shown to the reporter and the public.")
 
 
 class AssignBody(_Body):
     assignee_id: uuid.UUID | None = Field(
         default=None, description="An officer or field staff member whose units cover the report's unit."
     )
-    note: str | None = _note()
+    note: NoNulStr | None = _note()
 
 
 class ResolveBody(_Body):
-    answer: str = _reason("The public answer: what was done.")
+    answer: NoNulStr = _reason("The public answer: what was done.")
     proof_photo_ids: list[uuid.UUID] = Field(
         default_factory=list, max_length=MAX_PHOTOS,
         description="Photos of the fix, uploaded beforehand by the caller.",
@@ -54,8 +55,10 @@ class ResolveBody(_Body):
 class ExtendDeadlineBody(_Body):
     """A new resolve deadline: a moment after the current one, or a number of working days added to it."""
 
-    reason: str = _reason("Why more time is needed.")
-    due_at: AwareDatetime | None = None
+    reason: NoNulStr = _reason("Why more time is needed.")
+    due_at: UtcMoment | None = Field(
+        default=None, description=f"The new deadline, with its offset (years {MIN_YEAR} to {MAX_YEAR}).",
+    )
     working_days: int | None = Field(default=None, ge=1, le=60)
 
     @model_validator(mode="after")
@@ -68,7 +71,7 @@ class ExtendDeadlineBody(_Body):
 class ReassignBody(_Body):
     unit_code: str | None = Field(default=None, pattern=UNIT_CODE_PATTERN)
     department_code: str | None = Field(default=None, pattern=DEPARTMENT_CODE_PATTERN)
-    reason: str = _reason("Why the report changes hands.")
+    reason: NoNulStr = _reason("Why the report changes hands.")
 
     @model_validator(mode="after")
     def _something(self) -> ReassignBody:
@@ -79,16 +82,16 @@ class ReassignBody(_Body):
 
 class MergeBody(_Body):
     into_report_id: uuid.UUID
-    reason: str = _reason("Why the reports are the same problem.")
+    reason: NoNulStr = _reason("Why the reports are the same problem.")
 
 
 class ReopenBody(_Body):
-    reason: str = _reason("Why the problem is not fixed.")
+    reason: NoNulStr = _reason("Why the problem is not fixed.")
 
 
 class RateBody(_Body):
     rating: Rating
-    comment: str | None = Field(default=None, min_length=1, max_length=RATING_COMMENT_MAX_LENGTH)
+    comment: NoNulStr | None = Field(default=None, min_length=1, max_length=RATING_COMMENT_MAX_LENGTH)
 
 
 class KpiRead(BaseModel):

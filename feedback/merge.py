@@ -2,7 +2,8 @@
 
 The source is closed as merged and points at the target; its followers and supporters move to the target
 (each person once), and its reporter follows the target, so everyone who cared about the problem keeps
-hearing about it. Both timelines record the merge.
+hearing about it. Both timelines record the merge. A private target takes only a private report of its own
+reporter: anyone else moved onto it could neither see nor unfollow it.
 """
 
 from __future__ import annotations
@@ -29,15 +30,18 @@ def invalid_merge(status: int, message: Message) -> ProblemError:
 
 
 async def _move_people(session: AsyncSession, model: type[ReportSupport] | type[ReportFollower],
-                       source: Report, target: Report) -> None:
-    """Move `model` rows from source to target; a person already on the target stays there once."""
+                       source: Report, target: Report, *, except_user: uuid.UUID | None = None) -> None:
+    """Move `model` rows from source to target; a person already on the target stays there once, and
+    `except_user` is left out (the rows of the source go in any case)."""
     table = model.__table__  # type: ignore[union-attr]
-    statement = insert(table).from_select(
-        ["report_id", "user_id", "created_at"],
-        select(literal(target.id, table.c.report_id.type), table.c.user_id, table.c.created_at)
-        .where(table.c.report_id == source.id),
-    ).on_conflict_do_nothing()
-    await session.execute(statement)
+    rows = select(literal(target.id, table.c.report_id.type), table.c.user_id, table.c.created_at).where(
+        table.c.report_id == source.id
+    )
+    if except_user is not None:
+        rows = rows.where(table.c.user_id != except_user)
+    await session.execute(
+        insert(table).from_select(["report_id", "user_id", "created_at"], rows).on_conflict_do_nothing()
+    )
     await session.execute(delete(table).where(table.c.report_id == source.id))
 
 
@@ -69,10 +73,19 @@ async def merge(
                 f"Phản ánh {report.code} không còn mở ({report.status})",
                 f"Report {report.code} is no longer open ({report.status})",
             ))
+    same_private_reporter = not source.is_public and source.reporter_id is not None \
+        and source.reporter_id == target.reporter_id
+    if not target.is_public and not same_private_reporter:
+        # The source's people would follow a report they cannot see (and could never unfollow).
+        raise invalid_merge(422, Message(
+            f"Không thể gộp vào phản ánh riêng tư {target.code} của người khác",
+            f"Report {target.code} is private: only a private report of the same reporter may merge into it",
+        ))
     # Told before the followers move: they followed the source and learn where it went.
     recipients = await audience(session, source)
 
-    await _move_people(session, ReportSupport, source, target)
+    # A reporter never supports their own report: the target's reporter's "me too" on the source is dropped.
+    await _move_people(session, ReportSupport, source, target, except_user=target.reporter_id)
     await _move_people(session, ReportFollower, source, target)
     if source.reporter_id is not None and source.reporter_id != target.reporter_id:
         await session.execute(insert(ReportFollower.__table__).values(  # type: ignore[attr-defined]

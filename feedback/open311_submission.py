@@ -116,16 +116,16 @@ def _number(code: str, raw: str) -> int | float:
 
 
 def answers(submission: Open311Submission, questions: Sequence[Question]) -> dict[str, Any]:
-    """The attributes as answers of the category's datatypes; submission checks required ones and keys."""
+    """The attributes the service defines, as answers of their datatypes; submission checks the required
+    ones. Attributes the service does not define are ignored."""
     by_code = {question.code: question for question in questions}
     result: dict[str, Any] = {}
     for code, values in submission.attributes.items():
         question = by_code.get(code)
         if question is None:
-            raise bad_request(Message(
-                f"Dịch vụ {submission.service_code} không có thuộc tính {code}",
-                f"The service {submission.service_code} has no attribute {code}",
-            ))
+            # Clients add attributes of their own (FixMyStreet sends its report id, title and URL among
+            # them); only those the service defines are answers.
+            continue
         if question.datatype is QuestionDatatype.MULTI_CHOICE:
             result[code] = list(dict.fromkeys(values))
             continue

@@ -33,6 +33,7 @@ from feedback.lifecycle import SYSTEM, close_resolved, record_change
 from feedback.notify import notify_unit_overdue
 from feedback.report_models import Report
 from feedback.route_deps import media_storage, working_calendar
+from feedback.sla_clock import current_deadline, sla_state
 from feedback.status import OPEN_STATUSES, CloseReason, ReportStatus, SlaState, TimelineKind
 
 log = logging.getLogger("smartcity.feedback.sla")
@@ -53,20 +54,6 @@ class SlaPassResult:
     back_on_track: int = 0
     auto_closed: int = 0
     stale_uploads_deleted: int = 0
-
-
-def current_deadline(report: Report) -> datetime:
-    return report.acknowledge_due_at if report.status == ReportStatus.SUBMITTED else report.resolve_due_at
-
-
-def sla_state(report: Report, calendar: WorkingCalendar, settings: Settings, now: datetime) -> SlaState:
-    deadline = current_deadline(report)
-    if now > deadline:
-        return SlaState.OVERDUE
-    remaining = calendar.working_hours_between(now, deadline)
-    if remaining < timedelta(hours=settings.feedback_due_soon_working_hours):
-        return SlaState.DUE_SOON
-    return SlaState.ON_TRACK
 
 
 def _open_candidates(now: datetime, after: uuid.UUID | None) -> Select[Report]:

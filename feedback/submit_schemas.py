@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from feedback.input_types import no_nul as _no_nul
 from feedback.report_models import (
     ADDRESS_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
@@ -17,14 +18,6 @@ from feedback.report_schemas import ReportSummary
 
 # Visible ASCII only: the key travels in an HTTP header and is compared byte for byte.
 IDEMPOTENCY_KEY_PATTERN = rf"^[\x21-\x7e]{{1,{IDEMPOTENCY_KEY_MAX_LENGTH}}}$"
-
-
-
-def _no_nul(value: str) -> str:
-    # PostgreSQL text cannot hold U+0000; refusing it here keeps it a 422 rather than a database error.
-    if "\x00" in value:
-        raise ValueError("must not contain the NUL character")
-    return value
 
 
 Description = Annotated[

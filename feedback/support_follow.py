@@ -1,7 +1,8 @@
 """A citizen's "me too" on someone else's open report, and following a report's progress.
 
-Counts are kept exact without locking the report for long: the support or follower row is inserted with ON
-CONFLICT DO NOTHING, and only an inserted (or deleted) row moves the count, in one atomic UPDATE.
+Counts are kept exact: the support or follower row is inserted with ON CONFLICT DO NOTHING, and only an
+inserted (or deleted) row moves the count, in one atomic UPDATE. The report row is locked first, so a "me too"
+or a follow cannot land on a report that a concurrent merge is closing: it waits, then sees it merged.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from feedback.status import OPEN_STATUSES, ReportStatus
 
 
 async def visible_report(session: AsyncSession, report_id: uuid.UUID, user_id: uuid.UUID) -> Report:
-    """The report if it is public or the citizen's own; 404 otherwise, so a private one stays unknown."""
-    report = await get_report(session, report_id)
+    """The report, locked, if it is public or the citizen's own; 404 otherwise, so a private one stays
+    unknown."""
+    report = await get_report(session, report_id, for_update=True)
     if not report.is_public and report.reporter_id != user_id:
         raise report_not_found(str(report_id))
     return report

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from pydantic import AwareDatetime, StringConstraints
+from pydantic import StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Message, ProblemError
@@ -22,6 +22,7 @@ from feedback import views
 from feedback.access import audience_for, get_report, report_not_found
 from feedback.csv_export import csv_chunks
 from feedback.cursor import decode_cursor
+from feedback.input_types import UtcMoment
 from feedback.models import CATEGORY_CODE_PATTERN, DEPARTMENT_CODE_PATTERN
 from feedback.read import build_report_read
 from feedback.report_models import REPORT_CODE_PATTERN, Report
@@ -289,8 +290,8 @@ async def _inbox_params(
     sla_state: Annotated[list[SlaState] | None, Query(max_length=MAX_LISTED)] = None,
     assigned_to_me: bool = False,
     q: Annotated[str | None, Query(pattern=CODE_PREFIX_PATTERN, description="A report code prefix.")] = None,
-    created_from: AwareDatetime | None = None,
-    created_to: AwareDatetime | None = None,
+    created_from: UtcMoment | None = None,
+    created_to: UtcMoment | None = None,
 ) -> dict[str, Any]:
     """The inbox's filters, shared by the list and the CSV export."""
     return {
