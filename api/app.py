@@ -23,6 +23,7 @@ from feedback import lifecycle_routes, open311_request_routes, submit_routes, vi
 from feedback.open311_routes import create_router as create_open311_router
 from feedback.route_deps import FeedbackDeps
 from feedback.routes import create_router as create_feedback_router
+from iot.routes import create_router as create_device_router
 from mobile_contract import CONTRACT_VERSION
 
 DESCRIPTION = """
@@ -73,6 +74,10 @@ def create_app(
     app.include_router(view_routes.create_router(feedback_deps))
     app.include_router(create_open311_router(session=deps.get_session, public=policies.PUBLIC))
     app.include_router(open311_request_routes.create_router(feedback_deps))
+    app.include_router(create_device_router(
+        session=deps.get_session, admin=policies.require_roles(Role.ADMIN),
+        staff=policies.require_roles(Role.OFFICER, Role.FIELD_STAFF, Role.ADMIN),
+    ))
     return app
 
 

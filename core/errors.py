@@ -79,6 +79,9 @@ TITLES: Mapping[str, Message] = {
         "Vị trí nằm ngoài địa bàn tỉnh", "The location is outside the province"
     ),
     "device_not_found": Message("Không tìm thấy thiết bị", "Device not found"),
+    "device_decommissioned": Message(
+        "Thiết bị đã ngừng sử dụng", "The device has been decommissioned"
+    ),
     # Citizen reports.
     "category_not_found": Message("Không tìm thấy loại phản ánh", "Report category not found"),
     "report_not_found": Message("Không tìm thấy phản ánh", "Report not found"),

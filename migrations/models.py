@@ -14,12 +14,13 @@ from feedback.report_models import (
     ReportSupport,
     TimelineEntry,
 )
+from iot.models import Device
 
 target_metadata = metadata
 
 __all__ = [
-    "AdminUnit", "Announcement", "ApiKey", "Department", "DeviceToken", "FeedbackCategory", "IdempotencyKey",
-    "Notification", "OtpChallenge", "OutboxEvent", "PushOutboxMessage", "RefreshToken", "Report",
-    "ReportFollower", "ReportPhoto", "ReportSupport", "SmsMessage", "TimelineEntry", "User",
+    "AdminUnit", "Announcement", "ApiKey", "Department", "Device", "DeviceToken", "FeedbackCategory",
+    "IdempotencyKey", "Notification", "OtpChallenge", "OutboxEvent", "PushOutboxMessage", "RefreshToken",
+    "Report", "ReportFollower", "ReportPhoto", "ReportSupport", "SmsMessage", "TimelineEntry", "User",
     "target_metadata",
 ]
