@@ -14,6 +14,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.cursor import decode_cursor
 from core.errors import Message, ProblemError
 from core.identity.principal import Principal
 from core.identity.scope import outside_unit, unit_scope
@@ -21,7 +22,6 @@ from core.settings import Settings
 from feedback import views
 from feedback.access import audience_for, get_report, report_not_found
 from feedback.csv_export import csv_chunks
-from feedback.cursor import decode_cursor
 from feedback.input_types import UtcMoment
 from feedback.models import CATEGORY_CODE_PATTERN, DEPARTMENT_CODE_PATTERN
 from feedback.read import build_report_read

@@ -36,9 +36,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from core.cursor import Cursor, encode_cursor
 from core.identity.models import User
 from core.media.storage import DEFAULT_URL_PREFIX
-from feedback.cursor import Cursor, encode_cursor
 from feedback.read import photo_url
 from feedback.report_models import Report, ReportPhoto
 from feedback.report_schemas import ReportSummary

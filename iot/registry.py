@@ -12,17 +12,20 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from core.cursor import decode_cursor, encode_cursor
 from core.db import utcnow
 from core.errors import Message, ProblemError
 from core.identity.scope import UnitScope
 from core.units.repository import locate
-from iot.cursor import decode_cursor, encode_cursor
 from iot.models import Device
 from iot.schemas import DeviceCreate, DevicePage, DevicePatch, DevicePoint, DeviceRead
 from iot.types import DeviceStatus
 
 _LON = func.ST_X(col(Device.location)).label("lon")
 _LAT = func.ST_Y(col(Device.location)).label("lat")
+
+# The device list's one ordering (created_at, id), named in its cursors.
+CURSOR_SORT = "devices"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +159,7 @@ async def list_devices(
     session: AsyncSession, scope: UnitScope, filters: DeviceFilter, *, cursor: str | None, limit: int
 ) -> DevicePage:
     """Newest first, `limit` at a time, keyset on (created_at, id) so inserts never shift a page."""
-    position = decode_cursor(cursor)
+    position = decode_cursor(CURSOR_SORT, cursor)
     query = select(Device, _LON, _LAT)
     if not scope.all_units:
         codes = sorted(scope.codes)
@@ -182,5 +185,5 @@ async def list_devices(
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1][0]
-        next_cursor = encode_cursor(last.created_at, last.id)
+        next_cursor = encode_cursor(CURSOR_SORT, last.created_at, last.id)
     return DevicePage(items=items, next_cursor=next_cursor)
