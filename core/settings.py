@@ -111,6 +111,32 @@ class Settings(BaseSettings):
     # Submissions per citizen per hour: a phone stuck in a loop must not flood the officers' inbox.
     feedback_submissions_per_hour: int = Field(default=30, ge=1)
 
+    # Devices and MQTT ingestion. Devices are told this address with their credentials (the broker as the
+    # device network sees it, which is not the backend's own mqtt_host in production).
+    mqtt_device_host: str = "127.0.0.1"
+    mqtt_device_port: int = 51883
+    # How long the API waits for the broker to confirm a credential change before answering 503.
+    mqtt_admin_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # The consumer group: every `smartcity ingest` of one deployment shares it and splits the messages.
+    ingest_group: str = Field(default="ingest", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    # Each consumer needs its own fixed id: its broker session (and the messages queued in it while it
+    # restarts) is found again by this id.
+    ingest_client_id: str = Field(default="ingest-0", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    ingest_batch_size: int = Field(default=2000, ge=1, le=20_000)
+    ingest_batch_seconds: float = Field(default=0.2, gt=0, le=10)
+    # Where `smartcity ingest` serves its Prometheus /metrics (loopback in development).
+    ingest_metrics_host: str = "127.0.0.1"
+    ingest_metrics_port: int = Field(default=59101, ge=0, le=65535)
+    # Messages larger than this are dead-lettered; it stays below the broker's max_packet_size.
+    ingest_max_payload_bytes: int = Field(default=64 * 1024, ge=1024, le=200 * 1024)
+    # Raw readings are kept this many days (daily partitions dropped whole); hourly rollups much longer.
+    iot_readings_retention_days: int = Field(default=30, ge=1, le=3650)
+    iot_rollup_retention_days: int = Field(default=730, ge=1, le=36500)
+    iot_dead_letter_retention_days: int = Field(default=30, ge=1, le=3650)
+    # The device task of the worker: liveness and coalesced live updates, and the storage upkeep.
+    iot_live_interval_seconds: float = Field(default=1.0, ge=1.0, le=60)
+    iot_upkeep_interval_seconds: float = Field(default=60.0, gt=0, le=3600)
+
     @model_validator(mode="after")
     def _sms_gateway_configured(self) -> Self:
         # Fail at start-up, not on the first citizen's sign-in.

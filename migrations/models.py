@@ -15,12 +15,14 @@ from feedback.report_models import (
     TimelineEntry,
 )
 from iot.models import Device
+from iot.telemetry_models import CameraEvent, DeadLetter, HourlyRollup, LatestState, Reading
 
 target_metadata = metadata
 
 __all__ = [
-    "AdminUnit", "Announcement", "ApiKey", "Department", "Device", "DeviceToken", "FeedbackCategory",
-    "IdempotencyKey", "Notification", "OtpChallenge", "OutboxEvent", "PushOutboxMessage", "RefreshToken",
-    "Report", "ReportFollower", "ReportPhoto", "ReportSupport", "SmsMessage", "TimelineEntry", "User",
+    "AdminUnit", "Announcement", "ApiKey", "CameraEvent", "DeadLetter", "Department", "Device", "DeviceToken",
+    "FeedbackCategory", "HourlyRollup", "IdempotencyKey", "LatestState", "Notification", "OtpChallenge",
+    "OutboxEvent", "PushOutboxMessage", "Reading", "RefreshToken", "Report", "ReportFollower", "ReportPhoto",
+    "ReportSupport", "SmsMessage", "TimelineEntry", "User",
     "target_metadata",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -11,12 +12,20 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from iot.telemetry_models import READINGS_PARTITION_PATTERN
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent
 
 
+_PARTITION = re.compile(READINGS_PARTITION_PATTERN)
+
+
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    """Leave PostGIS's own tables out of autogenerate, which would otherwise propose dropping them."""
-    return not (type_ == "table" and name in {"spatial_ref_sys"})
+    """Leave out of autogenerate PostGIS's own tables and the daily partitions of the readings, which the
+    application makes at run time; it would otherwise propose dropping them."""
+    if type_ != "table" or name is None:
+        return True
+    return name != "spatial_ref_sys" and _PARTITION.match(name) is None
 
 
 def alembic_config(url: str) -> Config:
