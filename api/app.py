@@ -23,7 +23,9 @@ from feedback import lifecycle_routes, open311_request_routes, submit_routes, vi
 from feedback.open311_routes import create_router as create_open311_router
 from feedback.route_deps import FeedbackDeps
 from feedback.routes import create_router as create_feedback_router
+from iot.broker_admin import BrokerAdmin
 from iot.routes import create_router as create_device_router
+from iot.telemetry_routes import create_router as create_telemetry_router
 from mobile_contract import CONTRACT_VERSION
 
 DESCRIPTION = """
@@ -40,6 +42,8 @@ def create_app(
 ) -> FastAPI:
     resolved = settings or get_settings()
     configure_logging(resolved.log_level)
+    # One broker connection per process for device identities; it connects on first use.
+    broker_admin = BrokerAdmin(resolved)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,7 +52,10 @@ def create_app(
             app.state.resources = resources
             app.state.hub = hub
             freeze_startup_objects()
-            yield
+            try:
+                yield
+            finally:
+                await broker_admin.close()
 
     app = FastAPI(
         title="smartcity API",
@@ -56,6 +63,7 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    app.state.broker_admin = broker_admin
     install_problem_handlers(app)
     install_openapi(app)
     app.add_middleware(ObservabilityMiddleware)
@@ -75,6 +83,11 @@ def create_app(
     app.include_router(create_open311_router(session=deps.get_session, public=policies.PUBLIC))
     app.include_router(open311_request_routes.create_router(feedback_deps))
     app.include_router(create_device_router(
+        session=deps.get_session, admin=policies.require_roles(Role.ADMIN),
+        staff=policies.require_roles(Role.OFFICER, Role.FIELD_STAFF, Role.ADMIN),
+        broker=broker_admin, settings=resolved,
+    ))
+    app.include_router(create_telemetry_router(
         session=deps.get_session, admin=policies.require_roles(Role.ADMIN),
         staff=policies.require_roles(Role.OFFICER, Role.FIELD_STAFF, Role.ADMIN),
     ))

@@ -73,7 +73,7 @@ def serve(
 def worker(
     only: Annotated[
         list[str] | None,
-        typer.Option("--only", help="Run only these loops (relay, push, sla); default: all."),
+        typer.Option("--only", help="Run only these loops (relay, push, sla, devices); default: all."),
     ] = None,
 ) -> None:
     """Run the background worker: the outbox relay (events to the Redis Stream) and the push dispatcher."""
@@ -84,6 +84,52 @@ def worker(
     if unknown:
         raise typer.BadParameter(f"unknown loop(s): {', '.join(unknown)}; known: {', '.join(LOOPS)}")
     start(get_settings(), names)
+
+
+@app.command()
+def ingest(
+    client_id: Annotated[
+        str | None, typer.Option("--client-id", help="MQTT client id, fixed per consumer.")
+    ] = None,
+    group: Annotated[str | None, typer.Option(help="Shared subscription group (default: settings).")] = None,
+) -> None:
+    """Run one MQTT consumer: device messages into the database, acknowledged after commit (SIGTERM stops)."""
+    from iot.ingest.runner import start as start_ingest
+
+    named = (("ingest_client_id", client_id), ("ingest_group", group))
+    updates = {key: value for key, value in named if value}
+    for value in updates.values():
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
+            raise typer.BadParameter(f"{value!r}: 1 to 64 letters, digits, dashes or underscores")
+    start_ingest(get_settings().model_copy(update=updates))
+
+
+@app.command()
+def simulate(
+    per_type: Annotated[int, typer.Option("--per-type", min=1, help="Devices of each type.")] = 3,
+    mode: Annotated[str, typer.Option(help="devices: a connection each; gateway: shared ones.")] = "devices",
+    rate: Annotated[float | None, typer.Option(min=0.1, help=(
+        "Messages/s over the fleet (default: a report every 5 s per device; gateway: as fast as possible)."
+    ))] = None,
+    duration: Annotated[float | None, typer.Option(min=1, help="Seconds; default: until stopped.")] = None,
+    incidents: Annotated[bool, typer.Option("--incidents/--no-incidents", help="Scripted incidents.")] = True,
+    publishers: Annotated[int, typer.Option(min=1, max=16, help="Gateway publisher processes.")] = 2,
+    seed: Annotated[int, typer.Option(help="Seed of placement and readings.")] = 5,
+) -> None:
+    """Simulate the province's cameras and sensors over MQTT, with daily patterns and scripted incidents."""
+    from iot.simulator.run import Plan, run_devices, run_gateway
+
+    if mode not in ("devices", "gateway"):
+        raise typer.BadParameter("--mode must be devices or gateway")
+    plan = Plan(mode=mode, per_type=per_type, rate=rate, duration=duration, incidents=incidents,
+                publishers=publishers, seed=seed)
+    if mode == "devices":
+        sent = run_devices(get_settings(), plan)
+        typer.echo(f"published {sent} messages")
+        return
+    stats = run_gateway(get_settings(), plan)
+    typer.echo(f"published {stats.sent} messages, {stats.acked} acknowledged, {stats.failed} refused, "
+               f"{stats.rate:.0f} msg/s")
 
 
 @app.command()

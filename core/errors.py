@@ -82,6 +82,9 @@ TITLES: Mapping[str, Message] = {
     "device_decommissioned": Message(
         "Thiết bị đã ngừng sử dụng", "The device has been decommissioned"
     ),
+    "broker_unavailable": Message(
+        "Máy chủ MQTT tạm thời không phản hồi", "The MQTT broker is temporarily unavailable"
+    ),
     # Citizen reports.
     "category_not_found": Message("Không tìm thấy loại phản ánh", "Report category not found"),
     "report_not_found": Message("Không tìm thấy phản ánh", "Report not found"),

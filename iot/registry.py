@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import WKTElement
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -18,7 +18,8 @@ from core.errors import Message, ProblemError
 from core.identity.scope import UnitScope
 from core.units.repository import locate
 from iot.models import Device
-from iot.schemas import DeviceCreate, DevicePage, DevicePatch, DevicePoint, DeviceRead
+from iot.schemas import DeviceCreate, DevicePage, DevicePatch, DevicePoint, DeviceRead, DeviceStateRead
+from iot.telemetry_models import LatestState
 from iot.types import DeviceStatus
 
 _LON = func.ST_X(col(Device.location)).label("lon")
@@ -79,12 +80,28 @@ def _point(point: DevicePoint) -> WKTElement:
     return WKTElement(f"POINT({point.lon!r} {point.lat!r})", srid=4326)
 
 
-def _read(device: Device, lon: float, lat: float) -> DeviceRead:
+def _state(state: LatestState | None) -> DeviceStateRead | None:
+    if state is None:
+        return None
+    return DeviceStateRead(
+        online=state.online, online_changed_at=state.online_changed_at, last_seen_at=state.last_seen_at,
+        ts=state.ts, seq=state.seq, metrics=state.metrics, reported_state=state.reported_state,
+        last_event_type=state.last_event_type, last_event_at=state.last_event_at,
+    )
+
+
+def _with_state(query: Select[Any]) -> Select[Any]:
+    # The latest state in the same query (a device has at most one row), so a list stays one query.
+    return query.add_columns(LatestState).outerjoin(
+        LatestState, col(LatestState.device_id) == col(Device.id))
+
+
+def _read(device: Device, lon: float, lat: float, state: LatestState | None = None) -> DeviceRead:
     return DeviceRead(
         id=device.id, type=device.type, name=device.name, location=DevicePoint(lat=lat, lon=lon),
         ward_code=device.ward_code, province_code=device.province_code, metadata=device.device_metadata,
         status=device.status, created_at=device.created_at, updated_at=device.updated_at,
-        decommissioned_at=device.decommissioned_at,
+        decommissioned_at=device.decommissioned_at, state=_state(state),
     )
 
 
@@ -100,11 +117,11 @@ async def get_device(session: AsyncSession, device_id: uuid.UUID, *, for_update:
 
 async def read_device(session: AsyncSession, device_id: uuid.UUID) -> DeviceRead:
     row = (await session.execute(
-        select(Device, _LON, _LAT).where(col(Device.id) == device_id)
+        _with_state(select(Device, _LON, _LAT)).where(col(Device.id) == device_id)
     )).one_or_none()
     if row is None:
         raise device_not_found(device_id)
-    return _read(row[0], row.lon, row.lat)
+    return _read(row[0], row.lon, row.lat, row[3])
 
 
 async def create_device(session: AsyncSession, data: DeviceCreate, *, now: datetime | None = None) -> Device:
@@ -160,7 +177,7 @@ async def list_devices(
 ) -> DevicePage:
     """Newest first, `limit` at a time, keyset on (created_at, id) so inserts never shift a page."""
     position = decode_cursor(CURSOR_SORT, cursor)
-    query = select(Device, _LON, _LAT)
+    query = _with_state(select(Device, _LON, _LAT))
     if not scope.all_units:
         codes = sorted(scope.codes)
         query = query.where(or_(col(Device.ward_code).in_(codes), col(Device.province_code).in_(codes)))
@@ -181,7 +198,7 @@ async def list_devices(
         ))
     query = query.order_by(col(Device.created_at).desc(), col(Device.id).desc()).limit(limit + 1)
     rows = (await session.execute(query)).all()
-    items = [_read(row[0], row.lon, row.lat) for row in rows[:limit]]
+    items = [_read(row[0], row.lon, row.lat, row[3]) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1][0]

@@ -1,5 +1,10 @@
 """The device registry routes: admins register and change devices, staff read those in their units.
 
+Registering a device also creates its broker identity and answers its MQTT credentials, once; decommissioning
+deletes that identity (the device is disconnected at once); admins may issue new credentials. Each writes the
+database first (flushed, not committed), then the broker, then the request commits: a broker that does not
+answer ends the request with 503 and nothing stored.
+
 Not `from __future__ import annotations`: the route signatures refer to the session dependency and policies
 given to create_router, and FastAPI must see those annotations as objects. The application (api/) owns
 sessions and policies, and this package may not import it, so it hands them in.
@@ -17,7 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import Message, ProblemError
 from core.identity.principal import Principal
 from core.identity.scope import ensure_can_see_unit, unit_scope
-from iot import registry
+from core.settings import Settings
+from iot import credentials, registry
+from iot.broker_admin import BrokerAdmin
+from iot.credential_schemas import DeviceCreated, DeviceCredentials
 from iot.schemas import DeviceCreate, DevicePage, DevicePatch, DeviceRead
 from iot.types import DeviceStatus, DeviceType
 
@@ -37,6 +45,9 @@ _PLACE: dict[int | str, dict[str, Any]] = {
 }
 _GONE: dict[int | str, dict[str, Any]] = {
     409: {"description": "The device is decommissioned and cannot change (code device_decommissioned)"},
+}
+_BROKER: dict[int | str, dict[str, Any]] = {
+    503: {"description": "The MQTT broker did not answer; nothing was changed (code broker_unavailable)"},
 }
 _CURSOR: dict[int | str, dict[str, Any]] = {
     400: {"description": "The cursor was not made by this list (code invalid_cursor)"},
@@ -66,17 +77,24 @@ def parse_bbox(text: str) -> registry.BBox:
     return registry.BBox(min_lon, min_lat, max_lon, max_lat)
 
 
-def create_router(*, session: SessionProvider, admin: DependsParam, staff: DependsParam) -> APIRouter:
-    """The registry routes, given the application's request session and its ADMIN and STAFF policies."""
+def create_router(
+    *, session: SessionProvider, admin: DependsParam, staff: DependsParam, broker: BrokerAdmin,
+    settings: Settings,
+) -> APIRouter:
+    """The registry routes, given the application's request session, its ADMIN and STAFF policies, the
+    process's broker admin connection and the settings (the broker address handed to devices)."""
     router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
-    @router.post("", status_code=201, response_model=DeviceRead, summary="Register a device",
-                 responses={**_AUTH, **_PLACE})
+    @router.post("", status_code=201, response_model=DeviceCreated,
+                 summary="Register a device and receive its MQTT credentials (shown only this once)",
+                 responses={**_AUTH, **_PLACE, **_BROKER})
     async def create_device(
         db: Annotated[AsyncSession, Depends(session)], _: Annotated[Principal, admin], body: DeviceCreate,
-    ) -> DeviceRead:
+    ) -> DeviceCreated:
         device = await registry.create_device(db, body)
-        return await registry.read_device(db, device.id)
+        mqtt = await credentials.issue(broker, settings, device.id)
+        read = await registry.read_device(db, device.id)
+        return DeviceCreated(**read.model_dump(), mqtt=mqtt)
 
     @router.get("", response_model=DevicePage, summary="Devices in your units, newest first",
                 responses={**_AUTH, **_CURSOR})
@@ -129,6 +147,22 @@ def create_router(*, session: SessionProvider, admin: DependsParam, staff: Depen
     ) -> DeviceRead:
         device = await registry.get_device(db, device_id, for_update=True)
         await registry.decommission_device(db, device)
+        await credentials.revoke(broker, device_id)
         return await registry.read_device(db, device_id)
+
+    @router.post("/{device_id}/credentials", response_model=DeviceCredentials,
+                 summary="Issue new MQTT credentials (the old password stops working at once)",
+                 responses={**_AUTH, **_NOT_FOUND, **_GONE, **_BROKER})
+    async def renew_credentials(
+        db: Annotated[AsyncSession, Depends(session)], _: Annotated[Principal, admin], device_id: DeviceId,
+    ) -> DeviceCredentials:
+        # Locked, so a decommission running at the same time cannot leave a live identity behind.
+        device = await registry.get_device(db, device_id, for_update=True)
+        if device.status == DeviceStatus.DECOMMISSIONED:
+            raise ProblemError(409, "device_decommissioned", Message(
+                f"Thiết bị {device_id} đã ngừng sử dụng, không thể cấp thông tin đăng nhập mới",
+                f"The device {device_id} is decommissioned; no new credentials can be issued",
+            ))
+        return DeviceCredentials(mqtt=await credentials.issue(broker, settings, device_id))
 
     return router

@@ -53,6 +53,21 @@ class DevicePatch(BaseModel):
     _metadata_size = field_validator("metadata")(_small_object)
 
 
+class DeviceStateRead(BaseModel):
+    """What the device last sent, and whether it is online (decided by the worker's device task)."""
+
+    online: bool
+    online_changed_at: datetime | None
+    last_seen_at: datetime | None = Field(
+        description="When anything (telemetry, event, status) last arrived.")
+    ts: datetime | None = Field(description="The device's timestamp of its newest telemetry.")
+    seq: int | None
+    metrics: dict[str, float] = Field(description="Every metric last reported (merged across messages).")
+    reported_state: str | None = Field(description="The last status message: online or offline (its will).")
+    last_event_type: str | None
+    last_event_at: datetime | None
+
+
 class DeviceRead(BaseModel):
     id: uuid.UUID
     type: DeviceType
@@ -65,6 +80,7 @@ class DeviceRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     decommissioned_at: datetime | None
+    state: DeviceStateRead | None = Field(default=None, description="Null until anything arrived.")
 
 
 class DevicePage(BaseModel):

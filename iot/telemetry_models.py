@@ -25,6 +25,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     text,
@@ -80,6 +81,16 @@ class HourlyRollup(SQLModel, table=True):
     sum: float = Field(sa_column=Column(Float, nullable=False))
     min: float = Field(sa_column=Column(Float, nullable=False))
     max: float = Field(sa_column=Column(Float, nullable=False))
+
+
+class RollupHour(SQLModel, table=True):
+    """Which hours the rollup has made its passes over (see iot/rollups.py): one row per hour, fleet-wide."""
+
+    __tablename__ = "device_rollup_hours"
+
+    hour: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True, nullable=False))
+    passes: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    rolled_at: datetime = timestamp_now()
 
 
 class CameraEvent(SQLModel, table=True):

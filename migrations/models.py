@@ -15,7 +15,14 @@ from feedback.report_models import (
     TimelineEntry,
 )
 from iot.models import Device
-from iot.telemetry_models import CameraEvent, DeadLetter, HourlyRollup, LatestState, Reading
+from iot.telemetry_models import (
+    CameraEvent,
+    DeadLetter,
+    HourlyRollup,
+    LatestState,
+    Reading,
+    RollupHour,
+)
 
 target_metadata = metadata
 
@@ -23,6 +30,6 @@ __all__ = [
     "AdminUnit", "Announcement", "ApiKey", "CameraEvent", "DeadLetter", "Department", "Device", "DeviceToken",
     "FeedbackCategory", "HourlyRollup", "IdempotencyKey", "LatestState", "Notification", "OtpChallenge",
     "OutboxEvent", "PushOutboxMessage", "Reading", "RefreshToken", "Report", "ReportFollower", "ReportPhoto",
-    "ReportSupport", "SmsMessage", "TimelineEntry", "User",
+    "ReportSupport", "RollupHour", "SmsMessage", "TimelineEntry", "User",
     "target_metadata",
 ]

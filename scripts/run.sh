@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: install what is missing, start the local servers, migrate, seed the demo province and start the
-# API in the background on 127.0.0.1. Running it again leaves what already runs alone.
+# API, the worker, the MQTT consumer and a small device simulation in the background on 127.0.0.1. Running it
+# again leaves what already runs alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -52,6 +53,10 @@ else
 fi
 
 start_process worker .venv/bin/smartcity worker
+# The MQTT consumer, and a small simulated province (3 devices of each type, with the scripted incidents) so
+# the IOC has live devices to show; each simulated device has its own broker credentials and last will.
+start_process ingest .venv/bin/smartcity ingest
+start_process simulate .venv/bin/smartcity simulate --per-type 3 --mode devices --incidents
 
 deadline=$((SECONDS + 60))
 until [ "$(http_status "$BASE/ready")" = "200" ]; do

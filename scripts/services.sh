@@ -112,6 +112,12 @@ redis_stop() {
 MQ="$STATE/mosquitto"
 mosquitto_running() { [ -f "$MQ/mosquitto.pid" ] && kill -0 "$(cat "$MQ/mosquitto.pid")" 2>/dev/null; }
 
+# The dynamic-security plugin's file (device identities), in the persistence folder. Seeded when absent and
+# never replaced: the broker rewrites it on every change. Default access denies receiving and subscribing, so
+# devices get only what the acl file's patterns give them (see deploy/mosquitto/entrypoint.sh, same seed).
+DYNSEC="$MQ/data/dynamic-security.json"
+DYNSEC_SEED='{"defaultACLAccess":{"publishClientSend":false,"publishClientReceive":false,"subscribe":false,"unsubscribe":true},"clients":[],"groups":[],"roles":[]}'
+
 mosquitto_start() {
     mkdir -p "$MQ/data"
     if mosquitto_running; then
@@ -120,6 +126,7 @@ mosquitto_start() {
     # The production configuration from deploy/, with the local port, paths and loopback listener.
     sed -e "s|^listener .*|listener $SMARTCITY_MQTT_PORT 127.0.0.1|" \
         -e "s|^persistence_location .*|persistence_location $MQ/data/|" \
+        -e "s|^plugin_opt_config_file .*|plugin_opt_config_file $DYNSEC|" \
         -e "s|^password_file .*|password_file $MQ/passwd|" \
         -e "s|^acl_file .*|acl_file $MQ/acl|" \
         -e "s|^log_dest .*|log_dest file $LOGS/mosquitto.log|" \
@@ -128,7 +135,11 @@ mosquitto_start() {
     cp deploy/mosquitto/acl "$MQ/acl"
     rm -f "$MQ/passwd"; touch "$MQ/passwd"; chmod 600 "$MQ/passwd"
     mosquitto_passwd -b "$MQ/passwd" "$SMARTCITY_MQTT_USERNAME" "$SMARTCITY_MQTT_PASSWORD"
+    if [ ! -e "$DYNSEC" ]; then
+        (umask 077; printf '%s\n' "$DYNSEC_SEED" >"$DYNSEC")
+    fi
     touch "$LOGS/mosquitto.log"
+    # Started as root, the broker drops to its own user, which must write its pid, data and plugin file.
     if [ "$(id -u)" -eq 0 ] && id mosquitto >/dev/null 2>&1; then
         chown -R mosquitto "$MQ" "$LOGS/mosquitto.log"
     fi
@@ -156,5 +167,10 @@ case "${1:-}" in
         redis_cli ping 2>/dev/null | grep -q PONG && echo "redis: up" || echo "redis: down"
         mosquitto_running && echo "mosquitto: up" || echo "mosquitto: down"
         ;;
-    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+    # The broker alone, e.g. a private one for a test:
+    #   SMARTCITY_STATE_DIR=/tmp/x SMARTCITY_MQTT_PORT=52999 scripts/services.sh mosquitto-start
+    mosquitto-start) mosquitto_start ;;
+    mosquitto-stop) mosquitto_stop ;;
+    mosquitto-status) mosquitto_running && echo "mosquitto: up" || { echo "mosquitto: down"; exit 3; } ;;
+    *) echo "usage: $0 start|stop|status|mosquitto-start|mosquitto-stop|mosquitto-status" >&2; exit 2 ;;
 esac

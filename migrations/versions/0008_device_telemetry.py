@@ -55,6 +55,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_device_readings_hourly_hour", "device_readings_hourly", ["hour"])
     op.create_table(
+        "device_rollup_hours",
+        sa.Column("hour", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("passes", sa.SmallInteger(), nullable=False),
+        sa.Column("rolled_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("hour", name=op.f("pk_device_rollup_hours")),
+    )
+    op.create_table(
         "device_camera_events",
         sa.Column("device_id", sa.UUID(), nullable=False),
         sa.Column("ts", sa.DateTime(timezone=True), nullable=False),
@@ -119,5 +126,6 @@ def downgrade() -> None:
     op.drop_table("ingest_dead_letters")
     op.drop_table("device_state")
     op.drop_table("device_camera_events")
+    op.drop_table("device_rollup_hours")
     op.drop_table("device_readings_hourly")
     op.drop_table("device_readings")

@@ -26,7 +26,7 @@ BOOTSTRAP = PROJECT_ROOT / "scripts" / "bootstrap.sh"
 
 PREFIX = str(Settings.model_config.get("env_prefix", ""))
 SETTINGS_VARIABLES = frozenset(PREFIX + name.upper() for name in Settings.model_fields)
-APP_SERVICES = ("migrate", "api", "worker")
+APP_SERVICES = ("migrate", "api", "worker", "ingest")
 SECRET_VARIABLES = ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "SMARTCITY_MQTT_PASSWORD", "SMARTCITY_SECRET_KEY")
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|_KEY$|AUTH|TOKEN")
 POSTGRES_PORT = 5432

@@ -61,7 +61,7 @@ from tests.deploy.files import (
 
 
 def test_required_services_exist(services: Services) -> None:
-    assert {"postgis", "redis", "mosquitto", "migrate", "api", "worker"} <= set(services)
+    assert {"postgis", "redis", "mosquitto", "migrate", "api", "worker", "ingest"} <= set(services)
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
@@ -295,3 +295,41 @@ def test_worker_runs_the_worker_command_of_the_cli(services: Services) -> None:
 def test_redis_syncs_every_write_so_relayed_events_survive_a_crash(services: Services) -> None:
     command = services["redis"]["command"]
     assert command[command.index("--appendfsync") + 1] == "always"
+
+
+def test_ingest_runs_the_consumer_with_a_stable_client_id(services: Services) -> None:
+    from typer.main import get_command
+
+    from api.cli import app
+
+    ingest = services["ingest"]
+    assert ingest["command"] == ["smartcity", "ingest"]
+    assert "ingest" in get_command(app).commands  # type: ignore[attr-defined]
+    env = environment(ingest)
+    # Stable and unique per consumer: its persistent session on the broker is keyed by it.
+    assert env[f"{PREFIX}INGEST_CLIENT_ID"] == "ingest-0"
+    assert env[f"{PREFIX}INGEST_METRICS_HOST"] == "0.0.0.0"
+    assert env[f"{PREFIX}MQTT_HOST"] == environment(services["api"])[f"{PREFIX}MQTT_HOST"]
+    assert set(ingest["depends_on"]) == {"migrate", "redis", "mosquitto"}
+    assert ingest["healthcheck"] == {"disable": True}
+    assert "app-state:/var/lib/smartcity" in ingest["volumes"]
+    assert "deploy" not in ingest, "replicas would share one client id: add services instead"
+
+
+def test_api_tells_devices_the_published_broker_port(services: Services) -> None:
+    api = environment(services["api"])
+    published = [str(port) for port in services["mosquitto"]["ports"]]
+    assert api[f"{PREFIX}MQTT_DEVICE_HOST"]
+    assert any(entry.endswith(f":{api[f'{PREFIX}MQTT_DEVICE_PORT']}:1883") for entry in published)
+
+
+def test_broker_keeps_device_identities_on_its_data_volume(services: Services) -> None:
+    config = mosquitto_settings()
+    assert Path(config["plugin"]).name == "mosquitto_dynamic_security.so"
+    identities = Path(config["plugin_opt_config_file"])
+    data = Path(config["persistence_location"])
+    assert identities.parent == data
+    volumes = [str(volume).rstrip("/") for volume in services["mosquitto"]["volumes"]]
+    assert f"mosquitto-data:{data}" in volumes
+    acl = MOSQUITTO_ACL.read_text()
+    assert "topic readwrite $CONTROL/dynamic-security/#" in acl

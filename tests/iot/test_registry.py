@@ -21,6 +21,8 @@ async def _create(client: AsyncClient, headers: dict[str, str], **fields: Any) -
     response = await client.post("/api/v1/devices", json=body(**fields), headers=headers)
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
+    # The MQTT credentials come only in this answer (tests/iot/test_credentials.py); the rest is the device.
+    assert created.pop("mqtt")["username"] == created["id"]
     return created
 
 

@@ -54,7 +54,7 @@ def test_device_topics_carry_timestamp_and_sequence(document: dict[str, Any]) ->
             payload = _follow(document, _follow(document, message)["payload"])
             required = {name for part in payload.get("allOf", [payload]) for name in
                         _follow(document, part).get("required", [])}
-            assert {"timestamp", "seq"} <= required, topic
+            assert {"ts", "seq"} <= required, topic
     assert schemas["DeviceMessage"]["properties"]["seq"]["type"] == "integer"
 
 

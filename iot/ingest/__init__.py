@@ -1,0 +1,1 @@
+"""The MQTT consumer: devices' messages from the broker into PostgreSQL, acknowledged after commit."""
