@@ -97,6 +97,10 @@ def build(batch: list[Received], cache: DeviceCache, *, received: datetime, max_
     first_ts = last_ts = None
     step = max(1, len(batch) // DELAY_SAMPLES)
     for index, message in enumerate(batch):
+        if not message.payload and message.topic.endswith("/status"):
+            # An empty retained message is how MQTT deletes a retained status; subscribers receive it too.
+            # It says nothing about the device: acknowledged, nothing stored.
+            continue
         item = decode(message.topic, message.payload, received=received, max_payload_bytes=max_payload_bytes,
                       retention_days=retention_days)
         if type(item) is DeadLetter:

@@ -75,3 +75,12 @@ def test_dead_letter_rows_are_storable() -> None:
     assert len(payload) == 2048
     assert received_at.tzinfo is UTC
     assert detail
+
+
+def test_a_cleared_retained_status_is_neither_stored_nor_dead() -> None:
+    cleared = Received(1, 1, f"city/v1/devices/{SENSOR}/status", b"", time.time())
+    empty_reading = Received(1, 2, f"city/v1/devices/{SENSOR}/telemetry", b"", time.time())
+    plan = build([cleared, empty_reading], cache(), received=NOW, max_payload_bytes=65536, retention_days=30)
+    assert plan.folds == {}
+    # Only the status topic has retained messages to clear: an empty reading is still malformed.
+    assert plan.dead_reasons() == {"malformed_json": 1}
