@@ -1,11 +1,13 @@
 """Pieces of the ingestion benchmark (bench/ingest.py): a private broker, the consumers under test, the bare
-paho baseline subscriber, the publishers' message source, and the measurements taken from the database."""
+paho baseline subscriber, the publishers' message source (in Python, and the C publisher that sends the same
+messages for less CPU), and the measurements taken from the database."""
 
 from __future__ import annotations
 
 import json
 import multiprocessing
 import os
+import shutil
 import subprocess
 import time
 import urllib.request
@@ -25,6 +27,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from core.settings import PROJECT_ROOT, Settings
+from iot.simulator.publisher import PublishStats
 
 SMARTCITY = PROJECT_ROOT / ".venv" / "bin" / "smartcity"
 TOPIC = "city/v1/devices/{}/telemetry"
@@ -84,6 +87,80 @@ def sent_keys(ids: list[str], first_round: int, base_seq: int, stamps: array[flo
     n = len(uuids)
     for i, stamp in enumerate(stamps):
         yield uuids[i % n], base_seq + first_round + i // n, stamp
+
+
+# --- the same messages from C: bench/ingest_publisher.c ------------------------------------------------
+
+PUBLISHER_SOURCE = Path(__file__).resolve().parent / "ingest_publisher.c"
+PUBLISHER_PACKAGES = "gcc libmosquitto-dev"
+
+
+def build_publisher(folder: Path) -> Path:
+    """Compile the C publisher into `folder`; exit with what to install when the compiler or libmosquitto's
+    header is missing."""
+    compiler = shutil.which("cc")
+    if compiler is None:
+        raise SystemExit(f"no C compiler (cc) to build {PUBLISHER_SOURCE.name}: install the Debian packages "
+                         f"{PUBLISHER_PACKAGES}, or run with --publisher python")
+    binary = folder / "ingest_publisher"
+    done = subprocess.run([compiler, "-O2", "-o", str(binary), str(PUBLISHER_SOURCE), "-lmosquitto"],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        if "mosquitto.h" in done.stderr or "-lmosquitto" in done.stderr:
+            raise SystemExit(f"libmosquitto's header or library is missing to build "
+                             f"{PUBLISHER_SOURCE.name}: install the Debian packages {PUBLISHER_PACKAGES}, "
+                             "or run with --publisher python")
+        raise SystemExit(f"building {PUBLISHER_SOURCE.name} failed:\n{done.stderr}")
+    return binary
+
+
+@dataclass(frozen=True)
+class CPublisherJob:
+    host: str
+    port: int
+    username: str
+    password: str
+    client_id: str
+    ids: list[str]
+    first_round: int
+    base_seq: int
+    count: int | None  # messages; None: until `seconds`
+    seconds: float | None
+    rate: float | None  # msg/s of this publisher; None: flat out
+
+
+def run_c_publishers(binary: Path, jobs: list[CPublisherJob], folder: Path) -> list[PublishStats]:
+    """Run every job in its own process at once; their statistics in job order, with the send times."""
+    running: list[tuple[subprocess.Popen[str], Path]] = []
+    for k, job in enumerate(jobs):
+        ids_file, stamps_file = folder / f"publisher-{k}.ids", folder / f"publisher-{k}.sent_at"
+        ids_file.write_text("\n".join(job.ids) + "\n")
+        command = [str(binary), "-h", job.host, "-p", str(job.port), "-u", job.username, "-i", job.client_id,
+                   "-f", str(ids_file), "-o", str(stamps_file), "-b", str(job.base_seq),
+                   "-R", str(job.first_round)]
+        if job.count is not None:
+            command += ["-n", str(job.count)]
+        if job.seconds is not None:
+            command += ["-t", str(job.seconds)]
+        if job.rate is not None:
+            command += ["-r", str(job.rate)]
+        # The password goes by the environment, not on the process list.
+        env = {**os.environ, "INGEST_PUBLISHER_PASSWORD": job.password}
+        running.append((subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True), stamps_file))
+    results: list[PublishStats] = []
+    for process, stamps_file in running:
+        output, _ = process.communicate()
+        if process.returncode != 0:
+            raise RuntimeError(f"{binary.name} exited with {process.returncode}")
+        figures = json.loads(output.strip().splitlines()[-1])
+        stamps = array("d")
+        stamps.frombytes(stamps_file.read_bytes())
+        results.append(PublishStats(
+            sent=figures["sent"], acked=figures["acked"], failed=figures["failed"],
+            retried=figures["retried"], reconnects=figures["reconnects"], started_at=figures["started_at"],
+            finished_at=figures["finished_at"], sent_at=stamps,
+        ))
+    return results
 
 
 # --- the consumers under test ---------------------------------------------------------------------------
