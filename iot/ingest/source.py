@@ -34,6 +34,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from core.settings import Settings
+from iot.ingest import publish_decode
 
 logger = logging.getLogger("smartcity.ingest")
 
@@ -69,6 +70,8 @@ class Source:
         # Set once the broker has confirmed the subscriptions (messages published before are not ours).
         self.subscribed = threading.Event()
         self._settings = settings
+        # paho's decoding of properties the devices never send is the largest cost of receiving.
+        publish_decode.install()
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
                              manual_ack=True)
         client.username_pw_set(settings.mqtt_username, settings.mqtt_password.get_secret_value())
