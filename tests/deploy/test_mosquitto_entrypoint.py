@@ -75,21 +75,7 @@ async def test_entrypoint_writes_the_password_file_and_starts_the_broker(broker_
     port = free_port()
     config = local_broker_config(broker_folder, port)
     password = secrets.token_hex(16)
-    log = (broker_folder / "broker.log").open("wb")
-    broker = await asyncio.create_subprocess_exec(
-        "/bin/sh", str(MOSQUITTO_ENTRYPOINT), str(config),
-        env=broker_env(SMARTCITY_MQTT_USERNAME="smartcity-service", SMARTCITY_MQTT_PASSWORD=password),
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        for _ in range(100):
-            with contextlib.suppress(BrokerUnavailableError):
-                await probe_broker("127.0.0.1", port, "smartcity-service", password, 1.0)
-                break
-            assert broker.returncode is None, (broker_folder / "broker.log").read_text()
-            await asyncio.sleep(0.1)
-        else:
-            pytest.fail(f"the broker never let the service in: {(broker_folder / 'broker.log').read_text()}")
+    async with entrypoint_broker(broker_folder, config, port, password):
         with pytest.raises(BrokerUnavailableError, match="refused"):
             await probe_broker("127.0.0.1", port, "smartcity-service", "wrong-password", 2.0)
         passwd = broker_folder / "config" / "passwd"
@@ -97,11 +83,6 @@ async def test_entrypoint_writes_the_password_file_and_starts_the_broker(broker_
         assert password not in passwd.read_text(), "only the hash may be stored"
         if os.geteuid() == 0:
             assert passwd.stat().st_uid == pwd.getpwnam("mosquitto").pw_uid, "the broker's user must own it"
-    finally:
-        if broker.returncode is None:
-            broker.terminate()
-            await asyncio.wait_for(broker.wait(), 20)
-        log.close()
 
 
 @pytest.mark.parametrize("missing", ["SMARTCITY_MQTT_USERNAME", "SMARTCITY_MQTT_PASSWORD"])
