@@ -17,7 +17,7 @@ test:
 	@bash scripts/test.sh
 
 lint:
-	@bash scripts/bootstrap.sh && .venv/bin/ruff check . && .venv/bin/mypy
+	@bash scripts/bootstrap.sh && .venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
 
 services:
 	@bash scripts/bootstrap.sh && bash scripts/services.sh start

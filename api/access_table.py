@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from api.app import create_app
-from api.policies import RouteAccess, route_access
+from api.route_access import RouteAccess, route_access
 from core.identity.api_keys import SCOPES
 from core.settings import PROJECT_ROOT, Profile, Settings
 

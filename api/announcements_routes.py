@@ -6,17 +6,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, status
 
-from api.deps import SessionDep
-from api.policies import require_roles
 from core.events.announcements import AnnouncementIn, AnnouncementOut, publish
+from core.http.deps import SessionDep
+from core.http.policies import require_roles
 from core.identity.principal import Principal, Role
 
 router = APIRouter(prefix="/api/v1/announcements", tags=["announcements"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid access token (code unauthenticated, invalid_token or token_expired)"},
-    403: {"description": "Not an officer or admin (code forbidden), or the unit is not one of the officer's "
-                         "(code outside_unit)"},
+    403: {
+        "description": "Not an officer or admin (code forbidden), or the unit is not one of the officer's "
+        "(code outside_unit)"
+    },
     404: {"description": "No unit has this code (code unit_not_found)"},
 }
 

@@ -8,14 +8,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import auth_routes, deps, health, media_routes, policies, push_routes, units_routes
+from api import auth_routes, health, media_routes, push_routes, units_routes
 from api.announcements_routes import router as announcements_router
 from api.observability import ObservabilityMiddleware
 from api.openapi import install_openapi
 from api.problems import install_problem_handlers
-from api.resources import ResourcesFactory, open_resources
 from api.ws import routes as ws_routes
 from api.ws.hub import running_hub
+from core.http import deps, policies
+from core.http.resources import ResourcesFactory, open_resources
 from core.identity.principal import Role
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
@@ -82,15 +83,22 @@ def create_app(
     app.include_router(view_routes.create_router(feedback_deps))
     app.include_router(create_open311_router(session=deps.get_session, public=policies.PUBLIC))
     app.include_router(open311_request_routes.create_router(feedback_deps))
-    app.include_router(create_device_router(
-        session=deps.get_session, admin=policies.require_roles(Role.ADMIN),
-        staff=policies.require_roles(Role.OFFICER, Role.FIELD_STAFF, Role.ADMIN),
-        broker=broker_admin, settings=resolved,
-    ))
-    app.include_router(create_telemetry_router(
-        session=deps.get_session, admin=policies.require_roles(Role.ADMIN),
-        staff=policies.require_roles(Role.OFFICER, Role.FIELD_STAFF, Role.ADMIN),
-    ))
+    app.include_router(
+        create_device_router(
+            session=deps.get_session,
+            admin=policies.require_roles(Role.ADMIN),
+            staff=policies.require_roles(Role.OFFICER, Role.FIELD_STAFF, Role.ADMIN),
+            broker=broker_admin,
+            settings=resolved,
+        )
+    )
+    app.include_router(
+        create_telemetry_router(
+            session=deps.get_session,
+            admin=policies.require_roles(Role.ADMIN),
+            staff=policies.require_roles(Role.OFFICER, Role.FIELD_STAFF, Role.ADMIN),
+        )
+    )
     return app
 
 

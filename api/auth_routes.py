@@ -9,10 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from api.deps import ResourcesDep, SessionDep, SettingsDep
-from api.policies import PUBLIC, Authenticated, require_roles
 from api.problems import problem_response
 from core.errors import ProblemError
+from core.http.deps import ResourcesDep, SessionDep, SettingsDep
+from core.http.policies import PUBLIC, Authenticated, require_roles
 from core.identity import api_keys, service
 from core.identity.principal import Principal, Role
 from core.identity.ratelimit import RateLimiter
@@ -39,11 +39,13 @@ router = APIRouter()
 Responses = dict[int | str, dict[str, Any]]
 # Sign-in routes are open to anyone: an empty security requirement says so in the OpenAPI document.
 OPEN: dict[str, Any] = {"security": []}
-RATE_LIMITED: Responses = {429: {
-    "description": "Too many attempts (code rate_limited); `retry_after` and the Retry-After header say when "
-                   "to try again",
-    "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
-}}
+RATE_LIMITED: Responses = {
+    429: {
+        "description": "Too many attempts (code rate_limited); `retry_after` and the Retry-After "
+        "header say when to try again",
+        "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
+    }
+}
 SIGNED_IN: Responses = {
     401: {"description": "No valid access token (code unauthenticated, invalid_token or token_expired)"},
 }
@@ -85,19 +87,29 @@ def client_ip(request: Request) -> str:
 def _kept(request: Request, refusal: ProblemError) -> JSONResponse:
     """Answer a refusal without raising it: the request's unit of work then commits the bookkeeping it
     recorded (a counted wrong code, a revoked token family) instead of rolling it back."""
-    return problem_response(request, status=refusal.status, code=refusal.code, detail=refusal.detail,
-                            extensions=refusal.extensions, headers=refusal.headers or None)
+    return problem_response(
+        request,
+        status=refusal.status,
+        code=refusal.code,
+        detail=refusal.detail,
+        extensions=refusal.extensions,
+        headers=refusal.headers or None,
+    )
 
 
 # Sign-in ----------------------------------------------------------------------------------------------------
 
 
 @router.post(
-    "/api/v1/auth/otp/request", tags=["auth"], dependencies=[PUBLIC], openapi_extra=OPEN,
-    status_code=status.HTTP_202_ACCEPTED, response_model=CodeSent,
+    "/api/v1/auth/otp/request",
+    tags=["auth"],
+    dependencies=[PUBLIC],
+    openapi_extra=OPEN,
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=CodeSent,
     summary="Send a sign-in code by text message to a citizen's phone",
     description="The answer is the same whether or not the number has an account. Limited per number and "
-                "per client address.",
+    "per client address.",
     responses={
         400: {"description": f"Not a Vietnamese mobile number (code invalid_phone), or {UNREADABLE}"},
         **RATE_LIMITED,
@@ -105,8 +117,13 @@ def _kept(request: Request, refusal: ProblemError) -> JSONResponse:
     },
 )
 async def request_code(
-    body: CodeRequest, request: Request, session: SessionDep, settings: SettingsDep, limiter: Limiter,
-    sender: Sender, now: Now,
+    body: CodeRequest,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    limiter: Limiter,
+    sender: Sender,
+    now: Now,
 ) -> CodeSent:
     expires_in = await service.request_code(
         session, settings, limiter, sender, phone=body.phone, client_ip=client_ip(request), now=now
@@ -115,12 +132,17 @@ async def request_code(
 
 
 @router.post(
-    "/api/v1/auth/otp/verify", tags=["auth"], dependencies=[PUBLIC], openapi_extra=OPEN,
+    "/api/v1/auth/otp/verify",
+    tags=["auth"],
+    dependencies=[PUBLIC],
+    openapi_extra=OPEN,
     response_model=TokenPair,
     summary="Sign a citizen in with the code they received (the account is created at the first sign-in)",
     responses={
-        400: {"description": "Invalid number or code (code invalid_phone, otp_invalid with `attempts_left`, "
-                             f"otp_expired or otp_attempts_exceeded), or {UNREADABLE}"},
+        400: {
+            "description": "Invalid number or code (code invalid_phone, otp_invalid with `attempts_left`, "
+            f"otp_expired or otp_attempts_exceeded), or {UNREADABLE}"
+        },
         403: {"description": "The number belongs to an account that cannot sign in by code (code forbidden)"},
         409: {"description": "The account was being created by another request (code conflict)"},
     },
@@ -136,31 +158,49 @@ async def verify_code(
 
 
 @router.post(
-    "/api/v1/auth/login", tags=["auth"], dependencies=[PUBLIC], openapi_extra=OPEN, response_model=TokenPair,
+    "/api/v1/auth/login",
+    tags=["auth"],
+    dependencies=[PUBLIC],
+    openapi_extra=OPEN,
+    response_model=TokenPair,
     summary="Sign a staff member in with username and password",
     description="Limited per username and per client address; only failed attempts count.",
-    responses={**UNREADABLE_BODY,
-               401: {"description": "Wrong username or password (code invalid_credentials)"},
-               **RATE_LIMITED},
+    responses={
+        **UNREADABLE_BODY,
+        401: {"description": "Wrong username or password (code invalid_credentials)"},
+        **RATE_LIMITED,
+    },
 )
 async def login(
     body: StaffLogin, request: Request, session: SessionDep, settings: SettingsDep, limiter: Limiter, now: Now
 ) -> TokenPair:
     tokens = await service.staff_login(
-        session, settings, limiter, username=body.username, password=body.password,
-        client_ip=client_ip(request), now=now,
+        session,
+        settings,
+        limiter,
+        username=body.username,
+        password=body.password,
+        client_ip=client_ip(request),
+        now=now,
     )
     return TokenPair.of(tokens, now)
 
 
 @router.post(
-    "/api/v1/auth/refresh", tags=["auth"], dependencies=[PUBLIC], openapi_extra=OPEN,
+    "/api/v1/auth/refresh",
+    tags=["auth"],
+    dependencies=[PUBLIC],
+    openapi_extra=OPEN,
     response_model=TokenPair,
     summary="Exchange a refresh token for a new token pair (the refresh token is rotated)",
     description="Presenting a refresh token that was already exchanged revokes every token of that sign-in.",
-    responses={**UNREADABLE_BODY,
-               401: {"description": "Unknown, expired or revoked refresh token (code refresh_token_invalid), "
-                                    "or one already used (code refresh_token_reused)"}},
+    responses={
+        **UNREADABLE_BODY,
+        401: {
+            "description": "Unknown, expired or revoked refresh token (code refresh_token_invalid), "
+            "or one already used (code refresh_token_reused)"
+        },
+    },
 )
 async def refresh(
     body: RefreshRequest, request: Request, session: SessionDep, settings: SettingsDep, now: Now
@@ -173,11 +213,18 @@ async def refresh(
 
 
 @router.post(
-    "/api/v1/auth/logout", tags=["auth"], status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+    "/api/v1/auth/logout",
+    tags=["auth"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
     summary="Sign out: revoke the refresh token and every token of the same sign-in",
-    responses={400: {"description": "Not one of the caller's refresh tokens (code refresh_token_invalid), or "
-                                    f"{UNREADABLE}"},
-               **SIGNED_IN},
+    responses={
+        400: {
+            "description": "Not one of the caller's refresh tokens (code refresh_token_invalid), or "
+            f"{UNREADABLE}"
+        },
+        **SIGNED_IN,
+    },
 )
 async def logout(body: RefreshRequest, principal: Authenticated, session: SessionDep, now: Now) -> Response:
     await service.logout(session, principal, token=body.refresh_token, now=now)
@@ -188,7 +235,10 @@ async def logout(body: RefreshRequest, principal: Authenticated, session: Sessio
 
 
 @router.get(
-    "/api/v1/me", tags=["account"], response_model=Account, summary="The caller's account",
+    "/api/v1/me",
+    tags=["account"],
+    response_model=Account,
+    summary="The caller's account",
     responses={**SIGNED_IN, **ACCOUNT_GONE},
 )
 async def me(principal: Authenticated, session: SessionDep) -> Account:
@@ -196,7 +246,9 @@ async def me(principal: Authenticated, session: SessionDep) -> Account:
 
 
 @router.get(
-    "/api/v1/me/data", tags=["account"], response_model=PersonalDataExport,
+    "/api/v1/me/data",
+    tags=["account"],
+    response_model=PersonalDataExport,
     summary="Every piece of personal data the accounts service holds about the caller",
     responses={**SIGNED_IN, **ACCOUNT_GONE},
 )
@@ -205,16 +257,20 @@ async def my_data(principal: Authenticated, session: SessionDep, now: Now) -> Pe
 
 
 @router.delete(
-    "/api/v1/me", tags=["account"], status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+    "/api/v1/me",
+    tags=["account"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
     summary="Delete the caller's citizen account",
     description="Personal data is erased and every session ends. Reports the citizen filed stay, with an "
-                "anonymous author.",
-    responses={**SIGNED_IN, 403: {"description": "Only citizens delete their own account (code forbidden)"},
-               **ACCOUNT_GONE},
+    "anonymous author.",
+    responses={
+        **SIGNED_IN,
+        403: {"description": "Only citizens delete their own account (code forbidden)"},
+        **ACCOUNT_GONE,
+    },
 )
-async def delete_me(
-    principal: Citizen, session: SessionDep, resources: ResourcesDep, now: Now
-) -> Response:
+async def delete_me(principal: Citizen, session: SessionDep, resources: ResourcesDep, now: Now) -> Response:
     await service.delete_account(session, resources.redis, resources.settings, principal, now=now)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -223,21 +279,35 @@ async def delete_me(
 
 
 @router.post(
-    "/api/v1/admin/staff", tags=["admin"], status_code=status.HTTP_201_CREATED, response_model=StaffAccount,
+    "/api/v1/admin/staff",
+    tags=["admin"],
+    status_code=status.HTTP_201_CREATED,
+    response_model=StaffAccount,
     summary="Create a staff account (officer, field staff or admin)",
-    responses={**ADMIN, 400: {"description": f"No unit has this code (code unit_not_found), or {UNREADABLE}"},
-               409: {"description": "The username is taken (code conflict)"}},
+    responses={
+        **ADMIN,
+        400: {"description": f"No unit has this code (code unit_not_found), or {UNREADABLE}"},
+        409: {"description": "The username is taken (code conflict)"},
+    },
 )
 async def create_staff(body: StaffCreate, _: Admin, session: SessionDep, now: Now) -> StaffAccount:
     user = await service.create_staff(
-        session, username=body.username, password=body.password, role=Role(body.role),
-        unit_code=body.unit_code, display_name=body.display_name, now=now,
+        session,
+        username=body.username,
+        password=body.password,
+        role=Role(body.role),
+        unit_code=body.unit_code,
+        display_name=body.display_name,
+        now=now,
     )
     return StaffAccount.of(user)
 
 
 @router.get(
-    "/api/v1/admin/staff", tags=["admin"], response_model=list[StaffAccount], summary="List staff accounts",
+    "/api/v1/admin/staff",
+    tags=["admin"],
+    response_model=list[StaffAccount],
+    summary="List staff accounts",
     responses=ADMIN,
 )
 async def list_staff(_: Admin, session: SessionDep) -> list[StaffAccount]:
@@ -245,7 +315,9 @@ async def list_staff(_: Admin, session: SessionDep) -> list[StaffAccount]:
 
 
 @router.post(
-    "/api/v1/admin/api-keys", tags=["admin"], status_code=status.HTTP_201_CREATED,
+    "/api/v1/admin/api-keys",
+    tags=["admin"],
+    status_code=status.HTTP_201_CREATED,
     response_model=ApiKeyCreated,
     summary="Create an API key for an agency system or an integration; the key is shown only in this answer",
     responses={**UNREADABLE_BODY, **ADMIN},
@@ -258,16 +330,22 @@ async def create_api_key(body: ApiKeyCreate, admin: Admin, session: SessionDep, 
 
 
 @router.get(
-    "/api/v1/admin/api-keys", tags=["admin"], response_model=list[ApiKeySummary],
-    summary="List API keys (never the keys themselves)", responses=ADMIN,
+    "/api/v1/admin/api-keys",
+    tags=["admin"],
+    response_model=list[ApiKeySummary],
+    summary="List API keys (never the keys themselves)",
+    responses=ADMIN,
 )
 async def list_api_keys(_: Admin, session: SessionDep) -> list[ApiKeySummary]:
     return [ApiKeySummary.of(key) for key in await api_keys.list_api_keys(session)]
 
 
 @router.delete(
-    "/api/v1/admin/api-keys/{key_id}", tags=["admin"], status_code=status.HTTP_204_NO_CONTENT,
-    response_class=Response, summary="Revoke an API key",
+    "/api/v1/admin/api-keys/{key_id}",
+    tags=["admin"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Revoke an API key",
     responses={**ADMIN, 404: {"description": "No API key has this id (code not_found)"}},
 )
 async def revoke_api_key(key_id: uuid.UUID, _: Admin, session: SessionDep, now: Now) -> Response:

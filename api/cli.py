@@ -108,9 +108,16 @@ def ingest(
 def simulate(
     per_type: Annotated[int, typer.Option("--per-type", min=1, help="Devices of each type.")] = 3,
     mode: Annotated[str, typer.Option(help="devices: a connection each; gateway: shared ones.")] = "devices",
-    rate: Annotated[float | None, typer.Option(min=0.1, help=(
-        "Messages/s over the fleet (default: a report every 5 s per device; gateway: as fast as possible)."
-    ))] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1,
+            help=(
+                "Messages/s over the fleet (default: a report every 5 s per device; gateway: as "
+                "fast as possible)."
+            ),
+        ),
+    ] = None,
     duration: Annotated[float | None, typer.Option(min=1, help="Seconds; default: until stopped.")] = None,
     incidents: Annotated[bool, typer.Option("--incidents/--no-incidents", help="Scripted incidents.")] = True,
     publishers: Annotated[int, typer.Option(min=1, max=16, help="Gateway publisher processes.")] = 2,
@@ -121,15 +128,24 @@ def simulate(
 
     if mode not in ("devices", "gateway"):
         raise typer.BadParameter("--mode must be devices or gateway")
-    plan = Plan(mode=mode, per_type=per_type, rate=rate, duration=duration, incidents=incidents,
-                publishers=publishers, seed=seed)
+    plan = Plan(
+        mode=mode,
+        per_type=per_type,
+        rate=rate,
+        duration=duration,
+        incidents=incidents,
+        publishers=publishers,
+        seed=seed,
+    )
     if mode == "devices":
         sent = run_devices(get_settings(), plan)
         typer.echo(f"published {sent} messages")
         return
     stats = run_gateway(get_settings(), plan)
-    typer.echo(f"published {stats.sent} messages, {stats.acked} acknowledged, {stats.failed} refused, "
-               f"{stats.rate:.0f} msg/s")
+    typer.echo(
+        f"published {stats.sent} messages, {stats.acked} acknowledged, {stats.failed} refused, "
+        f"{stats.rate:.0f} msg/s"
+    )
 
 
 @app.command()
@@ -173,8 +189,9 @@ def seed() -> None:
     typer.echo(f"demo province loaded: {count} administrative units")
     # After the units: each department refers to the province it serves.
     catalogue = asyncio.run(seed_catalogue_file(settings))
-    typer.echo(f"report catalogue loaded: {catalogue.departments} departments, "
-               f"{catalogue.categories} categories")
+    typer.echo(
+        f"report catalogue loaded: {catalogue.departments} departments, {catalogue.categories} categories"
+    )
 
 
 @app.command("create-admin")
@@ -200,8 +217,9 @@ def create_admin(
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
-        typer.echo(f"the password must have {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters",
-                   err=True)
+        typer.echo(
+            f"the password must have {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters", err=True
+        )
         raise typer.Exit(code=2)
     from core.errors import ProblemError
 
@@ -224,8 +242,13 @@ async def _create_admin(username: str, password: str, display_name: str | None) 
     try:
         async with create_sessionmaker(engine)() as session:
             user = await service.create_staff(
-                session, username=username, password=password, role=Role.ADMIN, unit_code=None,
-                display_name=display_name, now=datetime.now(UTC),
+                session,
+                username=username,
+                password=password,
+                role=Role.ADMIN,
+                unit_code=None,
+                display_name=display_name,
+                now=datetime.now(UTC),
             )
             # The command is the unit of work here, as the request is in the API.
             await session.commit()
@@ -245,8 +268,9 @@ def access_table(
     if check:
         current = ACCESS_TABLE_PATH.read_text(encoding="utf-8") if ACCESS_TABLE_PATH.exists() else ""
         if current != text:
-            typer.echo(f"{ACCESS_TABLE_PATH.name} differs from the code: run `smartcity access-table`",
-                       err=True)
+            typer.echo(
+                f"{ACCESS_TABLE_PATH.name} differs from the code: run `smartcity access-table`", err=True
+            )
             raise typer.Exit(code=1)
         typer.echo(f"{ACCESS_TABLE_PATH.name} is current")
         return

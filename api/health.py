@@ -10,12 +10,12 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from api.deps import ResourcesDep
 from api.observability import metrics_endpoint
-from api.policies import PUBLIC
 from api.problems import problem_response
-from api.resources import Resources
 from core.broker import probe_broker
+from core.http.deps import ResourcesDep
+from core.http.policies import PUBLIC
+from core.http.resources import Resources
 from migrations.runner import current_revisions, head_revisions
 
 router = APIRouter(tags=["health"])
@@ -55,8 +55,9 @@ async def _check_redis(resources: Resources) -> None:
 
 async def _check_broker(resources: Resources) -> None:
     s = resources.settings
-    await probe_broker(s.mqtt_host, s.mqtt_port, s.mqtt_username, s.mqtt_password.get_secret_value(),
-                       s.ready_timeout_seconds)
+    await probe_broker(
+        s.mqtt_host, s.mqtt_port, s.mqtt_username, s.mqtt_password.get_secret_value(), s.ready_timeout_seconds
+    )
 
 
 async def _timed(check: Callable[[Resources], Awaitable[None]], resources: Resources) -> CheckResult:
@@ -91,12 +92,15 @@ async def ready(request: Request, resources: ResourcesDep) -> Any:
     if all(result.ok for result in results):
         return Readiness(status="ready", checks=checks)
     return problem_response(
-        request, status=503, code="not_ready",
+        request,
+        status=503,
+        code="not_ready",
         extensions={"checks": {name: result.model_dump() for name, result in checks.items()}},
     )
 
 
 # Public like the probes: the metrics are counts and latencies per route template, with no personal data. In
 # production the proxy should keep /metrics, like /ready, on the internal network for Prometheus.
-router.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False,
-                     dependencies=[PUBLIC])
+router.add_api_route(
+    "/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False, dependencies=[PUBLIC]
+)

@@ -13,9 +13,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
-from api import policies
-from api.deps import SettingsDep
 from core.errors import Message, ProblemError
+from core.http import policies
+from core.http.deps import SettingsDep
 from core.media import InvalidMediaKeyError, MediaNotFoundError, get_async
 from core.media.storage import EXTENSIONS, check_key
 from feedback.route_deps import media_storage
@@ -56,6 +56,11 @@ async def get_media(key: MediaKey, settings: SettingsDep) -> Response:
     except (InvalidMediaKeyError, MediaNotFoundError) as error:
         raise _not_found() from error
     content_type = CONTENT_TYPES[checked.rsplit(".", 1)[1]]
-    return Response(data, media_type=content_type, headers={
-        "Cache-Control": CACHE_CONTROL, "X-Content-Type-Options": "nosniff",
-    })
+    return Response(
+        data,
+        media_type=content_type,
+        headers={
+            "Cache-Control": CACHE_CONTROL,
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -182,9 +182,10 @@ def _drop_unreferenced(document: MutableMapping[str, Any], names: tuple[str, ...
     schemas = document["components"]["schemas"]
     for name in names:
         rest = {key: value for key, value in document.items() if key != "components"}
-        rest["components"] = {**document["components"], "schemas": {
-            other: schema for other, schema in schemas.items() if other != name
-        }}
+        rest["components"] = {
+            **document["components"],
+            "schemas": {other: schema for other, schema in schemas.items() if other != name},
+        }
         if SCHEMA_REF.format(model=name) not in set(_refs(rest)):
             schemas.pop(name, None)
 

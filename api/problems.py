@@ -48,20 +48,28 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
         if error.get("type") == "json_invalid":
             # FastAPI puts the character offset of a JSON syntax error after "body"; it is not a key.
             location = location[:1]
-        errors.append({
-            "location": location,
-            # A JSON pointer into the request part named by the first element (body, query, path, header).
-            "pointer": _json_pointer(location[1:]),
-            "type": str(error.get("type", "invalid")),
-            "message": str(error.get("msg", "invalid value")),
-        })
+        errors.append(
+            {
+                "location": location,
+                # A JSON pointer into the request part named by the first element (body, query, path, header).
+                "pointer": _json_pointer(location[1:]),
+                "type": str(error.get("type", "invalid")),
+                "message": str(error.get("msg", "invalid value")),
+            }
+        )
     return errors
 
 
 async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProblemError)
-    return problem_response(request, status=exc.status, code=exc.code, detail=exc.detail,
-                            extensions=exc.extensions, headers=exc.headers or None)
+    return problem_response(
+        request,
+        status=exc.status,
+        code=exc.code,
+        detail=exc.detail,
+        extensions=exc.extensions,
+        headers=exc.headers or None,
+    )
 
 
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
@@ -70,8 +78,10 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
         request,
         status=422,
         code="validation_error",
-        detail=Message("Một số trường không hợp lệ, xem danh sách errors",
-                       "Some fields are not valid, see the errors list"),
+        detail=Message(
+            "Một số trường không hợp lệ, xem danh sách errors",
+            "Some fields are not valid, see the errors list",
+        ),
         extensions={"errors": _validation_errors(exc)},
     )
 

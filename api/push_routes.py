@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import SessionDep
-from api.policies import Authenticated
+from core.http.deps import SessionDep
+from core.http.policies import Authenticated
 from core.push import service
 from core.push.models import DEVICE_ID_MAX_LENGTH, TOKEN_MAX_LENGTH, Platform, PushLanguage
 from core.push.repository import Device
@@ -33,7 +33,9 @@ DEVICE_NOT_FOUND: dict[int | str, dict[str, Any]] = {
 DeviceId = Annotated[
     str,
     Path(
-        pattern=r"^[A-Za-z0-9._:-]+$", min_length=1, max_length=DEVICE_ID_MAX_LENGTH,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        min_length=1,
+        max_length=DEVICE_ID_MAX_LENGTH,
         description="Chosen by the app, stable for one installation (e.g. a UUID it stores).",
         examples=["3f6c2a9e-5a7b-4f0e-9d55-2b1f0c8e7a41"],
     ),
@@ -43,7 +45,9 @@ DeviceId = Annotated[
 class DeviceRegistration(BaseModel):
     # FCM registration tokens are long opaque strings of letters, digits and -_:. (no spaces).
     token: str = Field(
-        min_length=32, max_length=TOKEN_MAX_LENGTH, pattern=r"^[A-Za-z0-9_:.\-]+$",
+        min_length=32,
+        max_length=TOKEN_MAX_LENGTH,
+        pattern=r"^[A-Za-z0-9_:.\-]+$",
         description="The FCM registration token the client SDK gave (getToken()).",
     )
     platform: Platform
@@ -97,8 +101,12 @@ async def register_device(
     response: Response,
 ) -> DeviceOut:
     device, created = await service.register_device(
-        session, principal.user_id, device_id,
-        token=registration.token, platform=registration.platform, language=registration.language,
+        session,
+        principal.user_id,
+        device_id,
+        token=registration.token,
+        platform=registration.platform,
+        language=registration.language,
     )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return _out(device)

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from api import policies
-from api.deps import SessionDep
 from core.errors import Message, ProblemError
+from core.http import policies
+from core.http.deps import SessionDep
 from core.units import repository
 from core.units.models import UnitLevel
 from core.units.schemas import Location, UnitFeature, UnitSummary
@@ -29,8 +29,11 @@ OUTSIDE_PROVINCE: dict[int | str, dict[str, Any]] = {
 ProvinceCode = Annotated[str, Query(pattern=r"^[0-9]{2}$", description="Only the wards of this province.")]
 UnitCode = Annotated[
     str,
-    Path(pattern=r"^([0-9]{2}|[0-9]{5})$", description="2 digits for a province, 5 for a ward.",
-         examples=["13666"]),
+    Path(
+        pattern=r"^([0-9]{2}|[0-9]{5})$",
+        description="2 digits for a province, 5 for a ward.",
+        examples=["13666"],
+    ),
 ]
 Latitude = Annotated[float, Query(ge=-90, le=90, description="WGS 84 latitude, degrees.", examples=[20.43])]
 Longitude = Annotated[
@@ -62,10 +65,14 @@ async def list_units(
 async def locate(session: SessionDep, lat: Latitude, lon: Longitude) -> Location:
     location = await repository.locate(session, lon=lon, lat=lat)
     if location is None:
-        raise ProblemError(404, "outside_province", Message(
-            f"Điểm ({lat}, {lon}) không thuộc tỉnh nào trong hệ thống",
-            f"The point ({lat}, {lon}) is in none of the provinces served",
-        ))
+        raise ProblemError(
+            404,
+            "outside_province",
+            Message(
+                f"Điểm ({lat}, {lon}) không thuộc tỉnh nào trong hệ thống",
+                f"The point ({lat}, {lon}) is in none of the provinces served",
+            ),
+        )
     return location
 
 
@@ -80,7 +87,9 @@ async def locate(session: SessionDep, lat: Latitude, lon: Longitude) -> Location
 async def get_unit(session: SessionDep, code: UnitCode) -> UnitFeature:
     feature = await repository.get_unit_feature(session, code)
     if feature is None:
-        raise ProblemError(404, "unit_not_found", Message(
-            f"Không có đơn vị hành chính mã {code}", f"No administrative unit has the code {code}"
-        ))
+        raise ProblemError(
+            404,
+            "unit_not_found",
+            Message(f"Không có đơn vị hành chính mã {code}", f"No administrative unit has the code {code}"),
+        )
     return feature

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from core.background.stopping import stop_on_signals
 from core.events.relay import run_relay
 from core.logging import configure_logging
 from core.push.dispatcher import run_dispatcher
@@ -29,14 +29,10 @@ LOOPS: dict[str, Loop] = {"relay": run_relay, "push": run_dispatcher, "sla": run
 
 async def run_worker(settings: Settings, names: list[str], stop_event: asyncio.Event | None = None) -> bool:
     """Run the named loops until stopped; False when a loop failed."""
-    stop = stop_event or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    logger.info("worker starting", extra={"loops": names})
-    tasks = [asyncio.create_task(LOOPS[name](settings, stop), name=name) for name in names]
-    failed = False
-    try:
+    with stop_on_signals(stop_event or asyncio.Event()) as stop:
+        logger.info("worker starting", extra={"loops": names})
+        tasks = [asyncio.create_task(LOOPS[name](settings, stop), name=name) for name in names]
+        failed = False
         # If one loop dies, stop the others too: a supervisor restarts the whole worker.
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         for task in done:
@@ -45,9 +41,6 @@ async def run_worker(settings: Settings, names: list[str], stop_event: asyncio.E
                 failed = True
                 stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
-    finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
     logger.info("worker stopped")
     return not failed
 

@@ -88,9 +88,12 @@ class Row:
 def bench_settings(database: str) -> Settings:
     base = get_settings()
     url = urlsplit(base.database_dsn)._replace(path=f"/{database}")
-    return base.model_copy(update={
-        "database_url": SecretStr(urlunsplit(url)), "secret_key": SecretStr(SECRET),
-    })
+    return base.model_copy(
+        update={
+            "database_url": SecretStr(urlunsplit(url)),
+            "secret_key": SecretStr(SECRET),
+        }
+    )
 
 
 def admin_dsn(settings: Settings, database: str | None = None) -> str:
@@ -112,6 +115,7 @@ async def recreate(settings: Settings, *, drop_only: bool = False) -> None:
 
 
 # -- Measuring ---------------------------------------------------------------------------------------------
+
 
 def city_box(rng: random.Random) -> views.BBox:
     """The demo wards' extent, moved by up to 0.01° and scaled by ±5%: no two boxes alike."""
@@ -136,8 +140,11 @@ async def timed(call: Callable[[], Awaitable[Any]]) -> float:
 
 
 async def measure(
-    session: AsyncSession, name: str, make_call: Callable[[random.Random], Callable[[], Awaitable[Any]]],
-    runs: int, rounds: int = 5,
+    session: AsyncSession,
+    name: str,
+    make_call: Callable[[random.Random], Callable[[], Awaitable[Any]]],
+    runs: int,
+    rounds: int = 5,
 ) -> tuple[Timings, Timings]:
     """`runs` calls in `rounds` alternating with as many `SELECT 1` on the same connection."""
     rng = random.Random(name)
@@ -179,7 +186,7 @@ async def query_rows(session: AsyncSession, table: str, runs: int) -> list[Row]:
     open_only = views.PublicFilters(statuses=tuple(sorted(OPEN_STATUSES)))
     everything = views.PublicFilters()
     rows: list[Row] = []
-    baseline = (await measure(session, "SELECT 1 only", lambda rng: (lambda: asyncio.sleep(0)), runs))[1]
+    baseline = (await measure(session, "SELECT 1 only", lambda rng: lambda: asyncio.sleep(0), runs))[1]
     rows.append(Row(table, baseline, baseline, note="bare round trip"))
 
     def map_call(box: Callable[[random.Random], views.BBox], filters: views.PublicFilters) -> Any:
@@ -196,8 +203,12 @@ async def query_rows(session: AsyncSession, table: str, runs: int) -> list[Row]:
     ):
         timings, base = await measure(session, name, map_call(box, filters), runs)
         rows.append(Row(table, timings, base, target))
-    radius = {str(code): int(r) for code, r in (await session.execute(text(
-        "SELECT code, duplicate_radius_m FROM feedback_categories"))).all()}
+    radius = {
+        str(code): int(r)
+        for code, r in (
+            await session.execute(text("SELECT code, duplicate_radius_m FROM feedback_categories"))
+        ).all()
+    }
     make = duplicate_call(session, radius)
     if make(random.Random(0)) is None:
         print("feedback.duplicates.find_nearby_open is not available: duplicate search skipped")
@@ -208,6 +219,7 @@ async def query_rows(session: AsyncSession, table: str, runs: int) -> list[Row]:
 
 
 # -- Setting up --------------------------------------------------------------------------------------------
+
 
 async def prepare(settings: Settings) -> None:
     engine = create_engine(settings)
@@ -224,8 +236,16 @@ async def fill(settings: Settings, reports: int) -> float:
     connection = await asyncpg.connect(admin_dsn(settings))
     try:
         started = time.perf_counter()
-        values = {"reports": reports, "centre_lon": CENTRE[0], "centre_lat": CENTRE[1], "spread": SPREAD,
-                  "min_lon": EXTENT[0], "min_lat": EXTENT[1], "max_lon": EXTENT[2], "max_lat": EXTENT[3]}
+        values = {
+            "reports": reports,
+            "centre_lon": CENTRE[0],
+            "centre_lat": CENTRE[1],
+            "spread": SPREAD,
+            "min_lon": EXTENT[0],
+            "min_lat": EXTENT[1],
+            "max_lon": EXTENT[2],
+            "max_lat": EXTENT[3],
+        }
         statement = FILL_SQL
         for key, value in sorted(values.items(), key=lambda item: -len(item[0])):
             statement = statement.replace(f":{key}", repr(value))
@@ -233,10 +253,13 @@ async def fill(settings: Settings, reports: int) -> float:
         await connection.execute(MOVE_SEQUENCE_SQL.replace(":reports", str(reports)))
         filled = time.perf_counter() - started
         await connection.execute("VACUUM ANALYZE feedback_reports")
-        print(f"filled {reports:,} reports in {filled:.1f} s, vacuumed and analysed in "
-              f"{time.perf_counter() - started - filled:.1f} s")
+        print(
+            f"filled {reports:,} reports in {filled:.1f} s, vacuumed and analysed in "
+            f"{time.perf_counter() - started - filled:.1f} s"
+        )
         mix = await connection.fetch(
-            "SELECT status, count(*) AS n FROM feedback_reports GROUP BY status ORDER BY n DESC")
+            "SELECT status, count(*) AS n FROM feedback_reports GROUP BY status ORDER BY n DESC"
+        )
         print("  statuses: " + ", ".join(f"{row['status']} {row['n'] / reports:.1%}" for row in mix))
         return filled
     finally:
@@ -273,8 +296,14 @@ async def run_submissions(settings: Settings, args: argparse.Namespace) -> LoadR
             base_urls = [f"http://127.0.0.1:{port}" for port in ports]
             for base_url in base_urls:
                 await wait_ready(base_url)
-            return await submit_load(base_urls, tokens, seconds=args.seconds, concurrency=args.concurrency,
-                                     server_pids=[server.pid for server in servers], bounds=CITY_CORE)
+            return await submit_load(
+                base_urls,
+                tokens,
+                seconds=args.seconds,
+                concurrency=args.concurrency,
+                server_pids=[server.pid for server in servers],
+                bounds=CITY_CORE,
+            )
         finally:
             for server in servers:
                 server.terminate()
@@ -284,16 +313,21 @@ async def run_submissions(settings: Settings, args: argparse.Namespace) -> LoadR
 
 # -- Reporting ---------------------------------------------------------------------------------------------
 
+
 def print_queries(rows: list[Row]) -> None:
-    print(f"\n{'table':<17} {'query':<30} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'SELECT 1 p50/p99':>17} "
-          f"{'ratio p50':>9} {'ratio p99':>9} {'target p99':>10}")
+    print(
+        f"\n{'table':<17} {'query':<30} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'SELECT 1 p50/p99':>17} "
+        f"{'ratio p50':>9} {'ratio p99':>9} {'target p99':>10}"
+    )
     for row in rows:
         t, b = row.timings, row.baseline
         target = f"< {row.target_ms:.0f} ms" if row.target_ms else ""
         verdict = "" if row.target_ms is None else (" ok" if t.p99 < row.target_ms else " MISSED")
-        print(f"{row.table:<17} {t.name:<30} {len(t.samples_ms):>5} {t.p50:>8.2f} {t.p99:>8.2f} "
-              f"{b.p50:>8.3f}/{b.p99:<8.3f} {t.p50 / b.p50:>8.1f}x {t.p99 / b.p99:>8.1f}x "
-              f"{target:>10}{verdict}")
+        print(
+            f"{row.table:<17} {t.name:<30} {len(t.samples_ms):>5} {t.p50:>8.2f} {t.p99:>8.2f} "
+            f"{b.p50:>8.3f}/{b.p99:<8.3f} {t.p50 / b.p50:>8.1f}x {t.p99 / b.p99:>8.1f}x "
+            f"{target:>10}{verdict}"
+        )
 
 
 def print_load(result: LoadResult, concurrency: int) -> None:
@@ -303,12 +337,14 @@ def print_load(result: LoadResult, concurrency: int) -> None:
     p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] if ordered else float("nan")
     p50 = statistics.median(ordered) if ordered else float("nan")
     verdict = "ok" if rate >= TARGETS["submit"] else "MISSED"
-    print(f"\nsubmissions (no photos), {concurrency} in flight for {result.seconds:.0f} s: "
-          f"{rate:.0f}/s (target >= {TARGETS['submit']:.0f}/s: {verdict}), "
-          f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
-          f"created {result.ok}, errors {result.failed} {dict(sorted(result.statuses.items()))}; "
-          f"API CPU {result.server_cpu_seconds / result.seconds:.2f} cores, {cpu_ms:.1f} ms per request "
-          f"(at most {1000 / cpu_ms:.0f}/s per API core)")
+    print(
+        f"\nsubmissions (no photos), {concurrency} in flight for {result.seconds:.0f} s: "
+        f"{rate:.0f}/s (target >= {TARGETS['submit']:.0f}/s: {verdict}), "
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+        f"created {result.ok}, errors {result.failed} {dict(sorted(result.statuses.items()))}; "
+        f"API CPU {result.server_cpu_seconds / result.seconds:.2f} cores, {cpu_ms:.1f} ms per request "
+        f"(at most {1000 / cpu_ms:.0f}/s per API core)"
+    )
     for sample in result.samples:
         print(f"  e.g. {sample}")
 
@@ -325,8 +361,11 @@ def main() -> None:
     parser.add_argument("--database", default="smartcity_bench_feedback", help="database to (re)create")
     parser.add_argument("--skip-submit", action="store_true", help="measure the queries only")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
-    parser.add_argument("--reuse", action="store_true",
-                        help="measure the database kept by an earlier --keep run (no empty-table figures)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the database kept by an earlier --keep run (no empty-table figures)",
+    )
     args = parser.parse_args()
 
     settings = bench_settings(args.database)

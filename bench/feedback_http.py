@@ -27,8 +27,13 @@ class RawConnection:
     async def post_json(self, path: str, payload: object, headers: dict[str, str]) -> tuple[int, bytes]:
         """POST `payload` as JSON; returns the status code and the body."""
         body = json.dumps(payload, ensure_ascii=False).encode()
-        lines = [f"POST {path} HTTP/1.1", f"Host: {self._host}", "Content-Type: application/json",
-                 f"Content-Length: {len(body)}", *(f"{name}: {value}" for name, value in headers.items())]
+        lines = [
+            f"POST {path} HTTP/1.1",
+            f"Host: {self._host}",
+            "Content-Type: application/json",
+            f"Content-Length: {len(body)}",
+            *(f"{name}: {value}" for name, value in headers.items()),
+        ]
         self._writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
         head = await self._reader.readuntil(b"\r\n\r\n")
         status_line, *header_lines = head.decode("latin-1").split("\r\n")

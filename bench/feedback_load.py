@@ -55,8 +55,9 @@ async def citizens(session: AsyncSession, settings: Settings, count: int) -> lis
     # Random numbers, so that a kept database (--reuse) can be loaded again without clashing phones.
     phones = random.SystemRandom().sample(range(10**8, 10**9), count)
     for index, number in enumerate(phones):
-        user = User(id=uuid.uuid4(), role=Role.CITIZEN, phone=f"+84{number}",
-                    display_name=f"Người thử {index}")
+        user = User(
+            id=uuid.uuid4(), role=Role.CITIZEN, phone=f"+84{number}", display_name=f"Người thử {index}"
+        )
         session.add(user)
         token, _ = issue_access_token(settings, Principal(user_id=user.id, role=Role.CITIZEN))
         tokens.append(token)
@@ -73,9 +74,12 @@ def free_port() -> int:
 def start_server(settings: Settings, port: int, media_root: Path, redis_url: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
-        "SMARTCITY_DATABASE_URL": settings.database_dsn, "SMARTCITY_REDIS_URL": redis_url,
-        "SMARTCITY_SECRET_KEY": settings.secret_key.get_secret_value(), "SMARTCITY_LOG_LEVEL": "WARNING",
-        "SMARTCITY_MEDIA_ROOT": str(media_root), "SMARTCITY_EVENTS_STREAM": f"bench-feedback-{os.getpid()}",
+        "SMARTCITY_DATABASE_URL": settings.database_dsn,
+        "SMARTCITY_REDIS_URL": redis_url,
+        "SMARTCITY_SECRET_KEY": settings.secret_key.get_secret_value(),
+        "SMARTCITY_LOG_LEVEL": "WARNING",
+        "SMARTCITY_MEDIA_ROOT": str(media_root),
+        "SMARTCITY_EVENTS_STREAM": f"bench-feedback-{os.getpid()}",
         # The per-citizen hourly limit would otherwise refuse most of a sustained load from a few hundred.
         "SMARTCITY_FEEDBACK_SUBMISSIONS_PER_HOUR": "1000000",
     }
@@ -120,7 +124,8 @@ def _children(pid: int) -> list[int]:
 def body(rng: random.Random, bounds: tuple[float, float, float, float]) -> dict[str, object]:
     min_lon, min_lat, max_lon, max_lat = bounds
     return {
-        "category_code": rng.choice(CATEGORIES), "description": "Xe đỗ chắn lối đi trước cổng trường",
+        "category_code": rng.choice(CATEGORIES),
+        "description": "Xe đỗ chắn lối đi trước cổng trường",
         "location": {"lat": rng.uniform(min_lat, max_lat), "lon": rng.uniform(min_lon, max_lon)},
         "address": "Trần Hưng Đạo",
     }
@@ -131,7 +136,12 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def submit_load(
-    base_urls: list[str], tokens: list[str], *, seconds: float, concurrency: int, server_pids: list[int],
+    base_urls: list[str],
+    tokens: list[str],
+    *,
+    seconds: float,
+    concurrency: int,
+    server_pids: list[int],
     bounds: tuple[float, float, float, float],
 ) -> LoadResult:
     """Keep `concurrency` POST /api/v1/feedback in flight for `seconds`, each from a random citizen, on as
@@ -141,14 +151,17 @@ async def submit_load(
     addresses = [urlsplit(base_url) for base_url in base_urls]
     connections = [
         await RawConnection.open(address.hostname or "127.0.0.1", address.port or 80)
-        for index in range(concurrency) for address in [addresses[index % len(addresses)]]
+        for index in range(concurrency)
+        for address in [addresses[index % len(addresses)]]
     ]
     try:
         # Warm up: connections, prepared statements, the category cache.
-        await asyncio.gather(*(
-            connection.post_json(PATH, body(rng, bounds), bearer(tokens[i % len(tokens)]))
-            for i, connection in enumerate(connections)
-        ))
+        await asyncio.gather(
+            *(
+                connection.post_json(PATH, body(rng, bounds), bearer(tokens[i % len(tokens)]))
+                for i, connection in enumerate(connections)
+            )
+        )
         cpu_before = sum(cpu_seconds(pid) for pid in server_pids)
         started = time.monotonic()
         deadline = started + seconds

@@ -103,7 +103,7 @@ async def prepare(settings: Settings, devices: int) -> list[str]:
             kinds = list(DeviceType)
             places = await repository.spots(session, devices, seed=5)
             for k, kind in enumerate(kinds):
-                mine = places[k::len(kinds)]
+                mine = places[k :: len(kinds)]
                 ids += [str(i) for i in await repository.insert_many(session, kind, 0, mine, "gateway")]
             await session.commit()
     finally:
@@ -126,34 +126,66 @@ def children_cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
-def publish(settings: Settings, password: str, parts: list[list[str]], first_round: int, *,
-            rounds: int | None, seconds: float | None, rate: float | None, publishers: Publishers) -> Run:
+def publish(
+    settings: Settings,
+    password: str,
+    parts: list[list[str]],
+    first_round: int,
+    *,
+    rounds: int | None,
+    seconds: float | None,
+    rate: float | None,
+    publishers: Publishers,
+) -> Run:
     # The publishers are this process's children, waited for before this returns: their CPU shows here.
     cpu_before = children_cpu()
     if publishers.binary is not None:
         c_jobs = [
-            CPublisherJob(settings.mqtt_host, settings.mqtt_port, GATEWAY, password, f"{GATEWAY}-{k}", part,
-                          first_round, BASE_SEQ, None if rounds is None else rounds * len(part), seconds,
-                          None if rate is None else rate / len(parts))
+            CPublisherJob(
+                settings.mqtt_host,
+                settings.mqtt_port,
+                GATEWAY,
+                password,
+                f"{GATEWAY}-{k}",
+                part,
+                first_round,
+                BASE_SEQ,
+                None if rounds is None else rounds * len(part),
+                seconds,
+                None if rate is None else rate / len(parts),
+            )
             for k, part in enumerate(parts)
         ]
         results = run_c_publishers(publishers.binary, c_jobs, publishers.folder)
     else:
-        results = run_python_publishers(settings, password, parts, first_round, rounds=rounds,
-                                        seconds=seconds, rate=rate)
+        results = run_python_publishers(
+            settings, password, parts, first_round, rounds=rounds, seconds=seconds, rate=rate
+        )
     cpu = children_cpu() - cpu_before
     merged = total(results)
     start = min(one.started_at for one in results)
     return Run(merged, (start, start + seconds if seconds is not None else merged.finished_at), results, cpu)
 
 
-def run_python_publishers(settings: Settings, password: str, parts: list[list[str]], first_round: int, *,
-                          rounds: int | None, seconds: float | None, rate: float | None
-                          ) -> list[PublishStats]:
+def run_python_publishers(
+    settings: Settings,
+    password: str,
+    parts: list[list[str]],
+    first_round: int,
+    *,
+    rounds: int | None,
+    seconds: float | None,
+    rate: float | None,
+) -> list[PublishStats]:
     jobs = [
-        PublisherJob(Connection(settings.mqtt_host, settings.mqtt_port, GATEWAY, password, f"{GATEWAY}-{k}"),
-                     bench_source, (part, first_round, rounds, BASE_SEQ),
-                     rate=None if rate is None else rate / len(parts), record=True, seconds=seconds)
+        PublisherJob(
+            Connection(settings.mqtt_host, settings.mqtt_port, GATEWAY, password, f"{GATEWAY}-{k}"),
+            bench_source,
+            (part, first_round, rounds, BASE_SEQ),
+            rate=None if rate is None else rate / len(parts),
+            record=True,
+            seconds=seconds,
+        )
         for k, part in enumerate(parts)
     ]
     # Forked: this process holds no connection by now, and the publishers start together at once.
@@ -170,22 +202,49 @@ def keys_of(parts: list[list[str]], run: Run, first_round: int) -> list[tuple[uu
 
 # --- baseline ---------------------------------------------------------------------------------------------
 
-def run_baseline(settings: Settings, password: str, parts: list[list[str]], args: argparse.Namespace,
-                 publishers: Publishers) -> tuple[Run, list[BaselineResult]]:
+
+def run_baseline(
+    settings: Settings,
+    password: str,
+    parts: list[list[str]],
+    args: argparse.Namespace,
+    publishers: Publishers,
+) -> tuple[Run, list[BaselineResult]]:
     ctx = multiprocessing.get_context("spawn")
     stop = ctx.Event()
     out: multiprocessing.Queue[BaselineResult] = ctx.Queue()
     readies = [ctx.Event() for _ in range(args.consumers)]
-    members = [ctx.Process(target=baseline_subscriber, args=(
-        settings.mqtt_host, settings.mqtt_port, settings.mqtt_username,
-        settings.mqtt_password.get_secret_value(), k, stop, readies[k], out)) for k in range(args.consumers)]
+    members = [
+        ctx.Process(
+            target=baseline_subscriber,
+            args=(
+                settings.mqtt_host,
+                settings.mqtt_port,
+                settings.mqtt_username,
+                settings.mqtt_password.get_secret_value(),
+                k,
+                stop,
+                readies[k],
+                out,
+            ),
+        )
+        for k in range(args.consumers)
+    ]
     for member in members:
         member.start()
     for ready in readies:
         if not ready.wait(30):
             raise RuntimeError("a baseline subscriber did not subscribe within 30 s")
-    run = publish(settings, password, parts, 0, rounds=None, seconds=args.duration, rate=args.rate,
-                  publishers=publishers)
+    run = publish(
+        settings,
+        password,
+        parts,
+        0,
+        rounds=None,
+        seconds=args.duration,
+        rate=args.rate,
+        publishers=publishers,
+    )
     # The broker may still hold a backlog for the subscribers: give them time to drain it.
     time.sleep(min(30.0, 2.0 + run.stats.sent / 20_000))
     stop.set()
@@ -196,6 +255,7 @@ def run_baseline(settings: Settings, password: str, parts: list[list[str]], args
 
 
 # --- ours -------------------------------------------------------------------------------------------------
+
 
 def wait_stored(dsn: str, expected: int, seconds: float) -> int:
     deadline = time.monotonic() + seconds
@@ -211,8 +271,13 @@ def wait_stored(dsn: str, expected: int, seconds: float) -> int:
     return stored
 
 
-def warm_up(settings: Settings, password: str, parts: list[list[str]], consumers: list[Consumer],
-            publishers: Publishers) -> int:
+def warm_up(
+    settings: Settings,
+    password: str,
+    parts: list[list[str]],
+    consumers: list[Consumer],
+    publishers: Publishers,
+) -> int:
     """Rounds of one message per device until every consumer has received some and all are stored (the
     group's subscriptions are then in place). Returns the rounds used."""
     dsn = admin_dsn(settings)
@@ -225,12 +290,16 @@ def warm_up(settings: Settings, password: str, parts: list[list[str]], consumers
     raise RuntimeError("some consumer received nothing during the warm-up; see its log")
 
 
-def run_ours(settings: Settings, password: str, parts: list[list[str]], args: argparse.Namespace,
-             broker: Broker, publishers: Publishers
-             ) -> tuple[Run, Stored, list[tuple[int, int]], list[float]]:
+def run_ours(
+    settings: Settings,
+    password: str,
+    parts: list[list[str]],
+    args: argparse.Namespace,
+    broker: Broker,
+    publishers: Publishers,
+) -> tuple[Run, Stored, list[tuple[int, int]], list[float]]:
     logs = broker.state_dir
-    consumers = [start_consumer(settings, broker, k, free_port(), logs)
-                 for k in range(args.consumers)]
+    consumers = [start_consumer(settings, broker, k, free_port(), logs) for k in range(args.consumers)]
     try:
         deadline = time.monotonic() + 60
         while any(c.metric("ingest_messages_received_total") < 0 for c in consumers):
@@ -239,8 +308,16 @@ def run_ours(settings: Settings, password: str, parts: list[list[str]], args: ar
             time.sleep(0.3)
         first_round = warm_up(settings, password, parts, consumers, publishers)
         cpu_before = [cpu_seconds(c.process.pid) for c in consumers]
-        run = publish(settings, password, parts, first_round, rounds=None, seconds=args.duration,
-                      rate=args.rate, publishers=publishers)
+        run = publish(
+            settings,
+            password,
+            parts,
+            first_round,
+            rounds=None,
+            seconds=args.duration,
+            rate=args.rate,
+            publishers=publishers,
+        )
         expected = first_round * sum(len(p) for p in parts) + run.stats.acked
         wait_stored(admin_dsn(settings), expected, 120)
         cpu = [cpu_seconds(c.process.pid) - before for c, before in zip(consumers, cpu_before, strict=True)]
@@ -262,6 +339,7 @@ def run_ours(settings: Settings, password: str, parts: list[list[str]], args: ar
 
 # --- report -----------------------------------------------------------------------------------------------
 
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
@@ -271,35 +349,48 @@ def per_message_us(run: Run) -> float:
     return run.cpu_seconds * 1e6 / max(run.stats.sent, 1)
 
 
-def report(args: argparse.Namespace, baseline: tuple[Run, list[BaselineResult]] | None,
-           ours: tuple[Run, Stored, list[tuple[int, int]], list[float]]) -> None:
+def report(
+    args: argparse.Namespace,
+    baseline: tuple[Run, list[BaselineResult]] | None,
+    ours: tuple[Run, Stored, list[tuple[int, int]], list[float]],
+) -> None:
     run, stored, memory, cpu = ours
     seconds = run.window[1] - run.window[0]
-    print(f"\n{args.devices} devices, {args.publishers} publisher processes, {args.consumers} consumers, "
-          f"QoS 1, {seconds:.0f} s window" + (f", offered {args.rate:.0f} msg/s" if args.rate else ""))
+    print(
+        f"\n{args.devices} devices, {args.publishers} publisher processes, {args.consumers} consumers, "
+        f"QoS 1, {seconds:.0f} s window" + (f", offered {args.rate:.0f} msg/s" if args.rate else "")
+    )
     kind = "C (bench/ingest_publisher.c)" if args.publisher == "c" else "Python (iot.simulator.publisher)"
-    print(f"publishers: {kind}; {run.stats.acked} acknowledged ({run.stats.acked / seconds:,.0f} msg/s), "
-          f"{run.stats.failed} refused, {run.stats.retried} retried, {run.stats.reconnects} reconnects; "
-          f"CPU {per_message_us(run):.1f} µs per message")
-    print(f"ours:     {stored.sustained:>9,.0f} msg/s stored (sustained over the window); "
-          f"p50 {stored.p50_ms:.0f} ms, p99 {stored.p99_ms:.0f} ms publish->commit; "
-          f"lost {stored.lost}, duplicated {stored.duplicated} (of {stored.published} published, "
-          f"{stored.stored} rows); drained {max(0.0, stored.last_commit - run.window[1]):.1f} s after the "
-          f"publishers stopped")
+    print(
+        f"publishers: {kind}; {run.stats.acked} acknowledged ({run.stats.acked / seconds:,.0f} msg/s), "
+        f"{run.stats.failed} refused, {run.stats.retried} retried, {run.stats.reconnects} reconnects; "
+        f"CPU {per_message_us(run):.1f} µs per message"
+    )
+    print(
+        f"ours:     {stored.sustained:>9,.0f} msg/s stored (sustained over the window); "
+        f"p50 {stored.p50_ms:.0f} ms, p99 {stored.p99_ms:.0f} ms publish->commit; "
+        f"lost {stored.lost}, duplicated {stored.duplicated} (of {stored.published} published, "
+        f"{stored.stored} rows); drained {max(0.0, stored.last_commit - run.window[1]):.1f} s after the "
+        f"publishers stopped"
+    )
     for k, ((rss, peak), used) in enumerate(zip(memory, cpu, strict=True)):
-        print(f"          consumer {k}: RSS {rss / 1024:.0f} MiB (peak {peak / 1024:.0f} MiB), "
-              f"CPU {used / seconds * 100:.0f}% of a core")
+        print(
+            f"          consumer {k}: RSS {rss / 1024:.0f} MiB (peak {peak / 1024:.0f} MiB), "
+            f"CPU {used / seconds * 100:.0f}% of a core"
+        )
     if baseline is not None:
         base_run, members = baseline
         received = sum(m.received for m in members)
         span = max(m.last for m in members) - min(m.first for m in members if m.received)
         rate = received / max(span, 1e-9)
         delays = [d for m in members for d in m.delays]
-        print(f"baseline: {rate:>9,.0f} msg/s received ({received} of {base_run.stats.acked} acknowledged "
-              f"to the publishers), p50 {percentile(delays, 0.5) * 1000:.0f} ms, "
-              f"p99 {percentile(delays, 0.99) * 1000:.0f} ms, "
-              f"peak RSS {max(m.peak_rss_kib for m in members) / 1024:.0f} MiB; "
-              f"publishers' CPU {per_message_us(base_run):.1f} µs per message")
+        print(
+            f"baseline: {rate:>9,.0f} msg/s received ({received} of {base_run.stats.acked} acknowledged "
+            f"to the publishers), p50 {percentile(delays, 0.5) * 1000:.0f} ms, "
+            f"p99 {percentile(delays, 0.99) * 1000:.0f} ms, "
+            f"peak RSS {max(m.peak_rss_kib for m in members) / 1024:.0f} MiB; "
+            f"publishers' CPU {per_message_us(base_run):.1f} µs per message"
+        )
         print(f"ours / baseline: {stored.sustained / rate:.2f}")
     met = stored.sustained >= TARGET and stored.lost == 0 and stored.duplicated == 0
     verdict = "meets" if met else "misses"
@@ -307,15 +398,20 @@ def report(args: argparse.Namespace, baseline: tuple[Run, list[BaselineResult]] 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of publishing (default 60)")
     parser.add_argument("--devices", type=int, default=5000)
     parser.add_argument("--consumers", type=int, default=2)
     parser.add_argument("--publishers", type=int, default=2)
     parser.add_argument("--rate", type=float, default=None, help="offered msg/s in total (default: flat out)")
-    parser.add_argument("--publisher", choices=("c", "python"), default="c",
-                        help="publisher processes: bench/ingest_publisher.c (default) or the Python one")
+    parser.add_argument(
+        "--publisher",
+        choices=("c", "python"),
+        default="c",
+        help="publisher processes: bench/ingest_publisher.c (default) or the Python one",
+    )
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare paho baseline")
     parser.add_argument("--database", default="smartcity_bench_ingest")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")

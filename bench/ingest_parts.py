@@ -39,27 +39,40 @@ RECEIVE_MAXIMUM = 5000
 
 # --- the broker: the deployed configuration (scripts/services.sh renders deploy/mosquitto) on its own port --
 
+
 @dataclass
 class Broker:
     state_dir: Path
     port: int
 
     def _env(self) -> dict[str, str]:
-        return {**os.environ, "SMARTCITY_STATE_DIR": str(self.state_dir),
-                "SMARTCITY_MQTT_PORT": str(self.port)}
+        return {
+            **os.environ,
+            "SMARTCITY_STATE_DIR": str(self.state_dir),
+            "SMARTCITY_MQTT_PORT": str(self.port),
+        }
 
     def start(self) -> None:
         # The broker drops to its own user, which must reach its folder.
         self.state_dir.chmod(0o755)
-        subprocess.run(["bash", str(PROJECT_ROOT / "scripts" / "services.sh"), "mosquitto-start"],
-                       env=self._env(), check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["bash", str(PROJECT_ROOT / "scripts" / "services.sh"), "mosquitto-start"],
+            env=self._env(),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
 
     def stop(self) -> None:
-        subprocess.run(["bash", str(PROJECT_ROOT / "scripts" / "services.sh"), "mosquitto-stop"],
-                       env=self._env(), check=False, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["bash", str(PROJECT_ROOT / "scripts" / "services.sh"), "mosquitto-stop"],
+            env=self._env(),
+            check=False,
+            stdout=subprocess.DEVNULL,
+        )
 
 
 # --- what the publishers send ---------------------------------------------------------------------------
+
 
 def bench_source(
     ids: list[str], first_round: int, rounds: int | None, base_seq: int
@@ -74,14 +87,17 @@ def bench_source(
         for d, topic in enumerate(topics):
             now = datetime.now(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
             pm25 = 20 + (d * 7 + r) % 60
-            body = (f'{{"ts":"{now}","seq":{seq},"metrics":{{"pm25":{pm25}.5,"pm10":{pm25 * 1.6:.1f},'
-                    f'"temperature":27.5,"humidity":81.0}}}}')
+            body = (
+                f'{{"ts":"{now}","seq":{seq},"metrics":{{"pm25":{pm25}.5,"pm10":{pm25 * 1.6:.1f},'
+                f'"temperature":27.5,"humidity":81.0}}}}'
+            )
             yield topic, body.encode()
         r += 1
 
 
-def sent_keys(ids: list[str], first_round: int, base_seq: int, stamps: array[float]) -> Iterator[
-        tuple[uuid.UUID, int, float]]:
+def sent_keys(
+    ids: list[str], first_round: int, base_seq: int, stamps: array[float]
+) -> Iterator[tuple[uuid.UUID, int, float]]:
     """(device, seq, sent time) of every message recorded by one publisher fed by bench_source."""
     uuids = [uuid.UUID(ident) for ident in ids]
     n = len(uuids)
@@ -100,16 +116,24 @@ def build_publisher(folder: Path) -> Path:
     header is missing."""
     compiler = shutil.which("cc")
     if compiler is None:
-        raise SystemExit(f"no C compiler (cc) to build {PUBLISHER_SOURCE.name}: install the Debian packages "
-                         f"{PUBLISHER_PACKAGES}, or run with --publisher python")
+        raise SystemExit(
+            f"no C compiler (cc) to build {PUBLISHER_SOURCE.name}: install the Debian packages "
+            f"{PUBLISHER_PACKAGES}, or run with --publisher python"
+        )
     binary = folder / "ingest_publisher"
-    done = subprocess.run([compiler, "-O2", "-o", str(binary), str(PUBLISHER_SOURCE), "-lmosquitto"],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [compiler, "-O2", "-o", str(binary), str(PUBLISHER_SOURCE), "-lmosquitto"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         if "mosquitto.h" in done.stderr or "-lmosquitto" in done.stderr:
-            raise SystemExit(f"libmosquitto's header or library is missing to build "
-                             f"{PUBLISHER_SOURCE.name}: install the Debian packages {PUBLISHER_PACKAGES}, "
-                             "or run with --publisher python")
+            raise SystemExit(
+                f"libmosquitto's header or library is missing to build "
+                f"{PUBLISHER_SOURCE.name}: install the Debian packages {PUBLISHER_PACKAGES}, "
+                "or run with --publisher python"
+            )
         raise SystemExit(f"building {PUBLISHER_SOURCE.name} failed:\n{done.stderr}")
     return binary
 
@@ -135,9 +159,25 @@ def run_c_publishers(binary: Path, jobs: list[CPublisherJob], folder: Path) -> l
     for k, job in enumerate(jobs):
         ids_file, stamps_file = folder / f"publisher-{k}.ids", folder / f"publisher-{k}.sent_at"
         ids_file.write_text("\n".join(job.ids) + "\n")
-        command = [str(binary), "-h", job.host, "-p", str(job.port), "-u", job.username, "-i", job.client_id,
-                   "-f", str(ids_file), "-o", str(stamps_file), "-b", str(job.base_seq),
-                   "-R", str(job.first_round)]
+        command = [
+            str(binary),
+            "-h",
+            job.host,
+            "-p",
+            str(job.port),
+            "-u",
+            job.username,
+            "-i",
+            job.client_id,
+            "-f",
+            str(ids_file),
+            "-o",
+            str(stamps_file),
+            "-b",
+            str(job.base_seq),
+            "-R",
+            str(job.first_round),
+        ]
         if job.count is not None:
             command += ["-n", str(job.count)]
         if job.seconds is not None:
@@ -155,15 +195,23 @@ def run_c_publishers(binary: Path, jobs: list[CPublisherJob], folder: Path) -> l
         figures = json.loads(output.strip().splitlines()[-1])
         stamps = array("d")
         stamps.frombytes(stamps_file.read_bytes())
-        results.append(PublishStats(
-            sent=figures["sent"], acked=figures["acked"], failed=figures["failed"],
-            retried=figures["retried"], reconnects=figures["reconnects"], started_at=figures["started_at"],
-            finished_at=figures["finished_at"], sent_at=stamps,
-        ))
+        results.append(
+            PublishStats(
+                sent=figures["sent"],
+                acked=figures["acked"],
+                failed=figures["failed"],
+                retried=figures["retried"],
+                reconnects=figures["reconnects"],
+                started_at=figures["started_at"],
+                finished_at=figures["finished_at"],
+                sent_at=stamps,
+            )
+        )
     return results
 
 
 # --- the consumers under test ---------------------------------------------------------------------------
+
 
 @dataclass
 class Consumer:
@@ -210,8 +258,9 @@ def start_consumer(settings: Settings, broker: Broker, index: int, metrics_port:
 
 def memory_kib(pid: int) -> tuple[int, int]:
     """(current RSS, peak RSS) of a process, in KiB."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                  if ":" in line)
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
+    )
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
 
@@ -228,6 +277,7 @@ def stop_consumers(consumers: list[Consumer]) -> None:
 
 # --- the baseline: a bare paho subscriber that only parses JSON ------------------------------------------
 
+
 @dataclass
 class BaselineResult:
     received: int = 0
@@ -239,14 +289,24 @@ class BaselineResult:
 
 
 def baseline_subscriber(
-    host: str, port: int, username: str, password: str, index: int, stop: EventType, ready: EventType,
+    host: str,
+    port: int,
+    username: str,
+    password: str,
+    index: int,
+    stop: EventType,
+    ready: EventType,
     out: multiprocessing.Queue[BaselineResult],
 ) -> None:
     """One member of the baseline group: the same shared subscription, QoS 1 and manual acknowledgement as
     the consumer, each message acknowledged as soon as it is parsed."""
     result = BaselineResult()
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-baseline-{index}",
-                         protocol=mqtt.MQTTv5, manual_ack=True)
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=f"bench-baseline-{index}",
+        protocol=mqtt.MQTTv5,
+        manual_ack=True,
+    )
     client.username_pw_set(username, password)
     loads = json.loads
     wall = time.time
@@ -283,6 +343,7 @@ def baseline_subscriber(
 
 
 # --- measurements from the database ---------------------------------------------------------------------
+
 
 @dataclass
 class Stored:
@@ -323,18 +384,27 @@ async def measure(dsn: str, keys: list[tuple[uuid.UUID, int, float]], window: tu
                    percentile_cont(0.99) WITHIN GROUP (ORDER BY delay) AS p99
             FROM (SELECT *, extract(epoch FROM received_at) - sent_at AS delay FROM matched) AS m
         """)
-        totals = await connection.fetchrow("""
+        totals = await connection.fetchrow(
+            """
             SELECT count(*) AS stored, count(*) - count(DISTINCT (device_id, seq)) AS duplicated,
                    count(*) FILTER (WHERE received_at >= to_timestamp($1) AND received_at < to_timestamp($2))
                      AS in_window,
                    extract(epoch FROM min(received_at)) AS first, extract(epoch FROM max(received_at)) AS last
             FROM device_readings
-        """, window[0], window[1])
+        """,
+            window[0],
+            window[1],
+        )
     finally:
         await connection.close()
     return Stored(
-        published=len(keys), stored=int(totals["stored"]), lost=int(row["lost"]),
-        duplicated=int(totals["duplicated"]), p50_ms=float(row["p50"] or 0) * 1000,
-        p99_ms=float(row["p99"] or 0) * 1000, sustained=int(totals["in_window"]) / (window[1] - window[0]),
-        first_commit=float(totals["first"] or 0), last_commit=float(totals["last"] or 0),
+        published=len(keys),
+        stored=int(totals["stored"]),
+        lost=int(row["lost"]),
+        duplicated=int(totals["duplicated"]),
+        p50_ms=float(row["p50"] or 0) * 1000,
+        p99_ms=float(row["p99"] or 0) * 1000,
+        sustained=int(totals["in_window"]) / (window[1] - window[0]),
+        first_commit=float(totals["first"] or 0),
+        last_commit=float(totals["last"] or 0),
     )

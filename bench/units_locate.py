@@ -87,8 +87,7 @@ def national_table(demo: dict[str, Any]) -> dict[str, Any]:
     for p in range(PROVINCES):
         x0, y0 = float(p % 6), float(p // 6)
         code = str(40 + p)
-        features.append(feature(code, "province", None,
-                                box(x0, y0, x0 + COLUMNS * TILE, y0 + ROWS * TILE)))
+        features.append(feature(code, "province", None, box(x0, y0, x0 + COLUMNS * TILE, y0 + ROWS * TILE)))
         for tile in range(COLUMNS * ROWS):
             dx = x0 + TILE * (tile % COLUMNS) + 0.01 - min_lon
             dy = y0 + TILE * (tile // COLUMNS) + 0.01 - min_lat
@@ -101,8 +100,14 @@ def national_table(demo: dict[str, Any]) -> dict[str, Any]:
 def feature(code: str, level: str, parent: str | None, geometry: Any) -> dict[str, Any]:
     return {
         "type": "Feature",
-        "properties": {"code": code, "name": f"Mẫu {code}", "name_en": f"Sample {code}", "level": level,
-                       "parent_code": parent, "demo_geometry": True},
+        "properties": {
+            "code": code,
+            "name": f"Mẫu {code}",
+            "name_en": f"Sample {code}",
+            "level": level,
+            "parent_code": parent,
+            "demo_geometry": True,
+        },
         "geometry": mapping(geometry),
     }
 
@@ -129,7 +134,7 @@ async def measure(session: AsyncSession, points: list[Point], rounds: int) -> tu
     hits = 0
     size = len(points) // rounds
     for start in range(0, size * rounds, size):
-        for lon, lat in points[start:start + size]:
+        for lon, lat in points[start : start + size]:
             result: list[Any] = []
 
             async def find(lon: float = lon, lat: float = lat, into: list[Any] = result) -> None:
@@ -146,10 +151,14 @@ def report(title: str, located: Timings, baseline: Timings, hit_share: float) ->
     print(f"\n{title}")
     print(f"  {'query':<10} {'n':>6} {'p50 µs':>9} {'p99 µs':>9} {'mean µs':>9}")
     for timings in (located, baseline):
-        print(f"  {timings.name:<10} {len(timings.samples_us):>6} {timings.p50:>9.0f} {timings.p99:>9.0f} "
-              f"{statistics.fmean(timings.samples_us):>9.0f}")
-    print(f"  ratio locate/SELECT 1: p50 {located.p50 / baseline.p50:.2f}x, "
-          f"p99 {located.p99 / baseline.p99:.2f}x; points inside a ward: {hit_share:.0%}")
+        print(
+            f"  {timings.name:<10} {len(timings.samples_us):>6} {timings.p50:>9.0f} {timings.p99:>9.0f} "
+            f"{statistics.fmean(timings.samples_us):>9.0f}"
+        )
+    print(
+        f"  ratio locate/SELECT 1: p50 {located.p50 / baseline.p50:.2f}x, "
+        f"p99 {located.p99 / baseline.p99:.2f}x; points inside a ward: {hit_share:.0%}"
+    )
 
 
 async def run(settings: Settings, queries: int, rounds: int, large: bool) -> None:
@@ -176,10 +185,17 @@ async def run(settings: Settings, queries: int, rounds: int, large: bool) -> Non
             vertices = await session.scalar(text("SELECT sum(ST_NPoints(boundary)) FROM admin_units"))
             title = f"National-size table ({wards} wards, {vertices} vertices), points in the demo province"
             report(title, *await measure(session, demo_points, rounds))
-            everywhere = shapely.unary_union([shape(f["geometry"]) for f in synthetic["features"]
-                                              if f["properties"]["level"] == "province"]).bounds
-            report("National-size table, points anywhere in the synthetic provinces",
-                   *await measure(session, random_points(rng, everywhere, queries), rounds))
+            everywhere = shapely.unary_union(
+                [
+                    shape(f["geometry"])
+                    for f in synthetic["features"]
+                    if f["properties"]["level"] == "province"
+                ]
+            ).bounds
+            report(
+                "National-size table, points anywhere in the synthetic provinces",
+                *await measure(session, random_points(rng, everywhere, queries), rounds),
+            )
     finally:
         await engine.dispose()
 

@@ -51,8 +51,12 @@ from core.units.importer import import_units_file
 from migrations.runner import upgrade
 
 BENCH = Path(__file__).resolve().parent
-TYPES = {"feedback": "feedback.created", "alerts": "alerts.raised", "devices": "devices.reading",
-         "dossiers": "dossiers.updated"}
+TYPES = {
+    "feedback": "feedback.created",
+    "alerts": "alerts.raised",
+    "devices": "devices.reading",
+    "dossiers": "dossiers.updated",
+}
 BATCH_SECONDS = 0.010
 INSERT = """
 INSERT INTO event_outbox (event_id, type, topic, occurred_at, unit_code, location, subject_id, data)
@@ -117,7 +121,9 @@ async def ward_points(settings: Settings) -> list[tuple[str, float, float]]:
     try:
         rows = await connection.fetch(
             "SELECT code, ST_X(centroid) AS lon, ST_Y(centroid) AS lat FROM admin_units "
-            "WHERE level = 'ward' ORDER BY code LIMIT $1", WARDS)
+            "WHERE level = 'ward' ORDER BY code LIMIT $1",
+            WARDS,
+        )
     finally:
         await connection.close()
     assert len(rows) == WARDS, "the demo province has eight wards"
@@ -135,8 +141,14 @@ class Load:
     seconds: float = 0.0
 
 
-async def generate(settings: Settings, wards: list[tuple[str, float, float]], rate: int, seconds: float,
-                   server_pid: int, samples: list[int]) -> Load:
+async def generate(
+    settings: Settings,
+    wards: list[tuple[str, float, float]],
+    rate: int,
+    seconds: float,
+    server_pid: int,
+    samples: list[int],
+) -> Load:
     per_batch = max(1, round(rate * BATCH_SECONDS))
     batches = round(seconds / BATCH_SECONDS)
     load = Load()
@@ -158,8 +170,11 @@ async def generate(settings: Settings, wards: list[tuple[str, float, float]], ra
                 topic, ward = group_of(sequence)
                 code, lon, lat = wards[ward]
                 load.per_group[sequence % GROUPS] += 1
-                for column, value in zip(columns, (uuid.uuid4(), TYPES[topic], code, lon, lat,
-                                                   json.dumps({"b": batch, "s": sequence})), strict=True):
+                for column, value in zip(
+                    columns,
+                    (uuid.uuid4(), TYPES[topic], code, lon, lat, json.dumps({"b": batch, "s": sequence})),
+                    strict=True,
+                ):
                     column.append(value)
             async with connection.transaction():
                 await statement.fetch(*columns)
@@ -244,13 +259,22 @@ def stop(process: subprocess.Popen[str]) -> None:
         process.wait()
 
 
-def run_phase(name: str, settings: Settings, wards: list[tuple[str, float, float]], args: argparse.Namespace,
-              workdir: Path) -> Result:
+def run_phase(
+    name: str,
+    settings: Settings,
+    wards: list[tuple[str, float, float]],
+    args: argparse.Namespace,
+    workdir: Path,
+) -> Result:
     stream = f"bench:events:{uuid.uuid4().hex}"
     port = free_port()
-    env = {"SMARTCITY_DATABASE_URL": settings.database_dsn, "SMARTCITY_EVENTS_STREAM": stream,
-           "SMARTCITY_SECRET_KEY": SECRET, "SMARTCITY_LOG_LEVEL": "WARNING",
-           WARD_CODES_VARIABLE: json.dumps([code for code, _, _ in wards])}
+    env = {
+        "SMARTCITY_DATABASE_URL": settings.database_dsn,
+        "SMARTCITY_EVENTS_STREAM": stream,
+        "SMARTCITY_SECRET_KEY": SECRET,
+        "SMARTCITY_LOG_LEVEL": "WARNING",
+        WARD_CODES_VARIABLE: json.dumps([code for code, _, _ in wards]),
+    }
     relay = start([sys.executable, "-m", "core.events.relay"], env)
     if name == "api":
         server = start([str(Path(sys.executable).parent / "smartcity"), "serve", "--port", str(port)], env)
@@ -265,18 +289,36 @@ def run_phase(name: str, settings: Settings, wards: list[tuple[str, float, float
         result.memory["idle"] = memory_kib(server.pid)["VmRSS"]
         share = -(-args.clients // args.client_procs)
         for first in range(0, args.clients, share):
-            command = [sys.executable, str(BENCH / "ws_clients.py"), "--url", f"ws://127.0.0.1:{port}/ws",
-                       "--first", str(first), "--count", str(min(share, args.clients - first)),
-                       "--walls", str(args.walls), "--out", str(workdir / f"{name}-{first}")]
-            clients.append(start(command + ([] if args.compression else ["--no-compression"]), env,
-                                 stdout=subprocess.PIPE))
+            command = [
+                sys.executable,
+                str(BENCH / "ws_clients.py"),
+                "--url",
+                f"ws://127.0.0.1:{port}/ws",
+                "--first",
+                str(first),
+                "--count",
+                str(min(share, args.clients - first)),
+                "--walls",
+                str(args.walls),
+                "--out",
+                str(workdir / f"{name}-{first}"),
+            ]
+            clients.append(
+                start(
+                    command + ([] if args.compression else ["--no-compression"]), env, stdout=subprocess.PIPE
+                )
+            )
         for client in clients:
             assert client.stdout is not None
             if client.stdout.readline().strip() != "ready":
                 raise SystemExit("a client process failed to connect")
         result.memory["connected"] = memory_kib(server.pid)["VmRSS"]
-        parts = {"server": [server.pid], "relay": [relay.pid], "clients": [c.pid for c in clients],
-                 "load": [os.getpid()]}
+        parts = {
+            "server": [server.pid],
+            "relay": [relay.pid],
+            "clients": [c.pid for c in clients],
+            "load": [os.getpid()],
+        }
         before = {part: sum(cpu_seconds(pid) for pid in pids) for part, pids in parts.items()}
         machine_before = machine_ticks()
         samples: list[int] = []
@@ -284,8 +326,10 @@ def run_phase(name: str, settings: Settings, wards: list[tuple[str, float, float
         asyncio.run(wait_relayed(settings))
         time.sleep(2)  # deliveries in flight after the last relay
         busy, total = (now - then for now, then in zip(machine_ticks(), machine_before, strict=True))
-        result.cpu = {part: (sum(cpu_seconds(pid) for pid in pids) - before[part]) / load.seconds
-                      for part, pids in parts.items()}
+        result.cpu = {
+            part: (sum(cpu_seconds(pid) for pid in pids) - before[part]) / load.seconds
+            for part, pids in parts.items()
+        }
         result.cpu["machine"] = busy / max(total, 1) * (os.cpu_count() or 1)
         result.memory["max"] = max(samples, default=0)
         result.memory["peak"] = memory_kib(server.pid)["VmHWM"]
@@ -313,8 +357,9 @@ def _count(result: Result, args: argparse.Namespace, workdir: Path, load: Load) 
         batches, times = array("q"), array("d")
         batches.frombytes(summary_path.with_suffix(".batches").read_bytes())
         times.frombytes(summary_path.with_suffix(".times").read_bytes())
-        result.delays_ms += [(at - load.commit_times[batch]) * 1000
-                             for batch, at in zip(batches, times, strict=True)]
+        result.delays_ms += [
+            (at - load.commit_times[batch]) * 1000 for batch, at in zip(batches, times, strict=True)
+        ]
         for offset, (got, distinct) in enumerate(zip(summary["received"], summary["unique"], strict=True)):
             index = summary["first"] + offset
             wanted = load.events if index < args.walls else load.per_group[index % GROUPS]
@@ -325,27 +370,39 @@ def _count(result: Result, args: argparse.Namespace, workdir: Path, load: Load) 
 
 
 def report(results: list[Result], args: argparse.Namespace) -> None:
-    print(f"\n{args.clients} clients ({args.walls} walls), {args.rate} events/s for {args.seconds:.0f} s, "
-          f"compression {'on' if args.compression else 'off'}, {os.cpu_count()} CPUs")
-    print(f"{'server':<9}{'events/s':>9}{'deliveries':>11}{'expected':>10}{'lost':>6}{'dup':>5}"
-          f"{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}{'max ms':>8}")
+    print(
+        f"\n{args.clients} clients ({args.walls} walls), {args.rate} events/s for {args.seconds:.0f} s, "
+        f"compression {'on' if args.compression else 'off'}, {os.cpu_count()} CPUs"
+    )
+    print(
+        f"{'server':<9}{'events/s':>9}{'deliveries':>11}{'expected':>10}{'lost':>6}{'dup':>5}"
+        f"{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}{'max ms':>8}"
+    )
     for r in results:
-        print(f"{r.name:<9}{r.rate:>9.0f}{r.deliveries:>11}{r.expected:>10}{r.lost:>6}{r.duplicates:>5}"
-              f"{r.percentile(0.5):>8.1f}{r.percentile(0.9):>8.1f}{r.percentile(0.99):>8.1f}"
-              f"{max(r.delays_ms, default=float('nan')):>8.1f}")
-    print(f"{'server':<9}{'RSS idle':>9}{'connected':>10}{'max load':>9}{'peak':>7}   CPU (1.0 = one core): "
-          "server, relay, clients, load, whole machine")
+        print(
+            f"{r.name:<9}{r.rate:>9.0f}{r.deliveries:>11}{r.expected:>10}{r.lost:>6}{r.duplicates:>5}"
+            f"{r.percentile(0.5):>8.1f}{r.percentile(0.9):>8.1f}{r.percentile(0.99):>8.1f}"
+            f"{max(r.delays_ms, default=float('nan')):>8.1f}"
+        )
+    print(
+        f"{'server':<9}{'RSS idle':>9}{'connected':>10}{'max load':>9}{'peak':>7}   CPU (1.0 = one core): "
+        "server, relay, clients, load, whole machine"
+    )
     for r in results:
         mib = {key: value / 1024 for key, value in r.memory.items()}
-        print(f"{r.name:<9}{mib['idle']:>8.0f}M{mib['connected']:>9.0f}M{mib['max']:>8.0f}M{mib['peak']:>6.0f}M"
-              f"   {r.cpu['server']:.2f}, {r.cpu['relay']:.2f}, {r.cpu['clients']:.2f}, {r.cpu['load']:.2f}, "
-              f"{r.cpu['machine']:.2f}")
+        print(
+            f"{r.name:<9}{mib['idle']:>8.0f}M{mib['connected']:>9.0f}M{mib['max']:>8.0f}M{mib['peak']:>6.0f}M"
+            f"   {r.cpu['server']:.2f}, {r.cpu['relay']:.2f}, {r.cpu['clients']:.2f}, {r.cpu['load']:.2f}, "
+            f"{r.cpu['machine']:.2f}"
+        )
     if len(results) == 2 and results[1].delays_ms:
         api, base = results
-        print(f"api / baseline: p50 {api.percentile(0.5) / base.percentile(0.5):.1f}x, "
-              f"p99 {api.percentile(0.99) / base.percentile(0.99):.1f}x, "
-              f"mean {statistics.fmean(api.delays_ms) / statistics.fmean(base.delays_ms):.1f}x, "
-              f"server CPU {api.cpu['server'] / base.cpu['server']:.1f}x")
+        print(
+            f"api / baseline: p50 {api.percentile(0.5) / base.percentile(0.5):.1f}x, "
+            f"p99 {api.percentile(0.99) / base.percentile(0.99):.1f}x, "
+            f"mean {statistics.fmean(api.delays_ms) / statistics.fmean(base.delays_ms):.1f}x, "
+            f"server CPU {api.cpu['server'] / base.cpu['server']:.1f}x"
+        )
 
 
 def main() -> None:
@@ -355,8 +412,12 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=1000, help="events written per second")
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--client-procs", type=int, default=2)
-    parser.add_argument("--no-compression", dest="compression", action="store_false",
-                        help="clients do not offer permessage-deflate")
+    parser.add_argument(
+        "--no-compression",
+        dest="compression",
+        action="store_false",
+        help="clients do not offer permessage-deflate",
+    )
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = parser.parse_args()

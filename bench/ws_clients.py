@@ -41,9 +41,12 @@ WARD_CODES_VARIABLE = "BENCH_WARD_CODES"
 def bench_settings() -> Settings:
     base = get_settings()
     url = urlsplit(base.database_dsn)._replace(path="/smartcity_bench_ws")
-    return base.model_copy(update={
-        "database_url": SecretStr(urlunsplit(url)), "secret_key": SecretStr(SECRET),
-    })
+    return base.model_copy(
+        update={
+            "database_url": SecretStr(urlunsplit(url)),
+            "secret_key": SecretStr(SECRET),
+        }
+    )
 
 
 def group_of(index: int) -> tuple[str, int]:
@@ -63,11 +66,15 @@ async def run_clients(url: str, first: int, count: int, walls: int, out: Path, c
     async def open_one(offset: int) -> Any:
         index = first + offset
         wall = index < walls
-        principal = Principal(user_id=uuid.uuid4(), role=Role.ADMIN if wall else Role.OFFICER,
-                              unit_code=None if wall else ward_codes[group_of(index)[1]])
+        principal = Principal(
+            user_id=uuid.uuid4(),
+            role=Role.ADMIN if wall else Role.OFFICER,
+            unit_code=None if wall else ward_codes[group_of(index)[1]],
+        )
         token, _ = issue_access_token(settings, principal)
-        ws = await connect(url, compression="deflate" if compression else None, open_timeout=60,
-                           max_size=2**20)
+        ws = await connect(
+            url, compression="deflate" if compression else None, open_timeout=60, max_size=2**20
+        )
         await ws.send(json.dumps({"type": "auth", "token": token}))
         assert json.loads(await ws.recv())["type"] == "ready"
         topics = list(TOPICS) if wall else [group_of(index)[0]]
@@ -116,5 +123,8 @@ if __name__ == "__main__":
     parser.add_argument("--no-compression", dest="compression", action="store_false")
     options = parser.parse_args()
     # uvloop, like the API under uvicorn: the clients share the machine and must cost it little.
-    uvloop.run(run_clients(options.url, options.first, options.count, options.walls, options.out,
-                           options.compression))
+    uvloop.run(
+        run_clients(
+            options.url, options.first, options.count, options.walls, options.out, options.compression
+        )
+    )

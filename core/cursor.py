@@ -3,6 +3,9 @@
 A cursor is base64url text of "<sort>|<microseconds since the epoch>|<row id>". Clients must treat it as
 opaque; the sort name inside means a cursor from one ordering is refused by another rather than silently
 skipping rows. Anything that does not decode exactly is a 400 invalid_cursor.
+
+A keyset page is read with one row more than asked (`fetch_limit`): that row's presence says another page
+follows, and `keyset_page` cuts it off and makes the cursor from the last row kept.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Generic, TypeVar
 
 from core.errors import Message, ProblemError
 
@@ -29,10 +34,14 @@ class Cursor:
 
 
 def invalid_cursor() -> ProblemError:
-    return ProblemError(400, "invalid_cursor", Message(
-        "Con trỏ phân trang không hợp lệ; hãy tải lại từ trang đầu",
-        "The pagination cursor is not valid; start again from the first page",
-    ))
+    return ProblemError(
+        400,
+        "invalid_cursor",
+        Message(
+            "Con trỏ phân trang không hợp lệ; hãy tải lại từ trang đầu",
+            "The pagination cursor is not valid; start again from the first page",
+        ),
+    )
 
 
 def encode_cursor(sort: str, at: datetime, row_id: uuid.UUID) -> str:
@@ -58,3 +67,38 @@ def decode_cursor(sort: str, text: str | None) -> Cursor | None:
         return Cursor(at=_EPOCH + timedelta(microseconds=micros), id=uuid.UUID(hex=id_text))
     except (ValueError, UnicodeDecodeError, binascii.Error, OverflowError) as error:
         raise invalid_cursor() from error
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(slots=True)
+class Page(Generic[T]):
+    """One page of a list and the cursor of the next, None on the last page."""
+
+    items: list[T] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+def fetch_limit(limit: int) -> int:
+    """How many rows to read for a page of `limit`: one more tells whether another page follows."""
+    return limit + 1
+
+
+def keyset_page(
+    rows: Sequence[R],
+    limit: int,
+    *,
+    sort: str,
+    position: Callable[[R], tuple[datetime, uuid.UUID]],
+    item: Callable[[R], T],
+) -> Page[T]:
+    """The page of `rows` read with fetch_limit(limit): at most `limit` items, and a cursor at the last one
+    (its `position`: sort timestamp and tie-breaking id) when a further row was found."""
+    kept = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit and kept:
+        at, row_id = position(kept[-1])
+        next_cursor = encode_cursor(sort, at, row_id)
+    return Page(items=[item(row) for row in kept], next_cursor=next_cursor)

@@ -75,13 +75,9 @@ TITLES: Mapping[str, Message] = {
     "sms_unavailable": Message(
         "Chưa gửi được tin nhắn, vui lòng thử lại sau", "The text message could not be sent, try again later"
     ),
-    "outside_province": Message(
-        "Vị trí nằm ngoài địa bàn tỉnh", "The location is outside the province"
-    ),
+    "outside_province": Message("Vị trí nằm ngoài địa bàn tỉnh", "The location is outside the province"),
     "device_not_found": Message("Không tìm thấy thiết bị", "Device not found"),
-    "device_decommissioned": Message(
-        "Thiết bị đã ngừng sử dụng", "The device has been decommissioned"
-    ),
+    "device_decommissioned": Message("Thiết bị đã ngừng sử dụng", "The device has been decommissioned"),
     "broker_unavailable": Message(
         "Máy chủ MQTT tạm thời không phản hồi", "The MQTT broker is temporarily unavailable"
     ),
@@ -153,6 +149,22 @@ class ProblemError(Exception):
 
     def __str__(self) -> str:
         return f"{self.status} {self.code}: {self.detail.en if self.detail else TITLES[self.code].en}"
+
+
+def invalid_parameter(
+    name: str, message: Message, *, code: str = "validation_error", location: str = "query"
+) -> ProblemError:
+    """A 422 about one request parameter, in the shape of FastAPI's own validation errors."""
+    return ProblemError(
+        422,
+        code,
+        message,
+        extensions={
+            "errors": [
+                {"location": [location, name], "pointer": "", "type": "value_error", "message": message.en}
+            ]
+        },
+    )
 
 
 def pick_language(accept_language: str | None) -> Language:

@@ -18,9 +18,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Secrets that ship in the repository for local development; refused in any other profile.
-DEV_SECRETS = frozenset({
-    "dev-secret-change-me-not-for-production-use", "smartcity", "smartcity-dev", "changethis", "",
-})
+DEV_SECRETS = frozenset(
+    {
+        "dev-secret-change-me-not-for-production-use",
+        "smartcity",
+        "smartcity-dev",
+        "changethis",
+        "",
+    }
+)
 MIN_SECRET_KEY_LENGTH = 32
 MIN_PASSWORD_LENGTH = 12
 

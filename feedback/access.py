@@ -30,9 +30,11 @@ class Audience(StrEnum):
 
 
 def report_not_found(reference: str) -> ProblemError:
-    return ProblemError(404, "report_not_found", Message(
-        f"Không tìm thấy phản ánh {reference}", f"No report {reference} was found"
-    ))
+    return ProblemError(
+        404,
+        "report_not_found",
+        Message(f"Không tìm thấy phản ánh {reference}", f"No report {reference} was found"),
+    )
 
 
 async def get_report(session: AsyncSession, report_id: uuid.UUID, *, for_update: bool = False) -> Report:
@@ -63,9 +65,9 @@ async def audience_for(session: AsyncSession, principal: Principal | None, repor
 async def ensure_staff_can_act(session: AsyncSession, principal: Principal, report: Report) -> None:
     """Staff acting on a report of a unit outside their scope get 403 outside_unit."""
     if not principal.is_staff:
-        raise ProblemError(403, "forbidden", Message(
-            "Chỉ cán bộ được thực hiện thao tác này", "Only staff may do this"
-        ))
+        raise ProblemError(
+            403, "forbidden", Message("Chỉ cán bộ được thực hiện thao tác này", "Only staff may do this")
+        )
     if not (await unit_scope(session, principal)).allows(report.unit_code):
         raise outside_unit(report.unit_code)
 
@@ -76,7 +78,11 @@ def ensure_reporter(principal: Principal, report: Report) -> None:
     if principal.role is not Role.CITIZEN or report.reporter_id != principal.user_id:
         if not report.is_public:
             raise report_not_found(str(report.id))
-        raise ProblemError(403, "not_report_owner", Message(
-            f"Chỉ người gửi phản ánh {report.code} mới được thực hiện thao tác này",
-            f"Only the reporter of {report.code} may do this",
-        ))
+        raise ProblemError(
+            403,
+            "not_report_owner",
+            Message(
+                f"Chỉ người gửi phản ánh {report.code} mới được thực hiện thao tác này",
+                f"Only the reporter of {report.code} may do this",
+            ),
+        )

@@ -94,16 +94,18 @@ def _answer(question: Question, value: Any) -> Any:
             return _multi(value, keys)
 
 
-def answer_errors(questions: Sequence[Question], answers: Mapping[str, Any]) -> tuple[dict[str, Any], list[
-        dict[str, str]]]:
+def answer_errors(
+    questions: Sequence[Question], answers: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """The normalised answers and the list of problems ({question_code, problem, message})."""
     known = {question.code: question for question in questions}
     errors: list[dict[str, str]] = []
 
     def fail(code: str, problem: str) -> None:
         message = _PROBLEMS[problem]
-        errors.append({"question_code": code, "problem": problem, "message_vi": message.vi,
-                       "message_en": message.en})
+        errors.append(
+            {"question_code": code, "problem": problem, "message_vi": message.vi, "message_en": message.en}
+        )
 
     for code in sorted(set(answers) - set(known)):
         fail(code, "unknown_question")
@@ -126,7 +128,13 @@ def validate_answers(questions: Sequence[Question], answers: Mapping[str, Any]) 
     """The answers, normalised; 422 invalid_answers listing each question and its problem otherwise."""
     normalised, errors = answer_errors(questions, answers)
     if errors:
-        raise ProblemError(422, "invalid_answers", Message(
-            "Một số câu trả lời không hợp lệ, xem danh sách errors", "Some answers are not valid, see errors"
-        ), extensions={"errors": errors})
+        raise ProblemError(
+            422,
+            "invalid_answers",
+            Message(
+                "Một số câu trả lời không hợp lệ, xem danh sách errors",
+                "Some answers are not valid, see errors",
+            ),
+            extensions={"errors": errors},
+        )
     return normalised

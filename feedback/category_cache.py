@@ -47,10 +47,12 @@ async def _load(session: AsyncSession) -> dict[str, CategoryRules]:
     rows = (await session.execute(select(FeedbackCategory).where(col(FeedbackCategory.active)))).scalars()
     return {
         row.code: CategoryRules(
-            code=row.code, default_department_code=row.default_department_code,
+            code=row.code,
+            default_department_code=row.default_department_code,
             sla_acknowledge_working_hours=row.sla_acknowledge_working_hours,
             sla_resolve_working_days=row.sla_resolve_working_days,
-            duplicate_radius_m=row.duplicate_radius_m, duplicate_window_days=row.duplicate_window_days,
+            duplicate_radius_m=row.duplicate_radius_m,
+            duplicate_window_days=row.duplicate_window_days,
             questions=tuple(QUESTIONS.validate_python(row.questions)),
         )
         for row in rows
@@ -58,9 +60,14 @@ async def _load(session: AsyncSession) -> dict[str, CategoryRules]:
 
 
 def category_not_found(code: str) -> ProblemError:
-    return ProblemError(422, "category_not_found", Message(
-        f"Không có loại phản ánh đang hoạt động mã {code}", f"No active report category has the code {code}"
-    ))
+    return ProblemError(
+        422,
+        "category_not_found",
+        Message(
+            f"Không có loại phản ánh đang hoạt động mã {code}",
+            f"No active report category has the code {code}",
+        ),
+    )
 
 
 async def active_category(session: AsyncSession, code: str) -> CategoryRules:

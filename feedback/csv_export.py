@@ -20,9 +20,25 @@ LOCAL_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 HEADER = (
-    "code", "created_at", "category_code", "status", "sla_state", "urgent", "unit_code", "ward_code",
-    "department_code", "acknowledge_due_at", "resolve_due_at", "assignee_id", "support_count", "anonymous",
-    "reporter_name", "address", "lat", "lon", "description",
+    "code",
+    "created_at",
+    "category_code",
+    "status",
+    "sla_state",
+    "urgent",
+    "unit_code",
+    "ward_code",
+    "department_code",
+    "acknowledge_due_at",
+    "resolve_due_at",
+    "assignee_id",
+    "support_count",
+    "anonymous",
+    "reporter_name",
+    "address",
+    "lat",
+    "lon",
+    "description",
 )
 
 
@@ -37,12 +53,25 @@ def _local(moment: datetime) -> str:
 
 def row(item: InboxItem) -> list[str]:
     cells = [
-        item.code, _local(item.created_at), item.category_code, item.status.value, item.sla_state.value,
-        "yes" if item.urgent else "no", item.unit_code, item.ward_code or "", item.department_code,
-        _local(item.acknowledge_due_at), _local(item.resolve_due_at),
-        str(item.assignee_id) if item.assignee_id else "", str(item.support_count),
-        "yes" if item.anonymous else "no", item.reporter_name or "", item.address or "",
-        f"{item.location.lat:.6f}", f"{item.location.lon:.6f}", item.description,
+        item.code,
+        _local(item.created_at),
+        item.category_code,
+        item.status.value,
+        item.sla_state.value,
+        "yes" if item.urgent else "no",
+        item.unit_code,
+        item.ward_code or "",
+        item.department_code,
+        _local(item.acknowledge_due_at),
+        _local(item.resolve_due_at),
+        str(item.assignee_id) if item.assignee_id else "",
+        str(item.support_count),
+        "yes" if item.anonymous else "no",
+        item.reporter_name or "",
+        item.address or "",
+        f"{item.location.lat:.6f}",
+        f"{item.location.lon:.6f}",
+        item.description,
     ]
     return [guard(cell) for cell in cells]
 

@@ -26,7 +26,8 @@ _MAX_LATITUDE = 89.0
 _OPEN_SQL = ", ".join(f"'{status.value}'" for status in sorted(OPEN_STATUSES))
 
 # Only constants are formatted into the text: the statuses of the index predicate.
-NEARBY_QUERY = text("""
+NEARBY_QUERY = text(
+    """
 SELECT r.id, r.code, r.category_code, left(r.description, 200) AS description,
        ST_Y(r.location) AS lat, ST_X(r.location) AS lon, r.address, r.ward_code, r.status, r.urgent,
        r.created_at, r.resolve_due_at, r.support_count,
@@ -43,7 +44,8 @@ WHERE r.status IN (:open_statuses)
   AND r.created_at >= :since
 ORDER BY distance_m, r.created_at DESC, r.id
 LIMIT :limit
-""".replace(":open_statuses", _OPEN_SQL))
+""".replace(":open_statuses", _OPEN_SQL)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +87,17 @@ async def find_nearby_open(
     """Open, public, not merged reports of the category within `radius_m` of (lat, lon), created at or after
     `since`, nearest first."""
     dlon, dlat = degree_box(lat, radius_m)
-    rows = await session.execute(NEARBY_QUERY, {
-        "lat": lat, "lon": lon, "dlon": dlon, "dlat": dlat, "radius": float(radius_m),
-        "category_code": category_code, "since": since, "limit": limit,
-    })
+    rows = await session.execute(
+        NEARBY_QUERY,
+        {
+            "lat": lat,
+            "lon": lon,
+            "dlon": dlon,
+            "dlat": dlat,
+            "radius": float(radius_m),
+            "category_code": category_code,
+            "since": since,
+            "limit": limit,
+        },
+    )
     return [NearbyRow(**row._mapping) for row in rows]

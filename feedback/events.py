@@ -46,7 +46,13 @@ async def emit_report_event(
 ) -> None:
     """Add a feedback.* event about `report` to the caller's transaction."""
     data = report_summary(report) | (extra or {})
-    await emit(session, new_event(
-        type_, unit_code=report.unit_code, subject_id=str(report.id), data=data,
-        location=report_location(report),
-    ))
+    await emit(
+        session,
+        new_event(
+            type_,
+            unit_code=report.unit_code,
+            subject_id=str(report.id),
+            data=data,
+            location=report_location(report),
+        ),
+    )

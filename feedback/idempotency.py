@@ -62,10 +62,14 @@ def lock_id(owner: str, key: str) -> int:
 
 
 def key_reused() -> ProblemError:
-    return ProblemError(422, "idempotency_key_reused", Message(
-        "Idempotency-Key này đã được dùng cho một phản ánh có nội dung khác",
-        "This Idempotency-Key was already used for a different submission",
-    ))
+    return ProblemError(
+        422,
+        "idempotency_key_reused",
+        Message(
+            "Idempotency-Key này đã được dùng cho một phản ánh có nội dung khác",
+            "This Idempotency-Key was already used for a different submission",
+        ),
+    )
 
 
 async def claim(session: AsyncSession, idempotency: Idempotency) -> uuid.UUID | None:
@@ -83,7 +87,11 @@ async def claim(session: AsyncSession, idempotency: Idempotency) -> uuid.UUID | 
 
 
 async def remember(session: AsyncSession, idempotency: Idempotency, report_id: uuid.UUID) -> None:
-    await session.execute(insert(IdempotencyKey).values(
-        owner=idempotency.owner, key=idempotency.key, request_hash=idempotency.request_hash,
-        report_id=report_id,
-    ))
+    await session.execute(
+        insert(IdempotencyKey).values(
+            owner=idempotency.owner,
+            key=idempotency.key,
+            request_hash=idempotency.request_hash,
+            report_id=report_id,
+        )
+    )

@@ -23,8 +23,13 @@ from feedback.status import OPEN_STATUSES, ReportStatus
 
 
 async def _conditions(
-    session: AsyncSession, principal: Principal, *, unit_code: str | None, category_code: str | None,
-    date_from: datetime | None, date_to: datetime | None,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    unit_code: str | None,
+    category_code: str | None,
+    date_from: datetime | None,
+    date_to: datetime | None,
 ) -> list[Any]:
     scope = await unit_scope(session, principal)
     conditions: list[Any] = []
@@ -52,11 +57,23 @@ async def _grouped(session: AsyncSession, column: Any, conditions: list[Any]) ->
 
 
 async def compute_kpis(
-    session: AsyncSession, principal: Principal, *, now: datetime, unit_code: str | None = None,
-    category_code: str | None = None, date_from: datetime | None = None, date_to: datetime | None = None,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    now: datetime,
+    unit_code: str | None = None,
+    category_code: str | None = None,
+    date_from: datetime | None = None,
+    date_to: datetime | None = None,
 ) -> KpiRead:
-    conditions = await _conditions(session, principal, unit_code=unit_code, category_code=category_code,
-                                   date_from=date_from, date_to=date_to)
+    conditions = await _conditions(
+        session,
+        principal,
+        unit_code=unit_code,
+        category_code=category_code,
+        date_from=date_from,
+        date_to=date_to,
+    )
     is_open = col(Report.status).in_([str(s) for s in OPEN_STATUSES])
     deadline = case(
         (col(Report.status) == str(ReportStatus.SUBMITTED), col(Report.acknowledge_due_at)),
@@ -64,19 +81,28 @@ async def compute_kpis(
     )
     resolved = col(Report.resolved_at)
     acknowledged = col(Report.acknowledged_at)
-    row = (await session.execute(select(
-        func.count(),
-        func.count().filter(is_open),
-        func.count().filter(and_(is_open, deadline < now)),
-        func.count().filter(resolved <= col(Report.resolve_due_at)),
-        func.count().filter(resolved > col(Report.resolve_due_at)),
-        func.count().filter(acknowledged <= col(Report.acknowledge_due_at)),
-        func.count().filter(acknowledged > col(Report.acknowledge_due_at)),
-    ).where(*conditions))).one()
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count().filter(is_open),
+                func.count().filter(and_(is_open, deadline < now)),
+                func.count().filter(resolved <= col(Report.resolve_due_at)),
+                func.count().filter(resolved > col(Report.resolve_due_at)),
+                func.count().filter(acknowledged <= col(Report.acknowledge_due_at)),
+                func.count().filter(acknowledged > col(Report.acknowledge_due_at)),
+            ).where(*conditions)
+        )
+    ).one()
     total, open_, overdue, on_time, late, ack_on_time, ack_late = (int(value) for value in row)
     return KpiRead(
-        total=total, open=open_, overdue_open=overdue, resolved_on_time=on_time, resolved_late=late,
-        acknowledged_on_time=ack_on_time, acknowledged_late=ack_late,
+        total=total,
+        open=open_,
+        overdue_open=overdue,
+        resolved_on_time=on_time,
+        resolved_late=late,
+        acknowledged_on_time=ack_on_time,
+        acknowledged_late=ack_late,
         by_status=await _grouped(session, col(Report.status), conditions),
         by_category=await _grouped(session, col(Report.category_code), conditions),
         ratings=await _grouped(session, col(Report.rating), conditions),

@@ -53,17 +53,27 @@ SYSTEM = Actor(None, "system")
 
 
 def invalid_transition(report: Report, wanted: ReportStatus) -> ProblemError:
-    return ProblemError(409, "invalid_transition", Message(
-        f"Phản ánh {report.code} đang ở trạng thái {report.status}, không thể chuyển sang {wanted}",
-        f"Report {report.code} is {report.status} and cannot move to {wanted}",
-    ), extensions={"current_status": str(report.status), "wanted_status": str(wanted)})
+    return ProblemError(
+        409,
+        "invalid_transition",
+        Message(
+            f"Phản ánh {report.code} đang ở trạng thái {report.status}, không thể chuyển sang {wanted}",
+            f"Report {report.code} is {report.status} and cannot move to {wanted}",
+        ),
+        extensions={"current_status": str(report.status), "wanted_status": str(wanted)},
+    )
 
 
 def not_open(report: Report) -> ProblemError:
-    return ProblemError(409, "report_not_open", Message(
-        f"Phản ánh {report.code} không còn mở ({report.status})",
-        f"Report {report.code} is no longer open ({report.status})",
-    ), extensions={"current_status": str(report.status)})
+    return ProblemError(
+        409,
+        "report_not_open",
+        Message(
+            f"Phản ánh {report.code} không còn mở ({report.status})",
+            f"Report {report.code} is no longer open ({report.status})",
+        ),
+        extensions={"current_status": str(report.status)},
+    )
 
 
 def check_move(report: Report, wanted: ReportStatus) -> None:
@@ -96,15 +106,28 @@ async def record_change(
         report.status = to_status
     report.updated_at = now
     entry = TimelineEntry(
-        report_id=report.id, at=now, kind=kind,
-        from_status=from_status if to_status is not None else None, to_status=to_status,
-        actor_id=actor.id, actor_role=actor.role, note=note, data=data or {},
+        report_id=report.id,
+        at=now,
+        kind=kind,
+        from_status=from_status if to_status is not None else None,
+        to_status=to_status,
+        actor_id=actor.id,
+        actor_role=actor.role,
+        note=note,
+        data=data or {},
     )
     session.add(entry)
     if to_status is not None:
-        await emit_report_event(session, "feedback.status_changed", report, {
-            "from_status": str(from_status), "to_status": str(to_status), "kind": str(kind),
-        })
+        await emit_report_event(
+            session,
+            "feedback.status_changed",
+            report,
+            {
+                "from_status": str(from_status),
+                "to_status": str(to_status),
+                "kind": str(kind),
+            },
+        )
     for type_, extra in events:
         await emit_report_event(session, type_, report, extra)
     if notify:
@@ -130,8 +153,15 @@ async def accept(
     report.acknowledged_at = now
     # The acknowledge clock has stopped; the resolve deadline is judged afresh by the SLA task.
     report.sla_state = SlaState.ON_TRACK
-    await record_change(session, report, actor=Actor.of(principal), kind=TimelineKind.ACCEPTED, now=now,
-                        to_status=ReportStatus.ACCEPTED, note=note)
+    await record_change(
+        session,
+        report,
+        actor=Actor.of(principal),
+        kind=TimelineKind.ACCEPTED,
+        now=now,
+        to_status=ReportStatus.ACCEPTED,
+        note=note,
+    )
     return report
 
 
@@ -143,16 +173,27 @@ async def reject(
     report.acknowledged_at = report.acknowledged_at or now
     report.status_notes = reason
     report.sla_state = SlaState.ON_TRACK
-    await record_change(session, report, actor=Actor.of(principal), kind=TimelineKind.REJECTED, now=now,
-                        to_status=ReportStatus.REJECTED, note=reason)
+    await record_change(
+        session,
+        report,
+        actor=Actor.of(principal),
+        kind=TimelineKind.REJECTED,
+        now=now,
+        to_status=ReportStatus.REJECTED,
+        note=reason,
+    )
     return report
 
 
 def invalid_assignee(assignee_id: uuid.UUID, report: Report) -> ProblemError:
-    return ProblemError(422, "invalid_assignee", Message(
-        f"Người được giao {assignee_id} không phải cán bộ phụ trách đơn vị {report.unit_code}",
-        f"{assignee_id} is not an officer or field staff member covering unit {report.unit_code}",
-    ))
+    return ProblemError(
+        422,
+        "invalid_assignee",
+        Message(
+            f"Người được giao {assignee_id} không phải cán bộ phụ trách đơn vị {report.unit_code}",
+            f"{assignee_id} is not an officer or field staff member covering unit {report.unit_code}",
+        ),
+    )
 
 
 async def _check_assignee(session: AsyncSession, report: Report, assignee_id: uuid.UUID) -> None:
@@ -170,8 +211,13 @@ REASSIGNABLE_STATUSES = frozenset({ReportStatus.ASSIGNED, ReportStatus.IN_PROGRE
 
 
 async def assign(
-    session: AsyncSession, principal: Principal, report_id: uuid.UUID, *,
-    assignee_id: uuid.UUID | None, note: str | None, now: datetime,
+    session: AsyncSession,
+    principal: Principal,
+    report_id: uuid.UUID,
+    *,
+    assignee_id: uuid.UUID | None,
+    note: str | None,
+    now: datetime,
 ) -> Report:
     report = await _staff_report(session, principal, report_id)
     to_status: ReportStatus | None = None
@@ -187,8 +233,15 @@ async def assign(
         data["from_assignee_id"] = str(old_assignee) if old_assignee is not None else None
         data["assignee_id"] = str(assignee_id) if assignee_id is not None else None
     await record_change(
-        session, report, actor=Actor.of(principal), kind=TimelineKind.ASSIGNED, now=now,
-        to_status=to_status, note=note, data=data, notify=to_status is not None,
+        session,
+        report,
+        actor=Actor.of(principal),
+        kind=TimelineKind.ASSIGNED,
+        now=now,
+        to_status=to_status,
+        note=note,
+        data=data,
+        notify=to_status is not None,
     )
     return report
 
@@ -198,13 +251,21 @@ async def start(
 ) -> Report:
     report = await _staff_report(session, principal, report_id)
     check_move(report, ReportStatus.IN_PROGRESS)
-    await record_change(session, report, actor=Actor.of(principal), kind=TimelineKind.STARTED, now=now,
-                        to_status=ReportStatus.IN_PROGRESS, note=note)
+    await record_change(
+        session,
+        report,
+        actor=Actor.of(principal),
+        kind=TimelineKind.STARTED,
+        now=now,
+        to_status=ReportStatus.IN_PROGRESS,
+        note=note,
+    )
     return report
 
 
-async def _attach_proofs(session: AsyncSession, report: Report, photo_ids: Sequence[uuid.UUID], *,
-                         uploader_id: uuid.UUID) -> None:
+async def _attach_proofs(
+    session: AsyncSession, report: Report, photo_ids: Sequence[uuid.UUID], *, uploader_id: uuid.UUID
+) -> None:
     """Attach the proofs of this resolution. The rule: each resolution brings at most MAX_PHOTOS proofs of
     its own. Proofs of an earlier resolution (before the citizen reopened the report) are kept for history and
     numbered before the new ones, but do not count against the new resolution's limit."""
@@ -213,17 +274,25 @@ async def _attach_proofs(session: AsyncSession, report: Report, photo_ids: Seque
 
     # Checks ownership and the MAX_PHOTOS limit of this one resolution, and locks the uploads.
     await ensure_uploads_free(session, photo_ids, uploader_id=uploader_id)
-    earlier = int(await session.scalar(
-        select(func.count()).select_from(ReportPhoto).where(
-            col(ReportPhoto.report_id) == report.id, col(ReportPhoto.kind) == "proof"
+    earlier = int(
+        await session.scalar(
+            select(func.count())
+            .select_from(ReportPhoto)
+            .where(col(ReportPhoto.report_id) == report.id, col(ReportPhoto.kind) == "proof")
         )
-    ) or 0)
+        or 0
+    )
     await attach_checked(session, report.id, photo_ids, kind="proof", first_position=earlier)
 
 
 async def resolve(
-    session: AsyncSession, principal: Principal, report_id: uuid.UUID, *,
-    answer: str, proof_photo_ids: Sequence[uuid.UUID], now: datetime,
+    session: AsyncSession,
+    principal: Principal,
+    report_id: uuid.UUID,
+    *,
+    answer: str,
+    proof_photo_ids: Sequence[uuid.UUID],
+    now: datetime,
 ) -> Report:
     report = await _staff_report(session, principal, report_id)
     check_move(report, ReportStatus.RESOLVED)
@@ -233,8 +302,13 @@ async def resolve(
     report.resolution = answer
     report.status_notes = answer
     await record_change(
-        session, report, actor=Actor.of(principal), kind=TimelineKind.RESOLVED, now=now,
-        to_status=ReportStatus.RESOLVED, note=answer,
+        session,
+        report,
+        actor=Actor.of(principal),
+        kind=TimelineKind.RESOLVED,
+        now=now,
+        to_status=ReportStatus.RESOLVED,
+        note=answer,
         data={"proof_photo_ids": [str(i) for i in proof_photo_ids]} if proof_photo_ids else {},
     )
     return report
@@ -247,21 +321,35 @@ async def close(
     report = await _staff_report(session, principal, report_id)
     if report.status != ReportStatus.RESOLVED:
         raise invalid_transition(report, ReportStatus.CLOSED)
-    await close_resolved(session, report, actor=Actor.of(principal), reason=CloseReason.OFFICER, note=note,
-                         now=now)
+    await close_resolved(
+        session, report, actor=Actor.of(principal), reason=CloseReason.OFFICER, note=note, now=now
+    )
     return report
 
 
 async def close_resolved(
-    session: AsyncSession, report: Report, *, actor: Actor, reason: CloseReason, note: str | None,
+    session: AsyncSession,
+    report: Report,
+    *,
+    actor: Actor,
+    reason: CloseReason,
+    note: str | None,
     now: datetime,
 ) -> None:
     """Close a resolved report (by an officer, or automatically when nobody rated it in time)."""
     check_move(report, ReportStatus.CLOSED)
     report.closed_at = now
     report.close_reason = reason
-    await record_change(session, report, actor=actor, kind=TimelineKind.CLOSED, now=now,
-                        to_status=ReportStatus.CLOSED, note=note, data={"close_reason": str(reason)})
+    await record_change(
+        session,
+        report,
+        actor=actor,
+        kind=TimelineKind.CLOSED,
+        now=now,
+        to_status=ReportStatus.CLOSED,
+        note=note,
+        data={"close_reason": str(reason)},
+    )
 
 
 def invalid_deadline(message: Message) -> ProblemError:
@@ -269,25 +357,39 @@ def invalid_deadline(message: Message) -> ProblemError:
 
 
 async def extend_deadline(
-    session: AsyncSession, principal: Principal, calendar: WorkingCalendar, settings: Settings,
-    report_id: uuid.UUID, *, reason: str, due_at: datetime | None, working_days: int | None, now: datetime,
+    session: AsyncSession,
+    principal: Principal,
+    calendar: WorkingCalendar,
+    settings: Settings,
+    report_id: uuid.UUID,
+    *,
+    reason: str,
+    due_at: datetime | None,
+    working_days: int | None,
+    now: datetime,
 ) -> Report:
     report = await _staff_report(session, principal, report_id)
     if report.status not in OPEN_STATUSES:
         raise not_open(report)
     if report.deadline_extended_at is not None:
-        raise ProblemError(409, "deadline_already_extended", Message(
-            f"Hạn xử lý phản ánh {report.code} đã được gia hạn một lần",
-            f"The deadline of report {report.code} has already been extended once",
-        ))
+        raise ProblemError(
+            409,
+            "deadline_already_extended",
+            Message(
+                f"Hạn xử lý phản ánh {report.code} đã được gia hạn một lần",
+                f"The deadline of report {report.code} has already been extended once",
+            ),
+        )
     old = report.resolve_due_at
     # Working days run from the current deadline, or from now when it has already passed.
     new = due_at if due_at is not None else calendar.add_working_days(max(old, now), working_days or 1)
     if new <= old or new <= now:
-        raise invalid_deadline(Message(
-            f"Hạn mới phải sau hạn hiện tại ({old.isoformat()}) và sau thời điểm hiện tại",
-            f"The new deadline must be after the current one ({old.isoformat()}) and in the future",
-        ))
+        raise invalid_deadline(
+            Message(
+                f"Hạn mới phải sau hạn hiện tại ({old.isoformat()}) và sau thời điểm hiện tại",
+                f"The new deadline must be after the current one ({old.isoformat()}) and in the future",
+            )
+        )
     report.resolve_due_at = new
     report.deadline_extended_at = now
     # Judged as the SLA pass judges it: a submitted report is still measured against its acknowledge
@@ -295,10 +397,18 @@ async def extend_deadline(
     report.sla_state = sla_state(report, calendar, settings, now)
     facts = {"old_due_at": old.isoformat(), "new_due_at": new.isoformat()}
     await record_change(
-        session, report, actor=Actor.of(principal), kind=TimelineKind.DEADLINE_EXTENDED, now=now,
-        note=reason, data=facts, events=[("feedback.deadline_extended", facts)],
-        push=Message(f"Hạn xử lý phản ánh {report.code} đã được gia hạn",
-                     f"The deadline of report {report.code} has been extended"),
+        session,
+        report,
+        actor=Actor.of(principal),
+        kind=TimelineKind.DEADLINE_EXTENDED,
+        now=now,
+        note=reason,
+        data=facts,
+        events=[("feedback.deadline_extended", facts)],
+        push=Message(
+            f"Hạn xử lý phản ánh {report.code} đã được gia hạn",
+            f"The deadline of report {report.code} has been extended",
+        ),
     )
     return report
 
@@ -313,19 +423,31 @@ async def _own_report(session: AsyncSession, principal: Principal, report_id: uu
 
 
 async def reopen(
-    session: AsyncSession, principal: Principal, calendar: WorkingCalendar, report_id: uuid.UUID, *,
-    reason: str, now: datetime,
+    session: AsyncSession,
+    principal: Principal,
+    calendar: WorkingCalendar,
+    report_id: uuid.UUID,
+    *,
+    reason: str,
+    now: datetime,
 ) -> Report:
     report = await _own_report(session, principal, report_id)
-    if report.status not in (ReportStatus.RESOLVED, ReportStatus.CLOSED) or report.resolved_at is None \
-            or report.close_reason == CloseReason.MERGED:
+    if (
+        report.status not in (ReportStatus.RESOLVED, ReportStatus.CLOSED)
+        or report.resolved_at is None
+        or report.close_reason == CloseReason.MERGED
+    ):
         raise invalid_transition(report, ReportStatus.ASSIGNED)
     check_move(report, ReportStatus.ASSIGNED)
     if now > report.resolved_at + REOPEN_WINDOW:
-        raise ProblemError(409, "reopen_window_passed", Message(
-            f"Chỉ được mở lại phản ánh trong {REOPEN_WINDOW.days} ngày sau khi xử lý xong",
-            f"A report can be reopened only within {REOPEN_WINDOW.days} days of its resolution",
-        ))
+        raise ProblemError(
+            409,
+            "reopen_window_passed",
+            Message(
+                f"Chỉ được mở lại phản ánh trong {REOPEN_WINDOW.days} ngày sau khi xử lý xong",
+                f"A report can be reopened only within {REOPEN_WINDOW.days} days of its resolution",
+            ),
+        )
     category = await session.get(FeedbackCategory, report.category_code)
     days = category.sla_resolve_working_days if category is not None else 1
     old_due = report.resolve_due_at
@@ -344,26 +466,46 @@ async def reopen(
     report.deadline_extended_at = None
     report.sla_state = SlaState.ON_TRACK
     await record_change(
-        session, report, actor=Actor.of(principal), kind=TimelineKind.REOPENED, now=now,
-        to_status=ReportStatus.ASSIGNED, note=reason,
-        data={"old_due_at": old_due.isoformat(), "new_due_at": report.resolve_due_at.isoformat(),
-              "reopen_count": report.reopen_count},
+        session,
+        report,
+        actor=Actor.of(principal),
+        kind=TimelineKind.REOPENED,
+        now=now,
+        to_status=ReportStatus.ASSIGNED,
+        note=reason,
+        data={
+            "old_due_at": old_due.isoformat(),
+            "new_due_at": report.resolve_due_at.isoformat(),
+            "reopen_count": report.reopen_count,
+        },
     )
     return report
 
 
 async def rate(
-    session: AsyncSession, principal: Principal, report_id: uuid.UUID, *,
-    rating: Rating, comment: str | None, now: datetime,
+    session: AsyncSession,
+    principal: Principal,
+    report_id: uuid.UUID,
+    *,
+    rating: Rating,
+    comment: str | None,
+    now: datetime,
 ) -> Report:
     """The reporter rates the answer once; rating a resolved report closes it."""
     report = await _own_report(session, principal, report_id)
     if report.rating is not None:
-        raise ProblemError(409, "already_rated", Message(
-            f"Phản ánh {report.code} đã được đánh giá", f"Report {report.code} has already been rated"
-        ))
-    closed_by_officer = report.status == ReportStatus.CLOSED and report.close_reason == CloseReason.OFFICER \
+        raise ProblemError(
+            409,
+            "already_rated",
+            Message(
+                f"Phản ánh {report.code} đã được đánh giá", f"Report {report.code} has already been rated"
+            ),
+        )
+    closed_by_officer = (
+        report.status == ReportStatus.CLOSED
+        and report.close_reason == CloseReason.OFFICER
         and report.resolved_at is not None
+    )
     if report.status != ReportStatus.RESOLVED and not closed_by_officer:
         raise invalid_transition(report, ReportStatus.CLOSED)
     report.rating = rating
@@ -376,8 +518,15 @@ async def rate(
         report.close_reason = CloseReason.RATED
         to_status = ReportStatus.CLOSED
     await record_change(
-        session, report, actor=Actor.of(principal), kind=TimelineKind.RATED, now=now, to_status=to_status,
-        note=comment, data={"rating": str(rating)}, events=[("feedback.rated", {"rating": str(rating)})],
+        session,
+        report,
+        actor=Actor.of(principal),
+        kind=TimelineKind.RATED,
+        now=now,
+        to_status=to_status,
+        note=comment,
+        data={"rating": str(rating)},
+        events=[("feedback.rated", {"rating": str(rating)})],
         push=Message(f"Phản ánh {report.code} đã được đánh giá", f"Report {report.code} has been rated"),
     )
     return report
@@ -389,24 +538,38 @@ async def rate(
 async def _check_unit(session: AsyncSession, report: Report, unit_code: str) -> None:
     unit = await session.get(AdminUnit, unit_code)
     if unit is None or report.province_code not in (unit.code, unit.parent_code):
-        raise ProblemError(422, "unit_not_found", Message(
-            f"Không có đơn vị {unit_code} trong tỉnh {report.province_code}",
-            f"No unit {unit_code} in province {report.province_code}",
-        ))
+        raise ProblemError(
+            422,
+            "unit_not_found",
+            Message(
+                f"Không có đơn vị {unit_code} trong tỉnh {report.province_code}",
+                f"No unit {unit_code} in province {report.province_code}",
+            ),
+        )
 
 
 async def _check_department(session: AsyncSession, report: Report, department_code: str) -> None:
     department = await session.get(Department, department_code)
     if department is None or not department.active or department.province_code != report.province_code:
-        raise ProblemError(422, "department_not_found", Message(
-            f"Không có cơ quan {department_code} trong tỉnh {report.province_code}",
-            f"No department {department_code} in province {report.province_code}",
-        ))
+        raise ProblemError(
+            422,
+            "department_not_found",
+            Message(
+                f"Không có cơ quan {department_code} trong tỉnh {report.province_code}",
+                f"No department {department_code} in province {report.province_code}",
+            ),
+        )
 
 
 async def reassign(
-    session: AsyncSession, principal: Principal, report_id: uuid.UUID, *,
-    unit_code: str | None, department_code: str | None, reason: str, now: datetime,
+    session: AsyncSession,
+    principal: Principal,
+    report_id: uuid.UUID,
+    *,
+    unit_code: str | None,
+    department_code: str | None,
+    reason: str,
+    now: datetime,
 ) -> Report:
     """Hand an open report to another unit and/or department of the same province."""
     report = await _staff_report(session, principal, report_id)
@@ -424,13 +587,23 @@ async def reassign(
     report.unit_code = new_unit
     report.department_code = department_code or old_department
     facts = {
-        "from_unit_code": old_unit, "to_unit_code": report.unit_code,
-        "from_department_code": old_department, "to_department_code": report.department_code,
+        "from_unit_code": old_unit,
+        "to_unit_code": report.unit_code,
+        "from_department_code": old_department,
+        "to_department_code": report.department_code,
     }
     await record_change(
-        session, report, actor=Actor.of(principal), kind=TimelineKind.REASSIGNED, now=now, note=reason,
-        data=facts, events=[("feedback.reassigned", facts)],
-        push=Message(f"Phản ánh {report.code} đã được chuyển cho đơn vị khác xử lý",
-                     f"Report {report.code} has been passed to another office"),
+        session,
+        report,
+        actor=Actor.of(principal),
+        kind=TimelineKind.REASSIGNED,
+        now=now,
+        note=reason,
+        data=facts,
+        events=[("feedback.reassigned", facts)],
+        push=Message(
+            f"Phản ánh {report.code} đã được chuyển cho đơn vị khác xử lý",
+            f"Report {report.code} has been passed to another office",
+        ),
     )
     return report

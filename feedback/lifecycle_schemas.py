@@ -15,6 +15,7 @@ RATING_COMMENT_MAX_LENGTH = 1000
 UNIT_CODE_PATTERN = r"^([0-9]{2}|[0-9]{5})$"
 DEPARTMENT_CODE_PATTERN = r"^[A-Z][A-Z0-9_]{1,15}$"
 
+
 def _note() -> Any:
     return Field(default=None, min_length=1, max_length=NOTE_MAX_LENGTH, description="An optional note.")
 
@@ -47,7 +48,8 @@ class AssignBody(_Body):
 class ResolveBody(_Body):
     answer: NoNulStr = _reason("The public answer: what was done.")
     proof_photo_ids: list[uuid.UUID] = Field(
-        default_factory=list, max_length=MAX_PHOTOS,
+        default_factory=list,
+        max_length=MAX_PHOTOS,
         description="Photos of the fix, uploaded beforehand by the caller.",
     )
 
@@ -57,7 +59,8 @@ class ExtendDeadlineBody(_Body):
 
     reason: NoNulStr = _reason("Why more time is needed.")
     due_at: UtcMoment | None = Field(
-        default=None, description=f"The new deadline, with its offset (years {MIN_YEAR} to {MAX_YEAR}).",
+        default=None,
+        description=f"The new deadline, with its offset (years {MIN_YEAR} to {MAX_YEAR}).",
     )
     working_days: int | None = Field(default=None, ge=1, le=60)
 

@@ -29,8 +29,14 @@ def invalid_merge(status: int, message: Message) -> ProblemError:
     return ProblemError(status, "invalid_merge", message)
 
 
-async def _move_people(session: AsyncSession, model: type[ReportSupport] | type[ReportFollower],
-                       source: Report, target: Report, *, except_user: uuid.UUID | None = None) -> None:
+async def _move_people(
+    session: AsyncSession,
+    model: type[ReportSupport] | type[ReportFollower],
+    source: Report,
+    target: Report,
+    *,
+    except_user: uuid.UUID | None = None,
+) -> None:
     """Move `model` rows from source to target; a person already on the target stays there once, and
     `except_user` is left out (the rows of the source go in any case)."""
     table = model.__table__  # type: ignore[union-attr]
@@ -45,42 +51,60 @@ async def _move_people(session: AsyncSession, model: type[ReportSupport] | type[
     await session.execute(delete(table).where(table.c.report_id == source.id))
 
 
-async def _count(session: AsyncSession, model: type[ReportSupport] | type[ReportFollower],
-                 report_id: uuid.UUID) -> int:
-    return int(await session.scalar(
-        select(func.count()).select_from(model).where(col(model.report_id) == report_id)
-    ) or 0)
+async def _count(
+    session: AsyncSession, model: type[ReportSupport] | type[ReportFollower], report_id: uuid.UUID
+) -> int:
+    return int(
+        await session.scalar(select(func.count()).select_from(model).where(col(model.report_id) == report_id))
+        or 0
+    )
 
 
 async def merge(
-    session: AsyncSession, principal: Principal, source_id: uuid.UUID, *, into_id: uuid.UUID, reason: str,
+    session: AsyncSession,
+    principal: Principal,
+    source_id: uuid.UUID,
+    *,
+    into_id: uuid.UUID,
+    reason: str,
     now: datetime,
 ) -> Report:
     """Merge report `source_id` into `into_id`; returns the source, now closed."""
     if source_id == into_id:
-        raise invalid_merge(422, Message("Không thể gộp phản ánh vào chính nó",
-                                         "A report cannot be merged into itself"))
+        raise invalid_merge(
+            422, Message("Không thể gộp phản ánh vào chính nó", "A report cannot be merged into itself")
+        )
     # Both rows locked, always in the same order, so two opposite merges cannot deadlock.
     first, second = sorted((source_id, into_id))
-    locked = {first: await get_report(session, first, for_update=True),
-              second: await get_report(session, second, for_update=True)}
+    locked = {
+        first: await get_report(session, first, for_update=True),
+        second: await get_report(session, second, for_update=True),
+    }
     source, target = locked[source_id], locked[into_id]
     for report in (source, target):
         await ensure_staff_can_act(session, principal, report)
     for report in (source, target):
         if report.status not in OPEN_STATUSES:
-            raise invalid_merge(409, Message(
-                f"Phản ánh {report.code} không còn mở ({report.status})",
-                f"Report {report.code} is no longer open ({report.status})",
-            ))
-    same_private_reporter = not source.is_public and source.reporter_id is not None \
-        and source.reporter_id == target.reporter_id
+            raise invalid_merge(
+                409,
+                Message(
+                    f"Phản ánh {report.code} không còn mở ({report.status})",
+                    f"Report {report.code} is no longer open ({report.status})",
+                ),
+            )
+    same_private_reporter = (
+        not source.is_public and source.reporter_id is not None and source.reporter_id == target.reporter_id
+    )
     if not target.is_public and not same_private_reporter:
         # The source's people would follow a report they cannot see (and could never unfollow).
-        raise invalid_merge(422, Message(
-            f"Không thể gộp vào phản ánh riêng tư {target.code} của người khác",
-            f"Report {target.code} is private: only a private report of the same reporter may merge into it",
-        ))
+        raise invalid_merge(
+            422,
+            Message(
+                f"Không thể gộp vào phản ánh riêng tư {target.code} của người khác",
+                f"Report {target.code} is private: only a private report of the same reporter may "
+                "merge into it",
+            ),
+        )
     # Told before the followers move: they followed the source and learn where it went.
     recipients = await audience(session, source)
 
@@ -88,9 +112,11 @@ async def merge(
     await _move_people(session, ReportSupport, source, target, except_user=target.reporter_id)
     await _move_people(session, ReportFollower, source, target)
     if source.reporter_id is not None and source.reporter_id != target.reporter_id:
-        await session.execute(insert(ReportFollower.__table__).values(  # type: ignore[attr-defined]
-            report_id=target.id, user_id=source.reporter_id, created_at=now,
-        ).on_conflict_do_nothing())
+        await session.execute(
+            insert(ReportFollower.__table__)  # type: ignore[attr-defined]
+            .values(report_id=target.id, user_id=source.reporter_id, created_at=now)
+            .on_conflict_do_nothing()
+        )
     for report in (source, target):
         report.support_count = await _count(session, ReportSupport, report.id)
         report.follower_count = await _count(session, ReportFollower, report.id)
@@ -101,16 +127,35 @@ async def merge(
     source.close_reason = CloseReason.MERGED
     facts = {"into_report_id": str(target.id), "into_code": target.code}
     await record_change(
-        session, source, actor=actor, kind=TimelineKind.MERGED, now=now, to_status=ReportStatus.CLOSED,
-        note=reason, data=facts, events=[("feedback.merged", facts)], notify=False,
+        session,
+        source,
+        actor=actor,
+        kind=TimelineKind.MERGED,
+        now=now,
+        to_status=ReportStatus.CLOSED,
+        note=reason,
+        data=facts,
+        events=[("feedback.merged", facts)],
+        notify=False,
     )
     await record_change(
-        session, target, actor=actor, kind=TimelineKind.MERGED_FROM, now=now, note=reason,
-        data={"from_report_id": str(source.id), "from_code": source.code}, notify=False,
+        session,
+        target,
+        actor=actor,
+        kind=TimelineKind.MERGED_FROM,
+        now=now,
+        note=reason,
+        data={"from_report_id": str(source.id), "from_code": source.code},
+        notify=False,
     )
     await notify_people(
-        session, source, actor_id=actor.id, recipients=recipients,
-        body=Message(f"Phản ánh {source.code} đã được gộp vào phản ánh {target.code}",
-                     f"Report {source.code} has been merged into report {target.code}"),
+        session,
+        source,
+        actor_id=actor.id,
+        recipients=recipients,
+        body=Message(
+            f"Phản ánh {source.code} đã được gộp vào phản ánh {target.code}",
+            f"Report {source.code} has been merged into report {target.code}",
+        ),
     )
     return source

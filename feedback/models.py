@@ -21,17 +21,16 @@ class Department(SQLModel, table=True):
     """A provincial department (sở, ban, ngành) that receives the reports of its categories by default."""
 
     __tablename__ = "departments"
-    __table_args__ = (
-        CheckConstraint("code ~ '^[A-Z][A-Z0-9_]{1,15}$'", name="code_format"),
-    )
+    __table_args__ = (CheckConstraint("code ~ '^[A-Z][A-Z0-9_]{1,15}$'", name="code_format"),)
 
     code: str = Field(sa_column=Column(String(16), primary_key=True))
     name_vi: str = Field(sa_column=Column(String(NAME_MAX_LENGTH), nullable=False))
     name_en: str = Field(sa_column=Column(String(NAME_MAX_LENGTH), nullable=False))
     # The province the department serves: reports are routed within it.
     province_code: str = Field(
-        sa_column=Column(String(5), ForeignKey("admin_units.code", ondelete="RESTRICT"), nullable=False,
-                         index=True)
+        sa_column=Column(
+            String(5), ForeignKey("admin_units.code", ondelete="RESTRICT"), nullable=False, index=True
+        )
     )
     active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=text("true")))
     created_at: datetime = timestamp_now()
@@ -63,8 +62,9 @@ class FeedbackCategory(SQLModel, table=True):
         sa_column=Column(ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
     )
     default_department_code: str = Field(
-        sa_column=Column(String(16), ForeignKey("departments.code", ondelete="RESTRICT"), nullable=False,
-                         index=True)
+        sa_column=Column(
+            String(16), ForeignKey("departments.code", ondelete="RESTRICT"), nullable=False, index=True
+        )
     )
     sla_acknowledge_working_hours: int = Field(
         default=8, sa_column=Column(Integer, nullable=False, server_default="8")

@@ -39,7 +39,8 @@ def status_message(report: Report) -> Message:
 async def audience(session: AsyncSession, report: Report) -> list[uuid.UUID]:
     """The reporter, then the followers, each once."""
     rows = await session.execute(
-        select(col(ReportFollower.user_id)).where(col(ReportFollower.report_id) == report.id)
+        select(col(ReportFollower.user_id))
+        .where(col(ReportFollower.report_id) == report.id)
         .order_by(col(ReportFollower.created_at), col(ReportFollower.user_id))
     )
     people: list[uuid.UUID] = [report.reporter_id] if report.reporter_id is not None else []
@@ -72,8 +73,11 @@ async def notify_people(
         if user_id == actor_id:
             continue
         await enqueue_to_user(
-            session, user_id, title=heading,
-            body=Message(_clip(body.vi, 1000), _clip(body.en, 1000)), data=data,
+            session,
+            user_id,
+            title=heading,
+            body=Message(_clip(body.vi, 1000), _clip(body.en, 1000)),
+            data=data,
         )
         sent += 1
     return sent
@@ -82,7 +86,8 @@ async def notify_people(
 async def notify_unit_overdue(session: AsyncSession, report: Report) -> None:
     """Tell the responsible unit's staff that a report is past its deadline."""
     await enqueue_to_topic(
-        session, unit_topic(report.unit_code),
+        session,
+        unit_topic(report.unit_code),
         title=Message(f"Phản ánh {report.code} quá hạn", f"Report {report.code} is overdue"),
         body=Message(
             f"Phản ánh {report.code} đã quá hạn xử lý, cần xử lý ngay",

@@ -134,10 +134,15 @@ def discovery(url: str, language: Language) -> Open311Discovery:
         changeset=CHANGESET,
         contact=CONTACT.in_(language),
         key_service=KEY_SERVICE.in_(language),
-        endpoints=[Open311Endpoint(
-            specification=SPECIFICATION, url=url, changeset=CHANGESET, type="production",
-            formats=[XML_MEDIA_TYPE, JSON_MEDIA_TYPE],
-        )],
+        endpoints=[
+            Open311Endpoint(
+                specification=SPECIFICATION,
+                url=url,
+                changeset=CHANGESET,
+                type="production",
+                formats=[XML_MEDIA_TYPE, JSON_MEDIA_TYPE],
+            )
+        ],
     )
 
 

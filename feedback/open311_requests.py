@@ -69,16 +69,20 @@ UPDATE_STATUSES: dict[TimelineKind, str] = {
 # sentence stands in for them.
 PUBLIC_NOTE_KINDS = frozenset({TimelineKind.REJECTED, TimelineKind.RESOLVED})
 UPDATE_DESCRIPTIONS: dict[TimelineKind, Message] = {
-    TimelineKind.ACCEPTED: Message("Phản ánh đã được tiếp nhận và đang được xem xét",
-                                   "The report has been accepted and is being looked into"),
+    TimelineKind.ACCEPTED: Message(
+        "Phản ánh đã được tiếp nhận và đang được xem xét",
+        "The report has been accepted and is being looked into",
+    ),
     TimelineKind.ASSIGNED: Message("Phản ánh đã được giao cho người xử lý", "The report has been assigned"),
     TimelineKind.STARTED: Message("Phản ánh đang được xử lý", "Work on the report has started"),
     TimelineKind.RESOLVED: Message("Phản ánh đã được xử lý xong", "The problem has been fixed"),
     TimelineKind.REJECTED: Message("Phản ánh không được tiếp nhận", "The report was not accepted"),
     TimelineKind.CLOSED: Message("Phản ánh đã được đóng", "The report has been closed"),
     TimelineKind.RATED: Message("Phản ánh đã được đánh giá và đóng", "The report has been rated and closed"),
-    TimelineKind.MERGED: Message("Phản ánh trùng với một phản ánh khác và đã được gộp",
-                                 "The report duplicates another one and was merged into it"),
+    TimelineKind.MERGED: Message(
+        "Phản ánh trùng với một phản ánh khác và đã được gộp",
+        "The report duplicates another one and was merged into it",
+    ),
     TimelineKind.REOPENED: Message("Phản ánh đã được mở lại", "The report has been reopened"),
 }
 
@@ -157,15 +161,21 @@ def parse_datetime(name: str, raw: str) -> datetime:
         parsed = None
     # Far years are refused rather than carried into arithmetic and the database, where they overflow.
     if parsed is None or parsed.tzinfo is None or not 1900 <= parsed.year <= 9000:
-        raise bad_request(Message(
-            f"{name} phải là thời điểm theo W3C có múi giờ, ví dụ 2026-11-20T08:00:00+07:00",
-            f"{name} must be a W3C datetime with a time zone, e.g. 2026-11-20T08:00:00+07:00",
-        ))
+        raise bad_request(
+            Message(
+                f"{name} phải là thời điểm theo W3C có múi giờ, ví dụ 2026-11-20T08:00:00+07:00",
+                f"{name} must be a W3C datetime with a time zone, e.g. 2026-11-20T08:00:00+07:00",
+            )
+        )
     return parsed
 
 
 def date_window(
-    start_raw: str | None, end_raw: str | None, *, now: datetime, default: timedelta,
+    start_raw: str | None,
+    end_raw: str | None,
+    *,
+    now: datetime,
+    default: timedelta,
     longest: timedelta | None,
 ) -> tuple[datetime, datetime]:
     """The [start, end] window: none gives the last `default`; end alone the `default` before it; start
@@ -183,10 +193,12 @@ def date_window(
     if start > end:
         raise bad_request(Message("start_date phải trước end_date", "start_date must come before end_date"))
     if longest is not None and end - start > longest:
-        raise bad_request(Message(
-            f"Khoảng thời gian không được dài quá {longest.days} ngày",
-            f"The window may not span more than {longest.days} days",
-        ))
+        raise bad_request(
+            Message(
+                f"Khoảng thời gian không được dài quá {longest.days} ngày",
+                f"The window may not span more than {longest.days} days",
+            )
+        )
     return start, end
 
 
@@ -201,10 +213,12 @@ def parse_int(name: str, raw: str | None, *, default: int, low: int, high: int) 
         return default
     value = int(raw) if re.fullmatch(r"\s*\d{1,9}\s*", raw) else None
     if value is None or not low <= value <= high:
-        raise bad_request(Message(
-            f"{name} phải là số nguyên từ {low} đến {high}",
-            f"{name} must be a whole number from {low} to {high}",
-        ))
+        raise bad_request(
+            Message(
+                f"{name} phải là số nguyên từ {low} đến {high}",
+                f"{name} must be a whole number from {low} to {high}",
+            )
+        )
     return value
 
 
@@ -212,9 +226,12 @@ def parse_statuses(raw: str | None) -> set[str]:
     statuses = {status.lower() for status in parse_list(raw)}
     if unknown := statuses - {"open", "closed"}:
         listed = ", ".join(sorted(unknown))
-        raise bad_request(Message(
-            f"status chỉ nhận open, closed (không nhận {listed})", f"status takes open, closed (not {listed})"
-        ))
+        raise bad_request(
+            Message(
+                f"status chỉ nhận open, closed (không nhận {listed})",
+                f"status takes open, closed (not {listed})",
+            )
+        )
     return statuses
 
 
@@ -235,19 +252,29 @@ class RequestQuery:
 
 def request_query(params: dict[str, str], *, now: datetime) -> RequestQuery:
     page = parse_int("page", params.get("page"), default=1, low=1, high=MAX_PAGE)
-    page_size = parse_int("page_size", params.get("page_size"), default=DEFAULT_PAGE_SIZE, low=1,
-                          high=MAX_PAGE_SIZE)
+    page_size = parse_int(
+        "page_size", params.get("page_size"), default=DEFAULT_PAGE_SIZE, low=1, high=MAX_PAGE_SIZE
+    )
     ids = parse_list(params.get("service_request_id"), REPORT_CODE_PATTERN)
     if len(ids) > MAX_IDS:
         raise bad_request(Message(f"Tối đa {MAX_IDS} mã mỗi lần", f"At most {MAX_IDS} ids at a time"))
     if ids or params.get("service_request_id", "").strip(" ,"):
         return RequestQuery(True, ids, None, now, now, set(), page, page_size)
-    start, end = date_window(params.get("start_date"), params.get("end_date"), now=now,
-                             default=REQUESTS_WINDOW, longest=REQUESTS_WINDOW)
-    service_codes = (parse_list(params.get("service_code"), CATEGORY_CODE_PATTERN)
-                     if params.get("service_code", "").strip(" ,") else None)
-    return RequestQuery(False, ids, service_codes, start, end,
-                        parse_statuses(params.get("status")), page, page_size)
+    start, end = date_window(
+        params.get("start_date"),
+        params.get("end_date"),
+        now=now,
+        default=REQUESTS_WINDOW,
+        longest=REQUESTS_WINDOW,
+    )
+    service_codes = (
+        parse_list(params.get("service_code"), CATEGORY_CODE_PATTERN)
+        if params.get("service_code", "").strip(" ,")
+        else None
+    )
+    return RequestQuery(
+        False, ids, service_codes, start, end, parse_statuses(params.get("status")), page, page_size
+    )
 
 
 # Queries ------------------------------------------------------------------------------------------------
@@ -311,7 +338,8 @@ async def list_requests(session: AsyncSession, query: RequestQuery, language: La
         # duplicates, still readable by their id.
         statement = statement.where(
             col(Report.merged_into_id).is_(None),
-            col(Report.created_at) >= query.start, col(Report.created_at) <= query.end,
+            col(Report.created_at) >= query.start,
+            col(Report.created_at) <= query.end,
         )
         if query.service_codes is not None:
             statement = statement.where(col(Report.category_code).in_(query.service_codes))
@@ -319,7 +347,8 @@ async def list_requests(session: AsyncSession, query: RequestQuery, language: La
             statement = statement.where(condition)
     statement = (
         statement.order_by(col(Report.created_at).desc(), col(Report.id).desc())
-        .offset((query.page - 1) * query.page_size).limit(query.page_size)
+        .offset((query.page - 1) * query.page_size)
+        .limit(query.page_size)
     )
     return _rows(await session.execute(statement))
 
@@ -357,12 +386,14 @@ async def list_updates(
             col(Report.is_public),
             col(TimelineEntry.kind).in_([kind.value for kind in UPDATE_STATUSES]),
             # A rating is an update only when it closed the report.
-            or_(col(TimelineEntry.kind) != TimelineKind.RATED.value,
-                col(TimelineEntry.to_status).is_not(None)),
+            or_(
+                col(TimelineEntry.kind) != TimelineKind.RATED.value, col(TimelineEntry.to_status).is_not(None)
+            ),
             and_(col(TimelineEntry.at) >= start, col(TimelineEntry.at) <= end),
         )
         .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
-        .offset((page - 1) * page_size).limit(page_size)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
     )
     return [UpdateRow(row[0], row[1], row.proof_key) for row in await session.execute(statement)]
 
@@ -403,8 +434,9 @@ def request_document(row: RequestRow, *, base_url: str, media_prefix: str) -> Op
     )
 
 
-def update_document(row: UpdateRow, *, base_url: str, media_prefix: str, language: Language
-                    ) -> Open311RequestUpdate:
+def update_document(
+    row: UpdateRow, *, base_url: str, media_prefix: str, language: Language
+) -> Open311RequestUpdate:
     entry = row.entry
     kind = TimelineKind(entry.kind)
     note = entry.note.strip() if entry.note and kind in PUBLIC_NOTE_KINDS else ""
@@ -420,14 +452,15 @@ def update_document(row: UpdateRow, *, base_url: str, media_prefix: str, languag
     )
 
 
-def updates_document(rows: Sequence[UpdateRow], *, base_url: str, media_prefix: str, language: Language
-                     ) -> Open311Updates:
-    return Open311Updates(service_request_updates=[
-        update_document(row, base_url=base_url, media_prefix=media_prefix, language=language) for row in rows
-    ])
-
-
-
+def updates_document(
+    rows: Sequence[UpdateRow], *, base_url: str, media_prefix: str, language: Language
+) -> Open311Updates:
+    return Open311Updates(
+        service_request_updates=[
+            update_document(row, base_url=base_url, media_prefix=media_prefix, language=language)
+            for row in rows
+        ]
+    )
 
 
 def service_notice(report: Report, language: Language) -> str:

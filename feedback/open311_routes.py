@@ -52,30 +52,40 @@ def _xml_schema(root: str, model: type[BaseModel], *, many: bool = False) -> dic
 
 
 FORMAT_PARAMETER: dict[str, Any] = {
-    "name": "format", "in": "path", "required": True,
+    "name": "format",
+    "in": "path",
+    "required": True,
     "description": "json or xml; any other format is a 404 in Open311 JSON form.",
     "schema": {"type": "string", "enum": [item.value for item in Format]},
 }
 SERVICE_CODE_PARAMETER: dict[str, Any] = {
-    "name": "service_code", "in": "path", "required": True,
+    "name": "service_code",
+    "in": "path",
+    "required": True,
     "description": "The service_code from the service list.",
     "schema": {"type": "string", "examples": ["road_damage"]},
 }
 LANGUAGE_PARAMETER: dict[str, Any] = {
-    "name": "Accept-Language", "in": "header", "required": False,
+    "name": "Accept-Language",
+    "in": "header",
+    "required": False,
     # Open311 has no language field, so the texts follow the header.
     "description": "vi (default) or en, with optional q-values: the language of names and descriptions.",
     "schema": {"type": "string", "examples": ["vi", "en"]},
 }
 ERRORS_404 = {
     "description": "No such service, or a format other than json and xml: an Open311 error list, in XML "
-                   "when the format is xml and in JSON otherwise.",
+    "when the format is xml and in JSON otherwise.",
     "model": list[Open311Error],
 }
 
 
-def _openapi(parameters: Sequence[dict[str, Any]], root: str, model: type[BaseModel], many: bool = False,
-             ) -> dict[str, Any]:
+def _openapi(
+    parameters: Sequence[dict[str, Any]],
+    root: str,
+    model: type[BaseModel],
+    many: bool = False,
+) -> dict[str, Any]:
     return {
         # Public reference data: an empty security requirement says so.
         "security": [],
@@ -91,8 +101,11 @@ def _render(fmt: Format, root: str, document: BaseModel | Sequence[BaseModel], s
     if fmt is Format.XML:
         body = open311_xml.render(root, document)
     else:
-        data = (document.model_dump(mode="json", exclude_none=True) if isinstance(document, BaseModel)
-                else [item.model_dump(mode="json", exclude_none=True) for item in document])
+        data = (
+            document.model_dump(mode="json", exclude_none=True)
+            if isinstance(document, BaseModel)
+            else [item.model_dump(mode="json", exclude_none=True) for item in document]
+        )
         body = json.dumps(data, ensure_ascii=False).encode()
     return Response(body, status_code=status, media_type=CONTENT_TYPES[fmt])
 
@@ -110,10 +123,14 @@ def _format(request: Request) -> Format | None:
 
 def _unknown_format(language: Language) -> Response:
     # The path names no representation this server has; answered in JSON, the format every client reads.
-    return _not_found(Format.JSON, Message(
-        "Định dạng không được hỗ trợ, hãy dùng .json hoặc .xml",
-        "Unsupported format: use .json or .xml",
-    ), language)
+    return _not_found(
+        Format.JSON,
+        Message(
+            "Định dạng không được hỗ trợ, hãy dùng .json hoặc .xml",
+            "Unsupported format: use .json or .xml",
+        ),
+        language,
+    )
 
 
 # For the other Open311 routers of this package (requests, tokens, updates), which share the formats, the
@@ -166,7 +183,8 @@ def create_router(*, session: SessionProvider, public: DependsParam) -> APIRoute
         summary="Open311 service definition: the extra questions (attributes) of one report category",
         responses={404: ERRORS_404},
         openapi_extra=_openapi(
-            [SERVICE_CODE_PARAMETER, FORMAT_PARAMETER, LANGUAGE_PARAMETER], "service_definition",
+            [SERVICE_CODE_PARAMETER, FORMAT_PARAMETER, LANGUAGE_PARAMETER],
+            "service_definition",
             Open311ServiceDefinition,
         ),
         dependencies=[public],
@@ -178,12 +196,15 @@ def create_router(*, session: SessionProvider, public: DependsParam) -> APIRoute
             return _unknown_format(language)
         code: str = request.path_params["service_code"]
         # Checked before the query: a code that cannot exist is not worth a round trip.
-        category = (await repository.get_active_category(db, code)
-                    if re.fullmatch(CATEGORY_CODE_PATTERN, code) else None)
+        category = (
+            await repository.get_active_category(db, code)
+            if re.fullmatch(CATEGORY_CODE_PATTERN, code)
+            else None
+        )
         if category is None:
-            return _not_found(fmt, Message(
-                f"Không có dịch vụ mã {code}", f"No service has the code {code}"
-            ), language)
+            return _not_found(
+                fmt, Message(f"Không có dịch vụ mã {code}", f"No service has the code {code}"), language
+            )
         return _render(fmt, "service_definition", open311.service_definition(category, language))
 
     return router

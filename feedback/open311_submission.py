@@ -50,10 +50,12 @@ def _coordinate(form: Sequence[tuple[str, str]], name: str, limit: float) -> flo
     except ValueError:
         value = None
     if value is None or not -limit <= value <= limit:
-        raise bad_request(Message(
-            f"{name} phải là một số từ -{limit:g} đến {limit:g}",
-            f"{name} must be a number from -{limit:g} to {limit:g}",
-        ))
+        raise bad_request(
+            Message(
+                f"{name} phải là một số từ -{limit:g} đến {limit:g}",
+                f"{name} must be a number from -{limit:g} to {limit:g}",
+            )
+        )
     return value
 
 
@@ -64,12 +66,14 @@ def parse_submission(form: Sequence[tuple[str, str]]) -> Open311Submission:
         raise bad_request(Message("Thiếu service_code", "service_code is required"))
     if _one(form, "lat") is None or _one(form, "long") is None:
         # address_string and address_id are in the spec, but reports are routed by their point only.
-        raise bad_request(Message(
-            "Cần gửi lat và long: máy chủ này chỉ xác định vị trí theo tọa độ, không theo address_string "
-            "hay address_id",
-            "Send lat and long: this server locates reports by coordinates only, not by address_string or "
-            "address_id",
-        ))
+        raise bad_request(
+            Message(
+                "Cần gửi lat và long: máy chủ này chỉ xác định vị trí theo tọa độ, không theo address_string "
+                "hay address_id",
+                "Send lat and long: this server locates reports by coordinates only, not by "
+                "address_string or address_id",
+            )
+        )
     lat, lon = _coordinate(form, "lat", 90), _coordinate(form, "long", 180)
     contact: dict[str, str] = {}
     for name in CONTACT_FIELDS:
@@ -81,26 +85,34 @@ def parse_submission(form: Sequence[tuple[str, str]]) -> Open311Submission:
     media = _one(form, "media_url")
     if media is not None:
         if len(media) > MEDIA_URL_MAX_LENGTH or not re.fullmatch(r"https?://\S+", media):
-            raise bad_request(Message(
-                "media_url phải là một URL http(s)", "media_url must be an http(s) URL"
-            ))
+            raise bad_request(
+                Message("media_url phải là một URL http(s)", "media_url must be an http(s) URL")
+            )
         # Kept for officers to open; the server never fetches a URL a client names.
         contact["media_url"] = media
     description = _one(form, "description") or ""
     address = _one(form, "address_string")
     if len(description) > DESCRIPTION_MAX_LENGTH or len(address or "") > ADDRESS_MAX_LENGTH:
-        raise bad_request(Message(
-            f"description tối đa {DESCRIPTION_MAX_LENGTH} ký tự, address_string tối đa {ADDRESS_MAX_LENGTH}",
-            f"description takes at most {DESCRIPTION_MAX_LENGTH} characters, address_string "
-            f"{ADDRESS_MAX_LENGTH}",
-        ))
+        raise bad_request(
+            Message(
+                f"description tối đa {DESCRIPTION_MAX_LENGTH} ký tự, "
+                f"address_string tối đa {ADDRESS_MAX_LENGTH}",
+                f"description takes at most {DESCRIPTION_MAX_LENGTH} characters, address_string "
+                f"{ADDRESS_MAX_LENGTH}",
+            )
+        )
     attributes: dict[str, list[str]] = {}
     for key, value in form:
         if (match := _ATTRIBUTE.fullmatch(key)) is not None and value.strip():
             attributes.setdefault(match.group(1), []).append(value.strip())
     return Open311Submission(
-        service_code=service_code, lat=lat, lon=lon, description=description, address=address,
-        attributes=attributes, contact=contact,
+        service_code=service_code,
+        lat=lat,
+        lon=lon,
+        description=description,
+        address=address,
+        attributes=attributes,
+        contact=contact,
         account_id=contact.get("account_id"),
     )
 
@@ -130,8 +142,8 @@ def answers(submission: Open311Submission, questions: Sequence[Question]) -> dic
             result[code] = list(dict.fromkeys(values))
             continue
         if len(values) > 1:
-            raise bad_request(Message(
-                f"attribute[{code}] chỉ nhận một giá trị", f"attribute[{code}] takes a single value"
-            ))
+            raise bad_request(
+                Message(f"attribute[{code}] chỉ nhận một giá trị", f"attribute[{code}] takes a single value")
+            )
         result[code] = _number(code, values[0]) if question.datatype is QuestionDatatype.NUMBER else values[0]
     return result

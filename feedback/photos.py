@@ -37,22 +37,32 @@ def rejected(error: MediaRejectedError) -> ProblemError:
 
 def too_large(max_bytes: int) -> ProblemError:
     megabytes = max_bytes / (1024 * 1024)
-    return ProblemError(413, "image_too_large", Message(
-        f"Ảnh vượt quá {megabytes:.0f} MB", f"The image is larger than {megabytes:.0f} MB"
-    ))
+    return ProblemError(
+        413,
+        "image_too_large",
+        Message(f"Ảnh vượt quá {megabytes:.0f} MB", f"The image is larger than {megabytes:.0f} MB"),
+    )
 
 
 def too_many_photos(limit: int = MAX_PHOTOS) -> ProblemError:
-    return ProblemError(422, "too_many_photos", Message(
-        f"Mỗi phản ánh có tối đa {limit} ảnh", f"A report has at most {limit} photos"
-    ), extensions={"max_photos": limit})
+    return ProblemError(
+        422,
+        "too_many_photos",
+        Message(f"Mỗi phản ánh có tối đa {limit} ảnh", f"A report has at most {limit} photos"),
+        extensions={"max_photos": limit},
+    )
 
 
 def photo_not_found(photo_ids: Sequence[uuid.UUID]) -> ProblemError:
     listed = ", ".join(str(photo_id) for photo_id in photo_ids)
-    return ProblemError(422, "photo_not_found", Message(
-        f"Không tìm thấy ảnh đã tải lên: {listed}", f"No uploaded photo of yours is free to use: {listed}"
-    ), extensions={"photo_ids": [str(photo_id) for photo_id in photo_ids]})
+    return ProblemError(
+        422,
+        "photo_not_found",
+        Message(
+            f"Không tìm thấy ảnh đã tải lên: {listed}", f"No uploaded photo of yours is free to use: {listed}"
+        ),
+        extensions={"photo_ids": [str(photo_id) for photo_id in photo_ids]},
+    )
 
 
 async def prepare_upload(settings: Settings, data: bytes) -> ProcessedImage:
@@ -74,9 +84,14 @@ async def save_upload(
     media_key = await put_async(storage, processed.image.data, processed.image.content_type)
     thumbnail_key = await put_async(storage, processed.thumbnail.data, processed.thumbnail.content_type)
     photo = ReportPhoto(
-        id=uuid.uuid4(), uploader_id=uploader_id, media_key=media_key, thumbnail_key=thumbnail_key,
-        content_type=processed.image.content_type, width=processed.image.width,
-        height=processed.image.height, byte_size=len(processed.image.data),
+        id=uuid.uuid4(),
+        uploader_id=uploader_id,
+        media_key=media_key,
+        thumbnail_key=thumbnail_key,
+        content_type=processed.image.content_type,
+        width=processed.image.width,
+        height=processed.image.height,
+        byte_size=len(processed.image.data),
     )
     session.add(photo)
     await session.flush()
@@ -110,19 +125,30 @@ async def ensure_uploads_free(
     if len(set(photo_ids)) != len(photo_ids):
         duplicated = [photo_id for photo_id in dict.fromkeys(photo_ids) if photo_ids.count(photo_id) > 1]
         raise photo_not_found(duplicated)
-    owner = (col(ReportPhoto.uploader_id).is_(None) if uploader_id is None
-             else col(ReportPhoto.uploader_id) == uploader_id)
-    free = set((await session.execute(
-        select(col(ReportPhoto.id)).where(
-            col(ReportPhoto.id).in_(photo_ids), owner, col(ReportPhoto.report_id).is_(None)
-        ).with_for_update()
-    )).scalars())
+    owner = (
+        col(ReportPhoto.uploader_id).is_(None)
+        if uploader_id is None
+        else col(ReportPhoto.uploader_id) == uploader_id
+    )
+    free = set(
+        (
+            await session.execute(
+                select(col(ReportPhoto.id))
+                .where(col(ReportPhoto.id).in_(photo_ids), owner, col(ReportPhoto.report_id).is_(None))
+                .with_for_update()
+            )
+        ).scalars()
+    )
     if missing := [photo_id for photo_id in photo_ids if photo_id not in free]:
         raise photo_not_found(missing)
 
 
 async def attach_checked(
-    session: AsyncSession, report_id: uuid.UUID, photo_ids: Sequence[uuid.UUID], *, kind: str = "report",
+    session: AsyncSession,
+    report_id: uuid.UUID,
+    photo_ids: Sequence[uuid.UUID],
+    *,
+    kind: str = "report",
     first_position: int = 0,
 ) -> list[ReportPhoto]:
     """Attach uploads already checked by ensure_uploads_free, in order from `first_position`."""
@@ -130,13 +156,16 @@ async def attach_checked(
         raise ValueError(f"unknown photo kind {kind!r}")
     attached: list[ReportPhoto] = []
     for position, photo_id in enumerate(photo_ids, start=first_position):
-        photo = (await session.execute(
-            update(ReportPhoto).where(col(ReportPhoto.id) == photo_id)
-            .values(report_id=report_id, kind=kind, position=position)
-            .returning(ReportPhoto)
-            # The uploads may sit in the session already: refresh them from the returned row.
-            .execution_options(synchronize_session=False, populate_existing=True)
-        )).scalar_one()
+        photo = (
+            await session.execute(
+                update(ReportPhoto)
+                .where(col(ReportPhoto.id) == photo_id)
+                .values(report_id=report_id, kind=kind, position=position)
+                .returning(ReportPhoto)
+                # The uploads may sit in the session already: refresh them from the returned row.
+                .execution_options(synchronize_session=False, populate_existing=True)
+            )
+        ).scalar_one()
         attached.append(photo)
     return attached
 
@@ -157,11 +186,14 @@ async def attach_photos(
     if not photo_ids:
         return []
     await ensure_uploads_free(session, photo_ids, uploader_id=uploader_id)
-    already = int(await session.scalar(
-        select(func.count()).select_from(ReportPhoto).where(
-            col(ReportPhoto.report_id) == report_id, col(ReportPhoto.kind) == kind
+    already = int(
+        await session.scalar(
+            select(func.count())
+            .select_from(ReportPhoto)
+            .where(col(ReportPhoto.report_id) == report_id, col(ReportPhoto.kind) == kind)
         )
-    ) or 0)
+        or 0
+    )
     if already + len(photo_ids) > MAX_PHOTOS:
         raise too_many_photos()
     return await attach_checked(session, report_id, photo_ids, kind=kind, first_position=already)
@@ -170,18 +202,27 @@ async def attach_photos(
 async def delete_stale_uploads(session: AsyncSession, storage: MediaStorage, *, older_than: datetime) -> int:
     """Remove uploads never attached to a report and created before `older_than`, and their blobs unless
     another photo uses the same bytes. Returns how many uploads were removed."""
-    removed = (await session.execute(
-        delete(ReportPhoto)
-        .where(col(ReportPhoto.report_id).is_(None), col(ReportPhoto.created_at) < older_than)
-        .returning(col(ReportPhoto.media_key), col(ReportPhoto.thumbnail_key))
-        .execution_options(synchronize_session=False)
-    )).all()
+    removed = (
+        await session.execute(
+            delete(ReportPhoto)
+            .where(col(ReportPhoto.report_id).is_(None), col(ReportPhoto.created_at) < older_than)
+            .returning(col(ReportPhoto.media_key), col(ReportPhoto.thumbnail_key))
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
     keys = {key for row in removed for key in row}
     if keys:
-        in_use = set((await session.execute(
-            select(col(ReportPhoto.media_key)).where(col(ReportPhoto.media_key).in_(keys))
-            .union(select(col(ReportPhoto.thumbnail_key)).where(col(ReportPhoto.thumbnail_key).in_(keys)))
-        )).scalars())
+        in_use = set(
+            (
+                await session.execute(
+                    select(col(ReportPhoto.media_key))
+                    .where(col(ReportPhoto.media_key).in_(keys))
+                    .union(
+                        select(col(ReportPhoto.thumbnail_key)).where(col(ReportPhoto.thumbnail_key).in_(keys))
+                    )
+                )
+            ).scalars()
+        )
         for key in sorted(keys - in_use):
             await delete_async(storage, key)
     return len(removed)

@@ -32,15 +32,19 @@ def photo_url(key: str, prefix: str = DEFAULT_URL_PREFIX) -> str:
 
 def photo_read(photo: ReportPhoto, prefix: str = DEFAULT_URL_PREFIX) -> PhotoRead:
     return PhotoRead(
-        id=photo.id, url=photo_url(photo.media_key, prefix),
-        thumbnail_url=photo_url(photo.thumbnail_key, prefix), content_type=photo.content_type,
-        width=photo.width, height=photo.height,
+        id=photo.id,
+        url=photo_url(photo.media_key, prefix),
+        thumbnail_url=photo_url(photo.thumbnail_key, prefix),
+        content_type=photo.content_type,
+        width=photo.width,
+        height=photo.height,
     )
 
 
 async def _photos(session: AsyncSession, report_id: uuid.UUID) -> list[ReportPhoto]:
     rows = await session.execute(
-        select(ReportPhoto).where(col(ReportPhoto.report_id) == report_id)
+        select(ReportPhoto)
+        .where(col(ReportPhoto.report_id) == report_id)
         .order_by(col(ReportPhoto.kind), col(ReportPhoto.position))
     )
     return list(rows.scalars())
@@ -52,8 +56,13 @@ async def _timeline(session: AsyncSession, report_id: uuid.UUID) -> list[Timelin
     )
     return [
         TimelineEntryRead(
-            at=entry.at, kind=entry.kind, from_status=entry.from_status, to_status=entry.to_status,
-            actor_role=entry.actor_role, note=entry.note, data=entry.data,
+            at=entry.at,
+            kind=entry.kind,
+            from_status=entry.from_status,
+            to_status=entry.to_status,
+            actor_role=entry.actor_role,
+            note=entry.note,
+            data=entry.data,
         )
         for entry in rows.scalars()
     ]
@@ -81,13 +90,24 @@ def _public_fields(
     report: Report, photos: Sequence[ReportPhoto], merged_into_code: str | None, media_url_prefix: str
 ) -> dict[str, Any]:
     return {
-        "id": report.id, "code": report.code, "category_code": report.category_code,
-        "description": report.description, "location": report_location(report), "address": report.address,
-        "ward_code": report.ward_code, "status": report.status, "status_notes": report.status_notes,
-        "urgent": report.urgent, "created_at": report.created_at, "updated_at": report.updated_at,
-        "resolve_due_at": report.resolve_due_at, "resolved_at": report.resolved_at,
-        "resolution": report.resolution, "support_count": report.support_count,
-        "follower_count": report.follower_count, "merged_into_code": merged_into_code,
+        "id": report.id,
+        "code": report.code,
+        "category_code": report.category_code,
+        "description": report.description,
+        "location": report_location(report),
+        "address": report.address,
+        "ward_code": report.ward_code,
+        "status": report.status,
+        "status_notes": report.status_notes,
+        "urgent": report.urgent,
+        "created_at": report.created_at,
+        "updated_at": report.updated_at,
+        "resolve_due_at": report.resolve_due_at,
+        "resolved_at": report.resolved_at,
+        "resolution": report.resolution,
+        "support_count": report.support_count,
+        "follower_count": report.follower_count,
+        "merged_into_code": merged_into_code,
         "photos": [photo_read(p, media_url_prefix) for p in photos if p.kind == "report"],
         "proof_photos": [photo_read(p, media_url_prefix) for p in photos if p.kind == "proof"],
     }
@@ -97,14 +117,25 @@ def _reporter_fields(
     report: Report, *, supported: bool, following: bool, timeline: list[TimelineEntryRead]
 ) -> dict[str, Any]:
     return {
-        "answers": report.answers, "anonymous": report.anonymous, "is_public": report.is_public,
-        "province_code": report.province_code, "unit_code": report.unit_code,
-        "department_code": report.department_code, "sla_state": report.sla_state,
-        "acknowledge_due_at": report.acknowledge_due_at, "acknowledged_at": report.acknowledged_at,
-        "deadline_extended_at": report.deadline_extended_at, "closed_at": report.closed_at,
-        "close_reason": report.close_reason, "rating": report.rating, "rating_comment": report.rating_comment,
-        "rated_at": report.rated_at, "reopen_count": report.reopen_count,
-        "supported": supported, "following": following, "timeline": timeline,
+        "answers": report.answers,
+        "anonymous": report.anonymous,
+        "is_public": report.is_public,
+        "province_code": report.province_code,
+        "unit_code": report.unit_code,
+        "department_code": report.department_code,
+        "sla_state": report.sla_state,
+        "acknowledge_due_at": report.acknowledge_due_at,
+        "acknowledged_at": report.acknowledged_at,
+        "deadline_extended_at": report.deadline_extended_at,
+        "closed_at": report.closed_at,
+        "close_reason": report.close_reason,
+        "rating": report.rating,
+        "rating_comment": report.rating_comment,
+        "rated_at": report.rated_at,
+        "reopen_count": report.reopen_count,
+        "supported": supported,
+        "following": following,
+        "timeline": timeline,
     }
 
 
@@ -121,8 +152,13 @@ def new_report_read(
     submissions are the busiest write of the product.
     """
     submitted = TimelineEntryRead(
-        at=report.created_at, kind=TimelineKind.SUBMITTED, from_status=None, to_status=ReportStatus.SUBMITTED,
-        actor_role=actor_role, note=None, data={},
+        at=report.created_at,
+        kind=TimelineKind.SUBMITTED,
+        from_status=None,
+        to_status=ReportStatus.SUBMITTED,
+        actor_role=actor_role,
+        note=None,
+        data={},
     )
     return ReportRead(
         **_public_fields(report, photos, None, media_url_prefix),
@@ -160,5 +196,7 @@ async def build_report_read(
             phone=reporter.phone if reporter is not None else None,
             contact=report.reporter_contact,
         ),
-        assignee_id=report.assignee_id, source=report.source, open311_token=report.open311_token,
+        assignee_id=report.assignee_id,
+        source=report.source,
+        open311_token=report.open311_token,
     )

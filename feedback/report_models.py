@@ -64,8 +64,9 @@ def _user_fk(*, nullable: bool = True, index: bool = False) -> Any:
     # SET NULL, not CASCADE: reports are public records and stay when an account goes.
     return Field(
         default=None,
-        sa_column=Column(UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL"), nullable=nullable,
-                         index=index),
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL"), nullable=nullable, index=index
+        ),
     )
 
 
@@ -77,9 +78,10 @@ def _unit_fk(*, nullable: bool) -> Any:
 
 
 def _flag(*, default: bool) -> Any:
-    return Field(default=default, sa_column=Column(
-        Boolean, nullable=False, server_default=text("true" if default else "false")
-    ))
+    return Field(
+        default=default,
+        sa_column=Column(Boolean, nullable=False, server_default=text("true" if default else "false")),
+    )
 
 
 def _moment(*, nullable: bool = True) -> Any:
@@ -94,22 +96,35 @@ class Report(SQLModel, table=True):
         CheckConstraint(_one_of("status", ReportStatus), name="status_known"),
         CheckConstraint(_one_of("sla_state", SlaState), name="sla_state_known"),
         CheckConstraint(_one_of("source", ReportSource), name="source_known"),
-        CheckConstraint(f"close_reason IS NULL OR {_one_of('close_reason', CloseReason)}",
-                        name="close_reason_known"),
+        CheckConstraint(
+            f"close_reason IS NULL OR {_one_of('close_reason', CloseReason)}", name="close_reason_known"
+        ),
         CheckConstraint(f"rating IS NULL OR {_one_of('rating', Rating)}", name="rating_known"),
         CheckConstraint(f"code ~ '{REPORT_CODE_PATTERN}'", name="code_format"),
         CheckConstraint("support_count >= 0 AND follower_count >= 0", name="counts_not_negative"),
         CheckConstraint("merged_into_id IS NULL OR merged_into_id <> id", name="not_merged_into_itself"),
         CheckConstraint("char_length(description) <= 2000", name="description_length"),
         # The public map: public, not merged, newest first inside a bounding box.
-        Index("ix_feedback_reports_public_location", "location", postgresql_using="gist",
-              postgresql_where=text("is_public AND merged_into_id IS NULL")),
+        Index(
+            "ix_feedback_reports_public_location",
+            "location",
+            postgresql_using="gist",
+            postgresql_where=text("is_public AND merged_into_id IS NULL"),
+        ),
         # Duplicate search: open reports only, which stay a small share of the table.
-        Index("ix_feedback_reports_open_location", "location", postgresql_using="gist",
-              postgresql_where=text(_OPEN_SQL)),
+        Index(
+            "ix_feedback_reports_open_location",
+            "location",
+            postgresql_using="gist",
+            postgresql_where=text(_OPEN_SQL),
+        ),
         # The public feed, newest first with a (created_at, id) cursor.
-        Index("ix_feedback_reports_public_created", "created_at", "id",
-              postgresql_where=text("is_public AND merged_into_id IS NULL")),
+        Index(
+            "ix_feedback_reports_public_created",
+            "created_at",
+            "id",
+            postgresql_where=text("is_public AND merged_into_id IS NULL"),
+        ),
         # A citizen's own reports.
         Index("ix_feedback_reports_reporter_created", "reporter_id", "created_at"),
         # The officers' inbox: their units, by status, nearest deadline first.
@@ -117,16 +132,20 @@ class Report(SQLModel, table=True):
         # The SLA task: open reports by deadline.
         Index("ix_feedback_reports_open_due", "resolve_due_at", postgresql_where=text(_OPEN_SQL)),
         # The SLA task: reports waiting for acknowledgement, by their acknowledge deadline.
-        Index("ix_feedback_reports_unacknowledged_due", "acknowledge_due_at",
-              postgresql_where=text("status = 'submitted'")),
+        Index(
+            "ix_feedback_reports_unacknowledged_due",
+            "acknowledge_due_at",
+            postgresql_where=text("status = 'submitted'"),
+        ),
         Index("ix_feedback_reports_category_created", "category_code", "created_at"),
     )
 
     id: uuid.UUID = uuid_primary_key()
     code: str = Field(sa_column=Column(String(24), nullable=False, unique=True))
     category_code: str = Field(
-        sa_column=Column(String(64), ForeignKey("feedback_categories.code", ondelete="RESTRICT"),
-                         nullable=False)
+        sa_column=Column(
+            String(64), ForeignKey("feedback_categories.code", ondelete="RESTRICT"), nullable=False
+        )
     )
     description: str = Field(sa_column=Column(Text, nullable=False))
     # Answers to the category's extra questions, keyed by question code, validated against the category.
@@ -192,8 +211,9 @@ class Report(SQLModel, table=True):
 
     merged_into_id: uuid.UUID | None = Field(
         default=None,
-        sa_column=Column(UUID(as_uuid=True), ForeignKey("feedback_reports.id", ondelete="SET NULL"),
-                         index=True),
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("feedback_reports.id", ondelete="SET NULL"), index=True
+        ),
     )
     support_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     follower_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
@@ -244,8 +264,9 @@ class TimelineEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
     report_id: uuid.UUID = Field(
-        sa_column=Column(UUID(as_uuid=True), ForeignKey("feedback_reports.id", ondelete="CASCADE"),
-                         nullable=False)
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("feedback_reports.id", ondelete="CASCADE"), nullable=False
+        )
     )
     at: datetime = timestamp_now()
     kind: TimelineKind = Field(sa_column=Column(String(24), nullable=False))
@@ -267,8 +288,9 @@ class ReportSupport(SQLModel, table=True):
     __tablename__ = "feedback_supports"
 
     report_id: uuid.UUID = Field(
-        sa_column=Column(UUID(as_uuid=True), ForeignKey("feedback_reports.id", ondelete="CASCADE"),
-                         primary_key=True)
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("feedback_reports.id", ondelete="CASCADE"), primary_key=True
+        )
     )
     user_id: uuid.UUID = Field(
         sa_column=Column(UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
@@ -283,8 +305,9 @@ class ReportFollower(SQLModel, table=True):
     __table_args__ = (Index("ix_feedback_followers_user_id", "user_id", "created_at"),)
 
     report_id: uuid.UUID = Field(
-        sa_column=Column(UUID(as_uuid=True), ForeignKey("feedback_reports.id", ondelete="CASCADE"),
-                         primary_key=True)
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("feedback_reports.id", ondelete="CASCADE"), primary_key=True
+        )
     )
     user_id: uuid.UUID = Field(
         sa_column=Column(UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
@@ -305,8 +328,9 @@ class IdempotencyKey(SQLModel, table=True):
     key: str = Field(sa_column=Column(String(IDEMPOTENCY_KEY_MAX_LENGTH), primary_key=True))
     request_hash: str = Field(sa_column=Column(String(64), nullable=False))
     report_id: uuid.UUID = Field(
-        sa_column=Column(UUID(as_uuid=True), ForeignKey("feedback_reports.id", ondelete="CASCADE"),
-                         nullable=False)
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("feedback_reports.id", ondelete="CASCADE"), nullable=False
+        )
     )
     # Indexed for the clean-up of keys older than a day or so.
     created_at: datetime = timestamp_now(index=True)

@@ -44,15 +44,34 @@ class TimelineEntryRead(BaseModel):
 class PublicReportRead(BaseModel):
     """A report as anyone sees it: never the reporter's name, phone or account, nor their answers."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": "5b0b7f4e-8d38-4c8f-9a43-2d5c4b6f7a10", "code": REPORT_CODE_EXAMPLE,
-        "category_code": "road_damage", "description": "Ổ gà lớn trước số 12", "location": {"lat": 20.43,
-        "lon": 106.17}, "address": "12 Trần Hưng Đạo", "ward_code": "13666", "status": "in_progress",
-        "status_notes": None, "urgent": False, "created_at": "2026-11-20T02:00:00Z",
-        "updated_at": "2026-11-20T03:00:00Z", "resolve_due_at": "2026-11-27T10:30:00Z", "resolved_at": None,
-        "resolution": None, "support_count": 3, "follower_count": 5, "merged_into_code": None,
-        "photos": [], "proof_photos": [],
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "5b0b7f4e-8d38-4c8f-9a43-2d5c4b6f7a10",
+                    "code": REPORT_CODE_EXAMPLE,
+                    "category_code": "road_damage",
+                    "description": "Ổ gà lớn trước số 12",
+                    "location": {"lat": 20.43, "lon": 106.17},
+                    "address": "12 Trần Hưng Đạo",
+                    "ward_code": "13666",
+                    "status": "in_progress",
+                    "status_notes": None,
+                    "urgent": False,
+                    "created_at": "2026-11-20T02:00:00Z",
+                    "updated_at": "2026-11-20T03:00:00Z",
+                    "resolve_due_at": "2026-11-27T10:30:00Z",
+                    "resolved_at": None,
+                    "resolution": None,
+                    "support_count": 3,
+                    "follower_count": 5,
+                    "merged_into_code": None,
+                    "photos": [],
+                    "proof_photos": [],
+                }
+            ]
+        }
+    )
 
     id: uuid.UUID
     code: str = Field(examples=[REPORT_CODE_EXAMPLE])

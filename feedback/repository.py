@@ -23,9 +23,20 @@ categories: Table = FeedbackCategory.metadata.tables["feedback_categories"]
 
 _DEPARTMENT_COLUMNS = ("name_vi", "name_en", "province_code", "active")
 _CATEGORY_COLUMNS = (
-    "name_vi", "name_en", "description_vi", "description_en", "group", "keywords", "default_department_code",
-    "sla_acknowledge_working_hours", "sla_resolve_working_days", "duplicate_radius_m",
-    "duplicate_window_days", "questions", "sort_order", "active",
+    "name_vi",
+    "name_en",
+    "description_vi",
+    "description_en",
+    "group",
+    "keywords",
+    "default_department_code",
+    "sla_acknowledge_working_hours",
+    "sla_resolve_working_days",
+    "duplicate_radius_m",
+    "duplicate_window_days",
+    "questions",
+    "sort_order",
+    "active",
 )
 
 
@@ -37,13 +48,15 @@ async def _upsert(
     statement = insert(table).values(rows)
     excluded = statement.excluded
     # An unchanged row is left alone, so that re-seeding keeps updated_at meaningful.
-    await session.execute(statement.on_conflict_do_update(
-        index_elements=[table.c.code],
-        set_={**{name: excluded[name] for name in columns}, "updated_at": func.now()},
-        where=tuple_(*(table.c[name] for name in columns)).is_distinct_from(
-            tuple_(*(excluded[name] for name in columns))
-        ),
-    ))
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.code],
+            set_={**{name: excluded[name] for name in columns}, "updated_at": func.now()},
+            where=tuple_(*(table.c[name] for name in columns)).is_distinct_from(
+                tuple_(*(excluded[name] for name in columns))
+            ),
+        )
+    )
 
 
 async def upsert_departments(session: AsyncSession, batch: Sequence[DepartmentDefinition]) -> None:
@@ -70,11 +83,18 @@ def _category_query() -> Select[Any]:
 
 def _category(row: Any) -> CategoryRead:
     return CategoryRead(
-        code=row.code, name_vi=row.name_vi, name_en=row.name_en, description_vi=row.description_vi,
-        description_en=row.description_en, group=row.group, keywords=list(row.keywords),
+        code=row.code,
+        name_vi=row.name_vi,
+        name_en=row.name_en,
+        description_vi=row.description_vi,
+        description_en=row.description_en,
+        group=row.group,
+        keywords=list(row.keywords),
         department=DepartmentSummary(
-            code=row.default_department_code, name_vi=row.department_name_vi,
-            name_en=row.department_name_en, province_code=row.department_province_code,
+            code=row.default_department_code,
+            name_vi=row.department_name_vi,
+            name_en=row.department_name_en,
+            province_code=row.department_province_code,
         ),
         sla_acknowledge_working_hours=row.sla_acknowledge_working_hours,
         sla_resolve_working_days=row.sla_resolve_working_days,

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from fastapi.params import Depends as DependsParam
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.calendar import WorkingCalendar
-from core.media import LocalMediaStorage, MediaStorage
+from core.calendar import working_calendar as _working_calendar
+from core.media import media_storage as _media_storage
 from core.settings import Settings
 
 SessionProvider = Callable[..., AsyncIterator[AsyncSession]]
@@ -36,11 +35,6 @@ class FeedbackDeps:
     open311_submit: DependsParam  # an API key with scope open311:submit; returns the ApiClient
 
 
-@lru_cache(maxsize=1)
-def working_calendar() -> WorkingCalendar:
-    """The Vietnamese working calendar from the repository's table, read once per process."""
-    return WorkingCalendar.from_file()
-
-
-def media_storage(settings: Settings) -> MediaStorage:
-    return LocalMediaStorage(settings.media_root, url_prefix=settings.media_url_prefix)
+# Where they live now; re-exported until the report routes take them from core directly.
+working_calendar = _working_calendar
+media_storage = _media_storage

@@ -27,8 +27,11 @@ CATEGORY_NOT_FOUND: dict[int | str, dict[str, Any]] = {
 
 CategoryCodePath = Annotated[
     str,
-    Path(pattern=CATEGORY_CODE_PATTERN, description="The category's code (Open311 service_code).",
-         examples=["road_damage"]),
+    Path(
+        pattern=CATEGORY_CODE_PATTERN,
+        description="The category's code (Open311 service_code).",
+        examples=["road_damage"],
+    ),
 ]
 
 
@@ -61,9 +64,11 @@ def create_router(*, session: SessionProvider, public: DependsParam) -> APIRoute
     ) -> CategoryRead:
         category = await repository.get_active_category(db, code)
         if category is None:
-            raise ProblemError(404, "category_not_found", Message(
-                f"Không có loại phản ánh mã {code}", f"No report category has the code {code}"
-            ))
+            raise ProblemError(
+                404,
+                "category_not_found",
+                Message(f"Không có loại phản ánh mã {code}", f"No report category has the code {code}"),
+            )
         return category
 
     return router

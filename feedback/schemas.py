@@ -45,11 +45,23 @@ class QuestionOption(BaseModel):
 class Question(BaseModel):
     """An extra question a citizen answers when reporting in the category."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [{
-        "code": "size", "label_vi": "Kích thước hư hỏng", "label_en": "Size of the damage",
-        "datatype": "single_choice", "required": True, "order": 1,
-        "options": [{"key": "small", "name_vi": "Nhỏ", "name_en": "Small"}],
-    }]})
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "size",
+                    "label_vi": "Kích thước hư hỏng",
+                    "label_en": "Size of the damage",
+                    "datatype": "single_choice",
+                    "required": True,
+                    "order": 1,
+                    "options": [{"key": "small", "name_vi": "Nhỏ", "name_en": "Small"}],
+                }
+            ]
+        },
+    )
 
     code: Key
     label_vi: Name
@@ -133,8 +145,10 @@ class CatalogueDocument(BaseModel):
         known = {department.code for department in self.departments}
         for category in self.categories:
             if category.default_department_code not in known:
-                raise ValueError(f"category {category.code!r} names the unknown department "
-                                 f"{category.default_department_code!r}")
+                raise ValueError(
+                    f"category {category.code!r} names the unknown department "
+                    f"{category.default_department_code!r}"
+                )
         return self
 
 
@@ -151,15 +165,31 @@ class DepartmentSummary(BaseModel):
 class CategoryRead(BaseModel):
     """A report category. Both languages are given; the client shows the one it needs."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "code": "lighting", "name_vi": "Chiếu sáng công cộng", "name_en": "Street lighting",
-        "description_vi": "Đèn đường hỏng, tắt hoặc sáng cả ngày",
-        "description_en": "Street lights broken, off at night or on all day",
-        "group": "infrastructure", "keywords": ["đèn đường", "street light"],
-        "department": {"code": "SXD", "name_vi": "Sở Xây dựng", "name_en": "Department of Construction",
-                       "province_code": "37"},
-        "sla_acknowledge_working_hours": 8, "sla_resolve_working_days": 3, "questions": [], "sort_order": 20,
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "lighting",
+                    "name_vi": "Chiếu sáng công cộng",
+                    "name_en": "Street lighting",
+                    "description_vi": "Đèn đường hỏng, tắt hoặc sáng cả ngày",
+                    "description_en": "Street lights broken, off at night or on all day",
+                    "group": "infrastructure",
+                    "keywords": ["đèn đường", "street light"],
+                    "department": {
+                        "code": "SXD",
+                        "name_vi": "Sở Xây dựng",
+                        "name_en": "Department of Construction",
+                        "province_code": "37",
+                    },
+                    "sla_acknowledge_working_hours": 8,
+                    "sla_resolve_working_days": 3,
+                    "questions": [],
+                    "sort_order": 20,
+                }
+            ]
+        }
+    )
 
     code: str = Field(description="Stable code, also the Open311 service_code.")
     name_vi: str

@@ -17,14 +17,14 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from contextlib import suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, select, text, union
+from sqlalchemy import Select, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlmodel import col
 
+from core.background.singleton import every, run_singleton
 from core.calendar import WorkingCalendar
 from core.db import create_engine
 from core.settings import Settings
@@ -81,7 +81,11 @@ def _open_candidates(now: datetime, after: uuid.UUID | None) -> Select[Report]:
 
 
 async def _judge(
-    session: AsyncSession, report: Report, calendar: WorkingCalendar, settings: Settings, now: datetime,
+    session: AsyncSession,
+    report: Report,
+    calendar: WorkingCalendar,
+    settings: Settings,
+    now: datetime,
     result: SlaPassResult,
 ) -> None:
     state = sla_state(report, calendar, settings, now)
@@ -95,8 +99,16 @@ async def _judge(
     deadline = current_deadline(report)
     kind = TimelineKind.OVERDUE if state == SlaState.OVERDUE else TimelineKind.DUE_SOON
     facts = {"due_at": deadline.isoformat()}
-    await record_change(session, report, actor=SYSTEM, kind=kind, now=now, data=facts,
-                        events=[(f"feedback.{kind}", facts)], notify=False)
+    await record_change(
+        session,
+        report,
+        actor=SYSTEM,
+        kind=kind,
+        now=now,
+        data=facts,
+        events=[(f"feedback.{kind}", facts)],
+        notify=False,
+    )
     if state == SlaState.OVERDUE:
         await notify_unit_overdue(session, report)
         result.overdue += 1
@@ -105,8 +117,12 @@ async def _judge(
 
 
 async def _judge_open(
-    session: AsyncSession, calendar: WorkingCalendar, settings: Settings, now: datetime,
-    result: SlaPassResult, after_batch: AfterBatch | None,
+    session: AsyncSession,
+    calendar: WorkingCalendar,
+    settings: Settings,
+    now: datetime,
+    result: SlaPassResult,
+    after_batch: AfterBatch | None,
 ) -> None:
     after: uuid.UUID | None = None
     while True:
@@ -125,20 +141,33 @@ async def _judge_open(
 
 
 async def _auto_close(
-    session: AsyncSession, settings: Settings, now: datetime, result: SlaPassResult,
+    session: AsyncSession,
+    settings: Settings,
+    now: datetime,
+    result: SlaPassResult,
     after_batch: AfterBatch | None,
 ) -> None:
     cutoff = now - timedelta(days=settings.feedback_auto_close_days)
     while True:
-        batch = list((await session.execute(
-            select(Report)
-            .where(col(Report.status) == str(ReportStatus.RESOLVED), col(Report.rating).is_(None),
-                   col(Report.resolved_at) < cutoff)
-            .order_by(col(Report.resolved_at)).limit(BATCH_SIZE).with_for_update(skip_locked=True)
-        )).scalars())
+        batch = list(
+            (
+                await session.execute(
+                    select(Report)
+                    .where(
+                        col(Report.status) == str(ReportStatus.RESOLVED),
+                        col(Report.rating).is_(None),
+                        col(Report.resolved_at) < cutoff,
+                    )
+                    .order_by(col(Report.resolved_at))
+                    .limit(BATCH_SIZE)
+                    .with_for_update(skip_locked=True)
+                )
+            ).scalars()
+        )
         for report in batch:
-            await close_resolved(session, report, actor=SYSTEM, reason=CloseReason.AUTO_CLOSED, note=None,
-                                 now=now)
+            await close_resolved(
+                session, report, actor=SYSTEM, reason=CloseReason.AUTO_CLOSED, note=None, now=now
+            )
             result.auto_closed += 1
         await session.flush()
         if after_batch is not None and batch:
@@ -154,8 +183,12 @@ async def _delete_stale_uploads(session: AsyncSession, settings: Settings, now: 
 
 
 async def run_sla_pass(
-    session: AsyncSession, calendar: WorkingCalendar, settings: Settings, now: datetime,
-    *, after_batch: AfterBatch | None = None,
+    session: AsyncSession,
+    calendar: WorkingCalendar,
+    settings: Settings,
+    now: datetime,
+    *,
+    after_batch: AfterBatch | None = None,
 ) -> SlaPassResult:
     """One pass over open and resolved reports at `now`. Never commits; `after_batch` (the worker's commit)
     is called after each batch so that a long pass does not hold its locks to the end."""
@@ -166,64 +199,47 @@ async def run_sla_pass(
     return result
 
 
-
 # -- the worker loop --------------------------------------------------------------------------------------
 
 # Session-level advisory lock held by the one active SLA task of a database.
 SLA_LOCK_KEY = 0x5C1E_05A1
 
 
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    with suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-
-
-async def _passes_while_locked(
-    connection: AsyncConnection, sessions: async_sessionmaker[AsyncSession], settings: Settings,
-    stop: asyncio.Event,
-) -> None:
-    standby_logged = False
-    while not await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": SLA_LOCK_KEY}):
-        await connection.commit()
-        if not standby_logged:
-            log.info("another SLA task is active; standing by")
-            standby_logged = True
-        await _wait(stop, settings.feedback_sla_interval_seconds)
-        if stop.is_set():
-            return
-    await connection.commit()
-    log.info("SLA task active")
-    calendar = working_calendar()
-    while not stop.is_set():
-        try:
-            async with sessions() as session:
-                result = await run_sla_pass(session, calendar, settings, datetime.now(UTC),
-                                            after_batch=session.commit)
-                await session.commit()
-            log.info("SLA pass done", extra=asdict(result))
-        except Exception:  # one failed pass never stops the worker: the next one tries again
-            log.exception("SLA pass failed")
-        # The lock's connection must stay alive; a dead one ends this loop and the lock is taken anew.
-        await connection.scalar(text("SELECT 1"))
-        await connection.commit()
-        await _wait(stop, settings.feedback_sla_interval_seconds)
-
-
 async def run_sla(settings: Settings, stop: asyncio.Event) -> None:
-    """Run an SLA pass every feedback_sla_interval_seconds until `stop` is set (the worker's entry point)."""
+    """Run an SLA pass every feedback_sla_interval_seconds until `stop` is set (the worker's entry point).
+
+    One SLA task is active per database (core.background.singleton); the others stand by."""
     engine = create_engine(settings)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
+    calendar = working_calendar()
+
+    async def one_pass() -> None:
+        async with sessions() as session:
+            result = await run_sla_pass(
+                session, calendar, settings, datetime.now(UTC), after_batch=session.commit
+            )
+            await session.commit()
+        log.info("SLA pass done", extra=asdict(result))
+
+    async def active(connection: AsyncConnection) -> None:
+        await every(
+            settings.feedback_sla_interval_seconds,
+            stop,
+            one_pass,
+            log=log,
+            what="SLA pass",
+            lock_connection=connection,
+        )
+
     try:
-        while not stop.is_set():
-            try:
-                async with engine.connect() as connection:
-                    try:
-                        await _passes_while_locked(connection, sessions, settings, stop)
-                    finally:
-                        # Closed rather than pooled: the advisory lock goes with the connection.
-                        await connection.invalidate()
-            except Exception:
-                log.exception("SLA task lost its database connection; retrying")
-                await _wait(stop, settings.feedback_sla_interval_seconds)
+        await run_singleton(
+            engine,
+            stop,
+            name="SLA task",
+            lock_key=SLA_LOCK_KEY,
+            standby_seconds=settings.feedback_sla_interval_seconds,
+            active=active,
+            log=log,
+        )
     finally:
         await engine.dispose()

@@ -71,9 +71,14 @@ class TimelineKind(StrEnum):
 
 
 # Waiting for the administration: these count for duplicates, "me too" and overdue KPIs.
-OPEN_STATUSES: frozenset[ReportStatus] = frozenset({
-    ReportStatus.SUBMITTED, ReportStatus.ACCEPTED, ReportStatus.ASSIGNED, ReportStatus.IN_PROGRESS,
-})
+OPEN_STATUSES: frozenset[ReportStatus] = frozenset(
+    {
+        ReportStatus.SUBMITTED,
+        ReportStatus.ACCEPTED,
+        ReportStatus.ASSIGNED,
+        ReportStatus.IN_PROGRESS,
+    }
+)
 # Not yet acknowledged: the acknowledge clock runs on these.
 UNACKNOWLEDGED: frozenset[ReportStatus] = frozenset({ReportStatus.SUBMITTED})
 

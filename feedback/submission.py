@@ -64,9 +64,14 @@ class NewReport:
 
 
 def outside_province(lat: float, lon: float) -> ProblemError:
-    return ProblemError(422, "outside_province", Message(
-        "Vị trí phản ánh nằm ngoài địa bàn tỉnh", "The location of the report is outside the province"
-    ), extensions={"location": {"lat": lat, "lon": lon}})
+    return ProblemError(
+        422,
+        "outside_province",
+        Message(
+            "Vị trí phản ánh nằm ngoài địa bàn tỉnh", "The location of the report is outside the province"
+        ),
+        extensions={"location": {"lat": lat, "lon": lon}},
+    )
 
 
 _REPORT_COLUMNS = Report.metadata.tables["feedback_reports"].columns
@@ -74,7 +79,9 @@ _REPORT_COLUMNS = Report.metadata.tables["feedback_reports"].columns
 # and its first timeline entry in one statement: one round trip. No row comes back when no province contains
 # the point, and then nothing is written and no number is drawn. Written once as text, so that no statement
 # is rebuilt per submission; the final SELECT names the columns in the model's order, typed by them.
-_INSERT_REPORT = text("""
+_INSERT_REPORT = (
+    text(
+        """
 WITH ward AS (
     SELECT u.code, u.parent_code
     FROM admin_units AS u
@@ -113,15 +120,22 @@ entry AS (
     SELECT id, created_at, 'submitted', 'submitted', reporter_id, :actor_role, '{}'::jsonb FROM report
 )
 SELECT {columns} FROM report
-""".replace("{columns}", ", ".join(column.name for column in _REPORT_COLUMNS))).bindparams(
-    bindparam("answers", type_=JSONB), bindparam("reporter_contact", type_=JSONB),
-    bindparam("lat", type_=Float), bindparam("lon", type_=Float),
-    bindparam("created_at", type_=DateTime(timezone=True)),
-    bindparam("acknowledge_due_at", type_=DateTime(timezone=True)),
-    bindparam("resolve_due_at", type_=DateTime(timezone=True)),
-    bindparam("anonymous", type_=Boolean), bindparam("is_public", type_=Boolean),
-    bindparam("urgent", type_=Boolean),
-).columns(*_REPORT_COLUMNS)
+""".replace("{columns}", ", ".join(column.name for column in _REPORT_COLUMNS))
+    )
+    .bindparams(
+        bindparam("answers", type_=JSONB),
+        bindparam("reporter_contact", type_=JSONB),
+        bindparam("lat", type_=Float),
+        bindparam("lon", type_=Float),
+        bindparam("created_at", type_=DateTime(timezone=True)),
+        bindparam("acknowledge_due_at", type_=DateTime(timezone=True)),
+        bindparam("resolve_due_at", type_=DateTime(timezone=True)),
+        bindparam("anonymous", type_=Boolean),
+        bindparam("is_public", type_=Boolean),
+        bindparam("urgent", type_=Boolean),
+    )
+    .columns(*_REPORT_COLUMNS)
+)
 
 
 async def _validated(
@@ -173,20 +187,38 @@ async def submit_report(
             return earlier, False
     moment = now or datetime.now(UTC)
     category, answers = await _validated(session, new)
-    acknowledge_hours = (URGENT_ACKNOWLEDGE_WORKING_HOURS if new.urgent
-                         else category.sla_acknowledge_working_hours)
+    acknowledge_hours = (
+        URGENT_ACKNOWLEDGE_WORKING_HOURS if new.urgent else category.sla_acknowledge_working_hours
+    )
     report_id = uuid.uuid4()
-    row = (await session.execute(_INSERT_REPORT, {
-        "id": report_id, "code_prefix": f"PA-{moment.astimezone(VIETNAM).year}-",
-        "category_code": category.code, "description": new.description, "answers": answers,
-        "lat": new.lat, "lon": new.lon, "address": new.address,
-        "department_code": category.default_department_code, "reporter_id": new.reporter_id,
-        "reporter_contact": new.reporter_contact, "api_key_id": new.api_key_id, "source": str(new.source),
-        "anonymous": new.anonymous, "is_public": new.is_public, "urgent": new.urgent, "created_at": moment,
-        "acknowledge_due_at": calendar.add_working_hours(moment, acknowledge_hours),
-        "resolve_due_at": calendar.add_working_days(moment, category.sla_resolve_working_days),
-        "open311_token": new.open311_token, "actor_role": new.actor_role,
-    })).one_or_none()
+    row = (
+        await session.execute(
+            _INSERT_REPORT,
+            {
+                "id": report_id,
+                "code_prefix": f"PA-{moment.astimezone(VIETNAM).year}-",
+                "category_code": category.code,
+                "description": new.description,
+                "answers": answers,
+                "lat": new.lat,
+                "lon": new.lon,
+                "address": new.address,
+                "department_code": category.default_department_code,
+                "reporter_id": new.reporter_id,
+                "reporter_contact": new.reporter_contact,
+                "api_key_id": new.api_key_id,
+                "source": str(new.source),
+                "anonymous": new.anonymous,
+                "is_public": new.is_public,
+                "urgent": new.urgent,
+                "created_at": moment,
+                "acknowledge_due_at": calendar.add_working_hours(moment, acknowledge_hours),
+                "resolve_due_at": calendar.add_working_days(moment, category.sla_resolve_working_days),
+                "open311_token": new.open311_token,
+                "actor_role": new.actor_role,
+            },
+        )
+    ).one_or_none()
     if row is None:
         raise outside_province(new.lat, new.lon)
     # A plain object rather than an ORM load: nothing in this transaction changes the new row through the

@@ -50,26 +50,36 @@ UNAUTHENTICATED: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid access token (code unauthenticated, invalid_token or token_expired)"},
 }
 CITIZEN_ONLY: dict[int | str, dict[str, Any]] = {
-    **UNAUTHENTICATED, 403: {"description": "Only citizens may do this (code forbidden)"},
+    **UNAUTHENTICATED,
+    403: {"description": "Only citizens may do this (code forbidden)"},
 }
 PROBLEM_422: dict[str, Any] = {"model": SubmissionProblem}
 SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"model": ReportRead, "description": "Replayed: the report an earlier request with the same "
-          "Idempotency-Key made (header Idempotent-Replayed: true)"},
+    200: {
+        "model": ReportRead,
+        "description": "Replayed: the report an earlier request with the same "
+        "Idempotency-Key made (header Idempotent-Replayed: true)",
+    },
     **CITIZEN_ONLY,
     413: {"description": "A photo is larger than allowed (code image_too_large)"},
     415: {"description": "The body is neither JSON nor multipart/form-data (code unsupported_media_type)"},
-    422: {**PROBLEM_422, "description": "Refused, nothing saved: validation_error, category_not_found, "
-          "invalid_answers (errors lists each question), outside_province, too_many_photos, photo_not_found, "
-          "idempotency_key_reused, or a photo refused (not_an_image, unsupported_image_type, image_corrupt, "
-          "image_dimensions_too_large)"},
+    422: {
+        **PROBLEM_422,
+        "description": "Refused, nothing saved: validation_error, category_not_found, "
+        "invalid_answers (errors lists each question), outside_province, too_many_photos, photo_not_found, "
+        "idempotency_key_reused, or a photo refused (not_an_image, unsupported_image_type, image_corrupt, "
+        "image_dimensions_too_large)",
+    },
     429: {"description": "Too many reports in the last hour (code rate_limited, header Retry-After)"},
 }
 UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     **UNAUTHENTICATED,
     413: {"description": "The photo is larger than allowed (code image_too_large)"},
-    422: {**PROBLEM_422, "description": "Not a photo we keep: not_an_image, unsupported_image_type, "
-          "image_corrupt, image_dimensions_too_large, or validation_error"},
+    422: {
+        **PROBLEM_422,
+        "description": "Not a photo we keep: not_an_image, unsupported_image_type, "
+        "image_corrupt, image_dimensions_too_large, or validation_error",
+    },
 }
 REPORT_PROBLEMS: dict[int | str, dict[str, Any]] = {
     **CITIZEN_ONLY,
@@ -80,26 +90,36 @@ SUPPORT_PROBLEMS: dict[int | str, dict[str, Any]] = {
     409: {"description": "Your own report (code own_report) or one no longer open (code report_not_open)"},
 }
 
-IdempotencyKeyHeader = Annotated[str | None, Header(
-    alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN,
-    description="1 to 100 visible ASCII characters, new for each report: a retry with the same key and body "
-    "returns the same report instead of a second one.",
-)]
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="1 to 100 visible ASCII characters, new for each report: a retry with the same key "
+        "and body returns the same report instead of a second one.",
+    ),
+]
 
 
 def _unsupported(content_type: str) -> ProblemError:
-    return ProblemError(415, "unsupported_media_type", Message(
-        "Gửi phản ánh dạng application/json hoặc multipart/form-data",
-        f"Send the report as application/json or multipart/form-data, not {content_type or 'nothing'}",
-    ))
+    return ProblemError(
+        415,
+        "unsupported_media_type",
+        Message(
+            "Gửi phản ánh dạng application/json hoặc multipart/form-data",
+            f"Send the report as application/json or multipart/form-data, not {content_type or 'nothing'}",
+        ),
+    )
 
 
 def _invalid(location: tuple[str, ...], error: ValidationError) -> RequestValidationError:
     """A pydantic error as FastAPI's own, so that it leaves as the usual validation_error problem."""
-    return RequestValidationError([
-        {**item, "loc": (*location, *item["loc"])}
-        for item in error.errors(include_url=False, include_context=False, include_input=False)
-    ])
+    return RequestValidationError(
+        [
+            {**item, "loc": (*location, *item["loc"])}
+            for item in error.errors(include_url=False, include_context=False, include_input=False)
+        ]
+    )
 
 
 def _missing(location: tuple[str, ...], message: str) -> RequestValidationError:
@@ -118,9 +138,9 @@ async def _read_json(request: Request) -> SubmitReport:
     async for chunk in request.stream():
         body.extend(chunk)
         if len(body) > JSON_BODY_MAX_BYTES:
-            raise ProblemError(413, "payload_too_large", Message(
-                "Nội dung phản ánh quá lớn", "The report is too large"
-            ))
+            raise ProblemError(
+                413, "payload_too_large", Message("Nội dung phản ánh quá lớn", "The report is too large")
+            )
     return _parse_report(bytes(body), ("body",))
 
 
@@ -159,16 +179,28 @@ async def _read_multipart(request: Request, settings: Settings) -> tuple[SubmitR
 
 def _new_report(body: SubmitReport, reporter_id: uuid.UUID, photo_ids: list[uuid.UUID]) -> NewReport:
     return NewReport(
-        category_code=body.category_code, description=body.description, lat=body.location.lat,
-        lon=body.location.lon, reporter_id=reporter_id, address=body.address or None, answers=body.answers,
-        anonymous=body.anonymous, is_public=body.is_public, urgent=body.urgent, photo_ids=photo_ids,
+        category_code=body.category_code,
+        description=body.description,
+        lat=body.location.lat,
+        lon=body.location.lon,
+        reporter_id=reporter_id,
+        address=body.address or None,
+        answers=body.answers,
+        anonymous=body.anonymous,
+        is_public=body.is_public,
+        urgent=body.urgent,
+        photo_ids=photo_ids,
     )
 
 
 def _support_read(report: Report, *, supported: bool, following: bool) -> SupportRead:
     return SupportRead(
-        report_id=report.id, code=report.code, support_count=report.support_count,
-        follower_count=report.follower_count, supported=supported, following=following,
+        report_id=report.id,
+        code=report.code,
+        support_count=report.support_count,
+        follower_count=report.follower_count,
+        supported=supported,
+        following=following,
     )
 
 
@@ -208,23 +240,25 @@ def create_router(deps: FeedbackDeps) -> APIRouter:
         if idempotency_key is not None:
             digests = [hashlib.sha256(data).hexdigest() for data in files]
             canonical = body.model_dump(mode="json")
-            idempotency = Idempotency(user_owner(principal.user_id), idempotency_key,
-                                      request_hash(canonical, photo_digests=digests))
+            idempotency = Idempotency(
+                user_owner(principal.user_id), idempotency_key, request_hash(canonical, photo_digests=digests)
+            )
             if (earlier := await replay(db, idempotency)) is not None:
                 response.status_code = 200
                 response.headers["Idempotent-Replayed"] = "true"
                 response.headers["Location"] = REPORT_PATH.format(report_id=earlier.id)
                 return await reporter_view(db, earlier, principal.user_id, settings)
         limiter = RateLimiter(redis)
-        hit = await limiter.hit([Limit(
-            "feedback:submit", str(principal.user_id), settings.feedback_submissions_per_hour, 3600
-        )])
+        hit = await limiter.hit(
+            [Limit("feedback:submit", str(principal.user_id), settings.feedback_submissions_per_hour, 3600)]
+        )
         try:
             photo_ids = list(body.photo_ids)
             if files:
                 # Everything is checked before the photos are stored, so a refused report leaves no files.
-                await check_submission(db, _new_report(body, principal.user_id, photo_ids),
-                                       extra_photos=len(files))
+                await check_submission(
+                    db, _new_report(body, principal.user_id, photo_ids), extra_photos=len(files)
+                )
                 prepared = [await photos.prepare_upload(settings, data) for data in files]
                 storage = media_storage(settings)
                 for processed in prepared:
@@ -232,16 +266,18 @@ def create_router(deps: FeedbackDeps) -> APIRouter:
                     photo_ids.append(saved.id)
             new = _new_report(body, principal.user_id, photo_ids)
             # The key, if any, was claimed above and stays locked until the commit.
-            report, _ = await submit_report(db, working_calendar(), new, idempotency=idempotency,
-                                            claimed=True)
+            report, _ = await submit_report(
+                db, working_calendar(), new, idempotency=idempotency, claimed=True
+            )
         except ProblemError:
             # A refused report does not use up the citizen's hourly budget.
             await limiter.release(hit)
             raise
         response.headers["Location"] = REPORT_PATH.format(report_id=report.id)
         if not photo_ids:
-            return new_report_read(report, [], actor_role=new.actor_role,
-                                   media_url_prefix=settings.media_url_prefix)
+            return new_report_read(
+                report, [], actor_role=new.actor_role, media_url_prefix=settings.media_url_prefix
+            )
         return await reporter_view(db, report, principal.user_id, settings)
 
     @router.post(
@@ -267,8 +303,13 @@ def create_router(deps: FeedbackDeps) -> APIRouter:
         "/nearby",
         response_model=list[NearbyReport],
         summary="Open public reports of a category near a point: check for the same problem before filing",
-        responses={422: {**PROBLEM_422, "description": "Invalid query or unknown category "
-                         "(code validation_error or category_not_found)"}},
+        responses={
+            422: {
+                **PROBLEM_422,
+                "description": "Invalid query or unknown category "
+                "(code validation_error or category_not_found)",
+            }
+        },
         openapi_extra={"security": []},
         dependencies=[deps.public],
     )
@@ -287,10 +328,18 @@ def create_router(deps: FeedbackDeps) -> APIRouter:
         prefix = settings.media_url_prefix
         return [
             NearbyReport(
-                id=row.id, code=row.code, category_code=row.category_code, description=row.description,
-                location={"lat": row.lat, "lon": row.lon}, address=row.address, ward_code=row.ward_code,
-                status=row.status, urgent=row.urgent, created_at=row.created_at,
-                resolve_due_at=row.resolve_due_at, support_count=row.support_count,
+                id=row.id,
+                code=row.code,
+                category_code=row.category_code,
+                description=row.description,
+                location={"lat": row.lat, "lon": row.lon},
+                address=row.address,
+                ward_code=row.ward_code,
+                status=row.status,
+                urgent=row.urgent,
+                created_at=row.created_at,
+                resolve_due_at=row.resolve_due_at,
+                support_count=row.support_count,
                 thumbnail_url=photo_url(row.thumbnail_key, prefix) if row.thumbnail_key else None,
                 distance_m=round(row.distance_m, 1),
             )
@@ -302,8 +351,10 @@ def create_router(deps: FeedbackDeps) -> APIRouter:
         status_code=201,
         response_model=SupportRead,
         summary='Say "me too" on an open report of someone else (and follow it)',
-        responses={200: {"model": SupportRead, "description": "Already supported: nothing changed"},
-                   **SUPPORT_PROBLEMS},
+        responses={
+            200: {"model": SupportRead, "description": "Already supported: nothing changed"},
+            **SUPPORT_PROBLEMS,
+        },
     )
     async def support(
         report_id: uuid.UUID,
@@ -335,8 +386,10 @@ def create_router(deps: FeedbackDeps) -> APIRouter:
         status_code=201,
         response_model=SupportRead,
         summary="Follow a public report, or one's own: get its status changes pushed",
-        responses={200: {"model": SupportRead, "description": "Already following: nothing changed"},
-                   **REPORT_PROBLEMS},
+        responses={
+            200: {"model": SupportRead, "description": "Already following: nothing changed"},
+            **REPORT_PROBLEMS,
+        },
     )
     async def follow(
         report_id: uuid.UUID,

@@ -21,7 +21,8 @@ IDEMPOTENCY_KEY_PATTERN = rf"^[\x21-\x7e]{{1,{IDEMPOTENCY_KEY_MAX_LENGTH}}}$"
 
 
 Description = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=DESCRIPTION_MAX_LENGTH),
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=DESCRIPTION_MAX_LENGTH),
     AfterValidator(_no_nul),
 ]
 Address = Annotated[
@@ -42,12 +43,24 @@ class SubmitReport(BaseModel):
     """A new citizen report. Photos are either uploaded first (`photo_ids`) or sent in the same multipart
     request as `photos` parts."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "category_code": "road_damage", "description": "Ổ gà lớn trước số 12 Trần Hưng Đạo",
-        "location": {"lat": 20.43, "lon": 106.175}, "address": "12 Trần Hưng Đạo",
-        "answers": {"size": "medium"}, "anonymous": False, "is_public": True, "urgent": False,
-        "photo_ids": [],
-    }]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "category_code": "road_damage",
+                    "description": "Ổ gà lớn trước số 12 Trần Hưng Đạo",
+                    "location": {"lat": 20.43, "lon": 106.175},
+                    "address": "12 Trần Hưng Đạo",
+                    "answers": {"size": "medium"},
+                    "anonymous": False,
+                    "is_public": True,
+                    "urgent": False,
+                    "photo_ids": [],
+                }
+            ]
+        },
+    )
 
     category_code: str = Field(min_length=1, max_length=64, description="An active category's code.")
     description: Description
@@ -134,11 +147,13 @@ SUBMIT_REQUEST_BODY: dict[str, Any] = {
                 "required": ["report"],
                 "properties": {
                     "report": {
-                        "type": "string", "contentMediaType": "application/json",
+                        "type": "string",
+                        "contentMediaType": "application/json",
                         "description": "The report as JSON, the same document as the application/json body.",
                     },
                     "photos": {
-                        "type": "array", "maxItems": MAX_PHOTOS,
+                        "type": "array",
+                        "maxItems": MAX_PHOTOS,
                         "items": {"type": "string", "format": "binary"},
                         "description": "Up to 5 photos (JPEG, PNG, HEIC or WebP), in order, together with "
                         "photo_ids at most 5.",

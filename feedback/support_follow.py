@@ -35,8 +35,11 @@ async def visible_report(session: AsyncSession, report_id: uuid.UUID, user_id: u
 async def _move_count(session: AsyncSession, report: Report, column: str, step: int) -> None:
     counter: Any = getattr(Report, column)
     value = await session.scalar(
-        update(Report).where(col(Report.id) == report.id).values({column: counter + step})
-        .returning(counter).execution_options(synchronize_session=False)
+        update(Report)
+        .where(col(Report.id) == report.id)
+        .values({column: counter + step})
+        .returning(counter)
+        .execution_options(synchronize_session=False)
     )
     # The object learns the new count without becoming dirty (a flush would write it back).
     set_committed_value(report, column, int(value or 0))
@@ -44,8 +47,10 @@ async def _move_count(session: AsyncSession, report: Report, column: str, step: 
 
 async def _add_row(session: AsyncSession, model: Any, report_id: uuid.UUID, user_id: uuid.UUID) -> bool:
     inserted = await session.scalar(
-        insert(model).values(report_id=report_id, user_id=user_id)
-        .on_conflict_do_nothing().returning(model.report_id)
+        insert(model)
+        .values(report_id=report_id, user_id=user_id)
+        .on_conflict_do_nothing()
+        .returning(model.report_id)
     )
     return inserted is not None
 
@@ -59,9 +64,9 @@ async def _remove_row(session: AsyncSession, model: Any, report_id: uuid.UUID, u
 
 async def has_supported(session: AsyncSession, report_id: uuid.UUID, user_id: uuid.UUID) -> bool:
     found = await session.scalar(
-        select(exists().where(
-            col(ReportSupport.report_id) == report_id, col(ReportSupport.user_id) == user_id
-        ))
+        select(
+            exists().where(col(ReportSupport.report_id) == report_id, col(ReportSupport.user_id) == user_id)
+        )
     )
     return bool(found)
 
@@ -87,13 +92,17 @@ async def support(session: AsyncSession, report_id: uuid.UUID, user_id: uuid.UUI
     citizen's first support. 409 own_report, 409 report_not_open, 404 for a private report of another."""
     report = await visible_report(session, report_id, user_id)
     if report.reporter_id == user_id:
-        raise ProblemError(409, "own_report", Message(
-            "Không thể ủng hộ phản ánh của chính bạn", "You cannot support your own report"
-        ))
+        raise ProblemError(
+            409,
+            "own_report",
+            Message("Không thể ủng hộ phản ánh của chính bạn", "You cannot support your own report"),
+        )
     if ReportStatus(report.status) not in OPEN_STATUSES or report.merged_into_id is not None:
-        raise ProblemError(409, "report_not_open", Message(
-            f"Phản ánh {report.code} không còn mở", f"The report {report.code} is no longer open"
-        ))
+        raise ProblemError(
+            409,
+            "report_not_open",
+            Message(f"Phản ánh {report.code} không còn mở", f"The report {report.code} is no longer open"),
+        )
     created = await _add_row(session, ReportSupport, report.id, user_id)
     if created:
         await _move_count(session, report, "support_count", 1)

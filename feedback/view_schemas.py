@@ -77,15 +77,32 @@ class MapFeature(BaseModel):
 class MapFeatureCollection(BaseModel):
     """Public reports as a GeoJSON FeatureCollection, newest first, with `next_cursor` as a foreign member."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "type": "FeatureCollection", "next_cursor": None, "features": [{
-            "type": "Feature", "id": "5b0b7f4e-8d38-4c8f-9a43-2d5c4b6f7a10",
-            "geometry": {"type": "Point", "coordinates": [106.17, 20.43]},
-            "properties": {"id": "5b0b7f4e-8d38-4c8f-9a43-2d5c4b6f7a10", "code": REPORT_CODE_EXAMPLE,
-                           "category_code": "road_damage", "status": "accepted", "urgent": False,
-                           "support_count": 2, "created_at": "2026-11-20T02:00:00Z"},
-        }],
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "FeatureCollection",
+                    "next_cursor": None,
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "id": "5b0b7f4e-8d38-4c8f-9a43-2d5c4b6f7a10",
+                            "geometry": {"type": "Point", "coordinates": [106.17, 20.43]},
+                            "properties": {
+                                "id": "5b0b7f4e-8d38-4c8f-9a43-2d5c4b6f7a10",
+                                "code": REPORT_CODE_EXAMPLE,
+                                "category_code": "road_damage",
+                                "status": "accepted",
+                                "urgent": False,
+                                "support_count": 2,
+                                "created_at": "2026-11-20T02:00:00Z",
+                            },
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     type: Literal["FeatureCollection"] = "FeatureCollection"
     features: list[MapFeature]

@@ -74,8 +74,12 @@ class Circle:
         """A box holding the circle, for the GIST index; the exact distance is checked on geography."""
         dlat = self.radius_m / METRES_PER_DEGREE
         dlon = self.radius_m / (METRES_PER_DEGREE * max(math.cos(math.radians(self.lat)), 0.01))
-        return BBox(max(self.lon - dlon, -180.0), max(self.lat - dlat, -90.0),
-                    min(self.lon + dlon, 180.0), min(self.lat + dlat, 90.0))
+        return BBox(
+            max(self.lon - dlon, -180.0),
+            max(self.lat - dlat, -90.0),
+            min(self.lon + dlon, 180.0),
+            min(self.lat + dlat, 90.0),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,17 +131,21 @@ def _in_area(area: BBox | Circle) -> ColumnElement[bool]:
     if isinstance(area, BBox):
         return inside
     centre: Any = literal_column(f"ST_SetSRID(ST_MakePoint({float(area.lon)!r}, {float(area.lat)!r}), 4326)")
-    return and_(inside, func.ST_DWithin(
-        func.geography(col(Report.location)), func.geography(centre), float(area.radius_m)
-    ))
+    return and_(
+        inside,
+        func.ST_DWithin(func.geography(col(Report.location)), func.geography(centre), float(area.radius_m)),
+    )
 
 
 def _thumbnail_key() -> Any:
     return (
         select(col(ReportPhoto.thumbnail_key))
         .where(col(ReportPhoto.report_id) == col(Report.id), col(ReportPhoto.kind) == "report")
-        .order_by(col(ReportPhoto.position)).limit(1)
-        .correlate(Report).scalar_subquery().label("thumbnail_key")
+        .order_by(col(ReportPhoto.position))
+        .limit(1)
+        .correlate(Report)
+        .scalar_subquery()
+        .label("thumbnail_key")
     )
 
 
@@ -156,20 +164,38 @@ def _page(rows: Sequence[Any], limit: int, item: Any, sort: str, key: str) -> Pa
 
 def _summary_columns() -> list[Any]:
     return [
-        col(Report.id), col(Report.code), col(Report.category_code),
-        func.substr(col(Report.description), 1, SUMMARY_LENGTH).label("description"), _LON, _LAT,
-        col(Report.address), col(Report.ward_code), col(Report.status), col(Report.urgent),
-        col(Report.created_at), col(Report.resolve_due_at), col(Report.support_count), _thumbnail_key(),
+        col(Report.id),
+        col(Report.code),
+        col(Report.category_code),
+        func.substr(col(Report.description), 1, SUMMARY_LENGTH).label("description"),
+        _LON,
+        _LAT,
+        col(Report.address),
+        col(Report.ward_code),
+        col(Report.status),
+        col(Report.urgent),
+        col(Report.created_at),
+        col(Report.resolve_due_at),
+        col(Report.support_count),
+        _thumbnail_key(),
     ]
 
 
 def _summary(prefix: str) -> Any:
     def build(row: Any) -> ReportSummary:
         return ReportSummary(
-            id=row.id, code=row.code, category_code=row.category_code, description=row.description,
-            location=LatLon(lat=row.lat, lon=row.lon), address=row.address, ward_code=row.ward_code,
-            status=row.status, urgent=row.urgent, created_at=row.created_at,
-            resolve_due_at=row.resolve_due_at, support_count=row.support_count,
+            id=row.id,
+            code=row.code,
+            category_code=row.category_code,
+            description=row.description,
+            location=LatLon(lat=row.lat, lon=row.lon),
+            address=row.address,
+            ward_code=row.ward_code,
+            status=row.status,
+            urgent=row.urgent,
+            created_at=row.created_at,
+            resolve_due_at=row.resolve_due_at,
+            support_count=row.support_count,
             thumbnail_url=photo_url(row.thumbnail_key, prefix) if row.thumbnail_key else None,
         )
 
@@ -192,8 +218,13 @@ PUBLIC_SORT = "public"
 
 
 async def own_reports(
-    session: AsyncSession, reporter_id: uuid.UUID, *, statuses: Sequence[ReportStatus] = (),
-    cursor: Cursor | None = None, limit: int = 20, media_url_prefix: str = DEFAULT_URL_PREFIX,
+    session: AsyncSession,
+    reporter_id: uuid.UUID,
+    *,
+    statuses: Sequence[ReportStatus] = (),
+    cursor: Cursor | None = None,
+    limit: int = 20,
+    media_url_prefix: str = DEFAULT_URL_PREFIX,
 ) -> Page[ReportSummary]:
     """A citizen's own reports, newest first, private and merged ones included."""
     statement = select(*_summary_columns()).where(
@@ -207,14 +238,20 @@ async def own_reports(
 
 
 async def public_feed(
-    session: AsyncSession, area: BBox | Circle, filters: PublicFilters, *, cursor: Cursor | None = None,
-    limit: int = 20, media_url_prefix: str = DEFAULT_URL_PREFIX,
+    session: AsyncSession,
+    area: BBox | Circle,
+    filters: PublicFilters,
+    *,
+    cursor: Cursor | None = None,
+    limit: int = 20,
+    media_url_prefix: str = DEFAULT_URL_PREFIX,
 ) -> Page[ReportSummary]:
     """Public, not merged reports in the area, newest first (also within a radius: not nearest first)."""
     statement = (
         select(*_summary_columns())
         .where(*_public_where(area, filters), *_newest_after(cursor))
-        .order_by(col(Report.created_at).desc(), col(Report.id).desc()).limit(limit + 1)
+        .order_by(col(Report.created_at).desc(), col(Report.id).desc())
+        .limit(limit + 1)
     )
     rows = (await session.execute(statement)).all()
     return _page(rows, limit, _summary(media_url_prefix), PUBLIC_SORT, "created_at")
@@ -230,11 +267,17 @@ def _feature(row: Any) -> dict[str, Any]:
     costs more than the query (MapFeature documents the same shape)."""
     report_id = str(row.id)
     return {
-        "type": "Feature", "id": report_id,
+        "type": "Feature",
+        "id": report_id,
         "geometry": {"type": "Point", "coordinates": [row.lon, row.lat]},
         "properties": {
-            "id": report_id, "code": row.code, "category_code": row.category_code, "status": row.status,
-            "urgent": row.urgent, "support_count": row.support_count, "created_at": _utc_text(row.created_at),
+            "id": report_id,
+            "code": row.code,
+            "category_code": row.category_code,
+            "status": row.status,
+            "urgent": row.urgent,
+            "support_count": row.support_count,
+            "created_at": _utc_text(row.created_at),
         },
     }
 
@@ -252,7 +295,11 @@ LIMIT :limit
 
 
 async def public_map_rows(
-    session: AsyncSession, bbox: BBox, filters: PublicFilters, *, cursor: Cursor | None = None,
+    session: AsyncSession,
+    bbox: BBox,
+    filters: PublicFilters,
+    *,
+    cursor: Cursor | None = None,
     limit: int = 500,
 ) -> Sequence[Any]:
     """The map layer's rows (one more than `limit` when another page follows), newest first."""
@@ -271,14 +318,21 @@ async def public_map_rows(
         conditions.append("(created_at, id) < (:after_at, :after_id)")
         values |= {"after_at": cursor.at, "after_id": cursor.id}
     envelope = ", ".join(repr(float(v)) for v in (bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat))
-    statement = text(_MAP_SQL.format(
-        envelope=f"ST_MakeEnvelope({envelope}, 4326)", filters="".join(f" AND {c}" for c in conditions),
-    )).bindparams(*expanding)
+    statement = text(
+        _MAP_SQL.format(
+            envelope=f"ST_MakeEnvelope({envelope}, 4326)",
+            filters="".join(f" AND {c}" for c in conditions),
+        )
+    ).bindparams(*expanding)
     return (await session.execute(statement, values)).all()
 
 
 async def public_map(
-    session: AsyncSession, bbox: BBox, filters: PublicFilters, *, cursor: Cursor | None = None,
+    session: AsyncSession,
+    bbox: BBox,
+    filters: PublicFilters,
+    *,
+    cursor: Cursor | None = None,
     limit: int = 500,
 ) -> dict[str, Any]:
     """Public, not merged reports in the box as a GeoJSON FeatureCollection (a MapFeatureCollection as
@@ -290,24 +344,33 @@ async def public_map(
 
 # -- The officers' inbox -----------------------------------------------------------------------------------
 
+
 def inbox_statement(
-    units: frozenset[str] | None, filters: InboxFilters, sort: InboxSort, cursor: Cursor | None, limit: int,
+    units: frozenset[str] | None,
+    filters: InboxFilters,
+    sort: InboxSort,
+    cursor: Cursor | None,
+    limit: int,
 ) -> Select[Any]:
     """Reports of `units` (None: every unit) matching `filters`, in `sort` order after `cursor`."""
-    statement = (
-        select(
-            *_summary_columns(), col(Report.unit_code), col(Report.department_code), col(Report.sla_state),
-            col(Report.anonymous), col(Report.acknowledge_due_at), col(Report.assignee_id),
-            col(User.display_name).label("reporter_name"),
-        )
-        .outerjoin(User, col(User.id) == col(Report.reporter_id))
-    )
+    statement = select(
+        *_summary_columns(),
+        col(Report.unit_code),
+        col(Report.department_code),
+        col(Report.sla_state),
+        col(Report.anonymous),
+        col(Report.acknowledge_due_at),
+        col(Report.assignee_id),
+        col(User.display_name).label("reporter_name"),
+    ).outerjoin(User, col(User.id) == col(Report.reporter_id))
     where: list[ColumnElement[bool]] = []
     if units is not None:
         where.append(col(Report.unit_code).in_(sorted(units)))
     listed: list[tuple[Any, Sequence[Any]]] = [
-        (Report.status, [str(s) for s in filters.statuses]), (Report.category_code, filters.category_codes),
-        (Report.unit_code, filters.unit_codes), (Report.department_code, filters.department_codes),
+        (Report.status, [str(s) for s in filters.statuses]),
+        (Report.category_code, filters.category_codes),
+        (Report.unit_code, filters.unit_codes),
+        (Report.department_code, filters.department_codes),
         (Report.sla_state, [str(s) for s in filters.sla_states]),
     ]
     where += [col(column).in_(list(values)) for column, values in listed if values]
@@ -337,13 +400,25 @@ def inbox_key(sort: InboxSort) -> str:
 def _inbox_item(prefix: str) -> Any:
     def build(row: Any) -> InboxItem:
         return InboxItem(
-            id=row.id, code=row.code, category_code=row.category_code, description=row.description,
-            location=LatLon(lat=row.lat, lon=row.lon), address=row.address, ward_code=row.ward_code,
-            unit_code=row.unit_code, department_code=row.department_code, status=row.status,
-            sla_state=row.sla_state, urgent=row.urgent, anonymous=row.anonymous,
+            id=row.id,
+            code=row.code,
+            category_code=row.category_code,
+            description=row.description,
+            location=LatLon(lat=row.lat, lon=row.lon),
+            address=row.address,
+            ward_code=row.ward_code,
+            unit_code=row.unit_code,
+            department_code=row.department_code,
+            status=row.status,
+            sla_state=row.sla_state,
+            urgent=row.urgent,
+            anonymous=row.anonymous,
             support_count=row.support_count,
-            created_at=row.created_at, acknowledge_due_at=row.acknowledge_due_at,
-            resolve_due_at=row.resolve_due_at, assignee_id=row.assignee_id, reporter_name=row.reporter_name,
+            created_at=row.created_at,
+            acknowledge_due_at=row.acknowledge_due_at,
+            resolve_due_at=row.resolve_due_at,
+            assignee_id=row.assignee_id,
+            reporter_name=row.reporter_name,
             thumbnail_url=photo_url(row.thumbnail_key, prefix) if row.thumbnail_key else None,
         )
 
@@ -351,8 +426,13 @@ def _inbox_item(prefix: str) -> Any:
 
 
 async def inbox(
-    session: AsyncSession, units: frozenset[str] | None, filters: InboxFilters, *,
-    sort: InboxSort = InboxSort.DEADLINE, cursor: Cursor | None = None, limit: int = 20,
+    session: AsyncSession,
+    units: frozenset[str] | None,
+    filters: InboxFilters,
+    *,
+    sort: InboxSort = InboxSort.DEADLINE,
+    cursor: Cursor | None = None,
+    limit: int = 20,
     media_url_prefix: str = DEFAULT_URL_PREFIX,
 ) -> Page[InboxItem]:
     rows = (await session.execute(inbox_statement(units, filters, sort, cursor, limit))).all()
@@ -365,8 +445,14 @@ def inbox_cursor_sort(sort: InboxSort) -> str:
 
 
 async def inbox_batches(
-    session: AsyncSession, units: frozenset[str] | None, filters: InboxFilters, *, sort: InboxSort,
-    cap: int, batch: int = 1000, media_url_prefix: str = DEFAULT_URL_PREFIX,
+    session: AsyncSession,
+    units: frozenset[str] | None,
+    filters: InboxFilters,
+    *,
+    sort: InboxSort,
+    cap: int,
+    batch: int = 1000,
+    media_url_prefix: str = DEFAULT_URL_PREFIX,
 ) -> AsyncIterator[list[InboxItem]]:
     """Every matching inbox row, up to `cap`, in batches (each one keyset query), for exports."""
     cursor: Cursor | None = None

@@ -96,8 +96,15 @@ class BrokerAdmin:
         """A client for the device (username = client id = `device_id`), no role. When it exists already,
         its password is set instead, so a retried registration ends in the same state."""
         try:
-            await self._command({"command": "createClient", "username": device_id, "password": password,
-                                 "clientid": device_id, "roles": []})
+            await self._command(
+                {
+                    "command": "createClient",
+                    "username": device_id,
+                    "password": password,
+                    "clientid": device_id,
+                    "roles": [],
+                }
+            )
         except BrokerCommandError as error:
             if error.error != _CLIENT_EXISTS:
                 raise
@@ -118,19 +125,28 @@ class BrokerAdmin:
     async def ensure_gateway(self, username: str, password: str) -> None:
         """A client with the `gateway` role, allowed to publish telemetry, events and status for any device;
         created or brought up to date (password, role, role's ACLs). Any client id may use it."""
-        acls = [{"acltype": "publishClientSend", "topic": topic, "priority": 0, "allow": True}
-                for topic in GATEWAY_TOPICS]
+        acls = [
+            {"acltype": "publishClientSend", "topic": topic, "priority": 0, "allow": True}
+            for topic in GATEWAY_TOPICS
+        ]
         try:
             await self._command({"command": "createRole", "rolename": GATEWAY_ROLE, "acls": acls})
         except BrokerCommandError as error:
             if error.error != _ROLE_EXISTS:
                 raise
             for acl in acls:
-                await self._command_allowing({"command": "addRoleACL", "rolename": GATEWAY_ROLE, **acl},
-                                             _ACL_EXISTS)
+                await self._command_allowing(
+                    {"command": "addRoleACL", "rolename": GATEWAY_ROLE, **acl}, _ACL_EXISTS
+                )
         try:
-            await self._command({"command": "createClient", "username": username, "password": password,
-                                 "roles": [{"rolename": GATEWAY_ROLE}]})
+            await self._command(
+                {
+                    "command": "createClient",
+                    "username": username,
+                    "password": password,
+                    "roles": [{"rolename": GATEWAY_ROLE}],
+                }
+            )
         except BrokerCommandError as error:
             if error.error != _CLIENT_EXISTS:
                 raise
@@ -139,8 +155,9 @@ class BrokerAdmin:
             found = await self._command({"command": "getClient", "username": username})
             roles = found.get("data", {}).get("client", {}).get("roles", [])
             if not any(role.get("rolename") == GATEWAY_ROLE for role in roles):
-                await self._command({"command": "addClientRole", "username": username,
-                                     "rolename": GATEWAY_ROLE})
+                await self._command(
+                    {"command": "addClientRole", "username": username, "rolename": GATEWAY_ROLE}
+                )
 
     async def close(self) -> None:
         """Disconnect and stop the network thread; a later command connects again."""
@@ -176,7 +193,8 @@ class BrokerAdmin:
                     response = await future
             except TimeoutError as error:
                 raise BrokerUnavailable(
-                    f"no answer to {command['command']} within {self._timeout:g} s") from error
+                    f"no answer to {command['command']} within {self._timeout:g} s"
+                ) from error
         finally:
             with self._pending_lock:
                 self._pending.pop(correlation, None)
@@ -255,8 +273,9 @@ class BrokerAdmin:
         # A clean session on every connect: subscribe again each time.
         _, self._subscribe_mid = client.subscribe(RESPONSE_TOPIC, qos=1)
 
-    def _on_subscribe(self, _client: mqtt.Client, _userdata: Any, mid: int, reasons: Any,
-                      _props: Any) -> None:
+    def _on_subscribe(
+        self, _client: mqtt.Client, _userdata: Any, mid: int, reasons: Any, _props: Any
+    ) -> None:
         if mid != self._subscribe_mid:
             return
         if reasons and not reasons[0].is_failure:
@@ -265,8 +284,9 @@ class BrokerAdmin:
             self._connect_error = f"subscription to {RESPONSE_TOPIC} refused"
         self._settled.set()
 
-    def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any,
-                       _props: Any) -> None:
+    def _on_disconnect(
+        self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
         self._ready.clear()
         logger.info("broker admin connection closed: %s", reason)
 

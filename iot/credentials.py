@@ -32,10 +32,14 @@ def topics_of(device_id: uuid.UUID) -> DeviceTopics:
 
 
 def broker_unavailable(error: BrokerUnavailable) -> ProblemError:
-    return ProblemError(503, "broker_unavailable", Message(
-        "Không kết nối được máy chủ MQTT; chưa có thay đổi nào được lưu, vui lòng thử lại sau",
-        "The MQTT broker could not be reached; nothing was changed, try again later",
-    ))
+    return ProblemError(
+        503,
+        "broker_unavailable",
+        Message(
+            "Không kết nối được máy chủ MQTT; chưa có thay đổi nào được lưu, vui lòng thử lại sau",
+            "The MQTT broker could not be reached; nothing was changed, try again later",
+        ),
+    )
 
 
 async def issue(admin: BrokerAdmin, settings: Settings, device_id: uuid.UUID) -> MqttCredentials:
@@ -49,8 +53,12 @@ async def issue(admin: BrokerAdmin, settings: Settings, device_id: uuid.UUID) ->
     except BrokerUnavailable as error:
         raise broker_unavailable(error) from error
     return MqttCredentials(
-        host=settings.mqtt_device_host, port=settings.mqtt_device_port, username=username, password=password,
-        client_id=username, topics=topics_of(device_id),
+        host=settings.mqtt_device_host,
+        port=settings.mqtt_device_port,
+        username=username,
+        password=password,
+        client_id=username,
+        topics=topics_of(device_id),
     )
 
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import UTC, datetime
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from core.background.singleton import every, run_singleton
 from core.db import create_engine
 from core.settings import Settings
 from iot import retention, rollups
@@ -28,11 +27,6 @@ from iot.liveness import update_liveness
 log = logging.getLogger("smartcity.iot.devices")
 
 DEVICES_LOCK_KEY = 0x5C1E_0D1E
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    with suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=max(seconds, 0.0))
 
 
 async def live_tick(sessions: async_sessionmaker[AsyncSession], live: LiveUpdates, now: datetime) -> None:
@@ -47,8 +41,10 @@ async def live_tick(sessions: async_sessionmaker[AsyncSession], live: LiveUpdate
         raise
     live.confirm()
     if flips:
-        log.info("devices changed state", extra={"online": sum(f.online for f in flips),
-                                                 "offline": sum(not f.online for f in flips)})
+        log.info(
+            "devices changed state",
+            extra={"online": sum(f.online for f in flips), "offline": sum(not f.online for f in flips)},
+        )
     if updated:
         log.debug("live device updates", extra={"devices": updated})
 
@@ -82,77 +78,68 @@ async def upkeep(sessions: async_sessionmaker[AsyncSession], settings: Settings,
         nonlocal rolled
         rolled = await rollups.roll_up(connection, now)
 
-    for name, work in (("partitions_ahead", ahead), ("drop_partitions", drop), ("delete_old_rows", delete),
-                       ("rollups", roll)):
+    for name, work in (
+        ("partitions_ahead", ahead),
+        ("drop_partitions", drop),
+        ("delete_old_rows", delete),
+        ("rollups", roll),
+    ):
         await step(name, work)
-    log.info("device upkeep done", extra={
-        "partitions_made": [str(day) for day in result.partitions_made],
-        "partitions_dropped": [str(day) for day in result.partitions_dropped],
-        "camera_events_deleted": result.camera_events_deleted, "rollups_deleted": result.rollups_deleted,
-        "dead_letters_deleted": result.dead_letters_deleted, "hourly_rows_written": rolled,
-    })
-
-
-async def _run_while_locked(
-    connection: AsyncConnection, sessions: async_sessionmaker[AsyncSession], settings: Settings,
-    stop: asyncio.Event,
-) -> None:
-    standby_logged = False
-    while not await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": DEVICES_LOCK_KEY}):
-        await connection.commit()
-        if not standby_logged:
-            log.info("another device task is active; standing by")
-            standby_logged = True
-        await _wait(stop, settings.iot_live_interval_seconds)
-        if stop.is_set():
-            return
-    await connection.commit()
-    log.info("device task active")
-    # The upkeep runs beside the ticks, on its own connections: a rollup over a busy fleet takes seconds,
-    # and the ticks must not wait for it.
-    upkeep_task = asyncio.create_task(_upkeep_loop(sessions, settings, stop), name="devices-upkeep")
-    try:
-        live = LiveUpdates()
-        while not stop.is_set():
-            started = time.monotonic()
-            try:
-                await live_tick(sessions, live, datetime.now(UTC))
-            except Exception:  # a failed tick never stops the task: the next one tries again
-                log.exception("device liveness tick failed")
-            # The lock's connection must stay alive; a dead one ends this loop and the lock is taken anew.
-            await connection.scalar(text("SELECT 1"))
-            await connection.commit()
-            await _wait(stop, settings.iot_live_interval_seconds - (time.monotonic() - started))
-    finally:
-        upkeep_task.cancel()
-        with suppress(asyncio.CancelledError):
-            await upkeep_task
-
-
-async def _upkeep_loop(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings, stop: asyncio.Event
-) -> None:
-    while not stop.is_set():
-        started = time.monotonic()
-        await upkeep(sessions, settings, datetime.now(UTC))
-        await _wait(stop, settings.iot_upkeep_interval_seconds - (time.monotonic() - started))
+    log.info(
+        "device upkeep done",
+        extra={
+            "partitions_made": [str(day) for day in result.partitions_made],
+            "partitions_dropped": [str(day) for day in result.partitions_dropped],
+            "camera_events_deleted": result.camera_events_deleted,
+            "rollups_deleted": result.rollups_deleted,
+            "dead_letters_deleted": result.dead_letters_deleted,
+            "hourly_rows_written": rolled,
+        },
+    )
 
 
 async def run_devices(settings: Settings, stop_event: asyncio.Event) -> None:
     """Run the device task until `stop_event` is set (the worker's entry point)."""
     engine = create_engine(settings)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def active(connection: AsyncConnection) -> None:
+        # The upkeep runs beside the ticks, on its own connections: a rollup over a busy fleet takes seconds,
+        # and the ticks must not wait for it.
+        upkeep_task = asyncio.create_task(
+            every(
+                settings.iot_upkeep_interval_seconds,
+                stop_event,
+                lambda: upkeep(sessions, settings, datetime.now(UTC)),
+                log=log,
+                what="device upkeep",
+            ),
+            name="devices-upkeep",
+        )
+        live = LiveUpdates()
+        try:
+            await every(
+                settings.iot_live_interval_seconds,
+                stop_event,
+                lambda: live_tick(sessions, live, datetime.now(UTC)),
+                log=log,
+                what="device liveness tick",
+                lock_connection=connection,
+            )
+        finally:
+            upkeep_task.cancel()
+            with suppress(asyncio.CancelledError):
+                await upkeep_task
+
     try:
-        while not stop_event.is_set():
-            try:
-                async with engine.connect() as connection:
-                    try:
-                        await _run_while_locked(connection, sessions, settings, stop_event)
-                    finally:
-                        # Closed rather than pooled: the advisory lock goes with the connection.
-                        await connection.invalidate()
-            except Exception:
-                log.exception("device task lost its database connection; retrying")
-                await _wait(stop_event, settings.iot_live_interval_seconds)
+        await run_singleton(
+            engine,
+            stop_event,
+            name="device task",
+            lock_key=DEVICES_LOCK_KEY,
+            standby_seconds=settings.iot_live_interval_seconds,
+            active=active,
+            log=log,
+        )
     finally:
         await engine.dispose()

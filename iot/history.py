@@ -45,8 +45,12 @@ SELECT ts, seq, (metrics -> :metric)::float8 AS value FROM device_readings
 WHERE device_id = :device_id AND ts >= :start AND ts < :end AND jsonb_typeof(metrics -> :metric) = 'number'
 ORDER BY ts, seq
 LIMIT :limit
-""").bindparams(bindparam("device_id", type_=UuidType), bindparam("start", type_=_TS),
-                bindparam("end", type_=_TS), bindparam("metric", type_=String))
+""").bindparams(
+    bindparam("device_id", type_=UuidType),
+    bindparam("start", type_=_TS),
+    bindparam("end", type_=_TS),
+    bindparam("metric", type_=String),
+)
 
 _BINNED = text("""
 SELECT date_bin(:width, ts, timestamptz '1970-01-01 00:00:00+00') AS start,
@@ -55,9 +59,13 @@ FROM (SELECT ts, (metrics -> :metric)::float8 AS v FROM device_readings
       WHERE device_id = :device_id AND ts >= :start AND ts < :end
         AND jsonb_typeof(metrics -> :metric) = 'number') AS r
 GROUP BY 1 ORDER BY 1
-""").bindparams(bindparam("device_id", type_=UuidType), bindparam("start", type_=_TS),
-                bindparam("end", type_=_TS), bindparam("metric", type_=String),
-                bindparam("width", type_=Interval))
+""").bindparams(
+    bindparam("device_id", type_=UuidType),
+    bindparam("start", type_=_TS),
+    bindparam("end", type_=_TS),
+    bindparam("metric", type_=String),
+    bindparam("width", type_=Interval),
+)
 
 # Closed hours from the rollup (its key: device_id, metric, hour), recent ones from the raw readings.
 _HOURLY = text("""
@@ -70,9 +78,13 @@ FROM (SELECT ts, (metrics -> :metric)::float8 AS v FROM device_readings
         AND jsonb_typeof(metrics -> :metric) = 'number') AS r
 GROUP BY 1
 ORDER BY 1
-""").bindparams(bindparam("device_id", type_=UuidType), bindparam("start", type_=_TS),
-                bindparam("end", type_=_TS), bindparam("live", type_=_TS),
-                bindparam("metric", type_=String))
+""").bindparams(
+    bindparam("device_id", type_=UuidType),
+    bindparam("start", type_=_TS),
+    bindparam("end", type_=_TS),
+    bindparam("live", type_=_TS),
+    bindparam("metric", type_=String),
+)
 
 
 def align_down(moment: datetime, width: timedelta) -> datetime:
@@ -85,8 +97,14 @@ def align_up(moment: datetime, width: timedelta) -> datetime:
 
 
 async def metric_history(
-    session: AsyncSession, device_id: uuid.UUID, metric: str, bucket: Bucket, start: datetime, end: datetime,
-    *, now: datetime,
+    session: AsyncSession,
+    device_id: uuid.UUID,
+    metric: str,
+    bucket: Bucket,
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime,
 ) -> TelemetryHistory:
     """The metric over [start, end); the range was checked by the caller."""
     points: list[RawPoint] = []
@@ -94,8 +112,9 @@ async def metric_history(
     truncated = False
     params: dict[str, object] = {"device_id": device_id, "metric": metric}
     if bucket is Bucket.RAW:
-        rows = (await session.execute(_RAW, {**params, "start": start, "end": end,
-                                             "limit": RAW_MAX_POINTS + 1})).all()
+        rows = (
+            await session.execute(_RAW, {**params, "start": start, "end": end, "limit": RAW_MAX_POINTS + 1})
+        ).all()
         truncated = len(rows) > RAW_MAX_POINTS
         points = [RawPoint(ts=row.ts, seq=row.seq, value=row.value) for row in rows[:RAW_MAX_POINTS]]
     else:
@@ -106,10 +125,20 @@ async def metric_history(
             rows = (await session.execute(_HOURLY, {**params, "live": live_window_start(now)})).all()
         else:
             rows = (await session.execute(_BINNED, {**params, "width": width})).all()
-        buckets = [BucketStats(start=row.start, avg=row.avg, min=row.min, max=row.max, count=row.count)
-                   for row in rows]
-    return TelemetryHistory(device_id=device_id, metric=metric, bucket=bucket, from_=start, to=end,
-                            points=points, buckets=buckets, truncated=truncated)
+        buckets = [
+            BucketStats(start=row.start, avg=row.avg, min=row.min, max=row.max, count=row.count)
+            for row in rows
+        ]
+    return TelemetryHistory(
+        device_id=device_id,
+        metric=metric,
+        bucket=bucket,
+        from_=start,
+        to=end,
+        points=points,
+        buckets=buckets,
+        truncated=truncated,
+    )
 
 
 def _seq_key(value: int) -> uuid.UUID:
@@ -139,16 +168,33 @@ async def camera_events(
 ) -> CameraEventPage:
     """The device's camera events, newest first, keyset on (ts, seq): a backward scan of its key."""
     position = _decode(EVENTS_SORT, cursor)
-    rows = (await session.execute(_EVENTS, {
-        "device_id": device_id, "at": None if position is None else position.at,
-        "seq": 0 if position is None else position.id.int, "limit": limit + 1,
-    })).all()
-    items = [CameraEventRead(
-        ts=row.ts, seq=row.seq, type=row.type, confidence=row.confidence, plate=row.plate, bbox=row.bbox,
-        attributes=row.attributes, snapshot_key=row.snapshot_key,
-        location=DevicePoint(lat=row.lat, lon=row.lon),
-        ward_code=row.ward_code, received_at=row.received_at,
-    ) for row in rows[:limit]]
+    rows = (
+        await session.execute(
+            _EVENTS,
+            {
+                "device_id": device_id,
+                "at": None if position is None else position.at,
+                "seq": 0 if position is None else position.id.int,
+                "limit": limit + 1,
+            },
+        )
+    ).all()
+    items = [
+        CameraEventRead(
+            ts=row.ts,
+            seq=row.seq,
+            type=row.type,
+            confidence=row.confidence,
+            plate=row.plate,
+            bbox=row.bbox,
+            attributes=row.attributes,
+            snapshot_key=row.snapshot_key,
+            location=DevicePoint(lat=row.lat, lon=row.lon),
+            ward_code=row.ward_code,
+            received_at=row.received_at,
+        )
+        for row in rows[:limit]
+    ]
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -171,14 +217,30 @@ async def dead_letters(
 ) -> DeadLetterPage:
     """Newest first, keyset on (received_at, id), the order of the table's index."""
     position = _decode(DEAD_LETTERS_SORT, cursor)
-    rows = (await session.execute(_DEAD_LETTERS, {
-        "reasons": reasons or None, "at": None if position is None else position.at,
-        "id": 0 if position is None else position.id.int, "limit": limit + 1,
-    })).all()
-    items = [DeadLetterRead(
-        id=row.id, received_at=row.received_at, topic=row.topic, device_ref=row.device_ref, reason=row.reason,
-        detail=row.detail, payload=row.payload, payload_bytes=row.payload_bytes,
-    ) for row in rows[:limit]]
+    rows = (
+        await session.execute(
+            _DEAD_LETTERS,
+            {
+                "reasons": reasons or None,
+                "at": None if position is None else position.at,
+                "id": 0 if position is None else position.id.int,
+                "limit": limit + 1,
+            },
+        )
+    ).all()
+    items = [
+        DeadLetterRead(
+            id=row.id,
+            received_at=row.received_at,
+            topic=row.topic,
+            device_ref=row.device_ref,
+            reason=row.reason,
+            detail=row.detail,
+            payload=row.payload,
+            payload_bytes=row.payload_bytes,
+        )
+        for row in rows[:limit]
+    ]
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]

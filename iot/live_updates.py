@@ -66,17 +66,29 @@ class LiveUpdates:
             if self._sent.get(row.device_id) == sent:
                 continue
             self._pending[row.device_id] = sent
-            by_unit[row.ward_code or row.province_code].append({
-                "id": str(row.device_id), "type": row.type,
-                "ts": None if row.ts is None else row.ts.isoformat(), "seq": row.seq, "metrics": row.metrics,
-                "online": row.online, "location": {"lat": row.lat, "lon": row.lon},
-            })
+            by_unit[row.ward_code or row.province_code].append(
+                {
+                    "id": str(row.device_id),
+                    "type": row.type,
+                    "ts": None if row.ts is None else row.ts.isoformat(),
+                    "seq": row.seq,
+                    "metrics": row.metrics,
+                    "online": row.online,
+                    "location": {"lat": row.lat, "lon": row.lon},
+                }
+            )
         for unit_code, devices in sorted(by_unit.items()):
             for first in range(0, len(devices), MAX_DEVICES_PER_EVENT):
-                await emit(session, new_event(
-                    "devices.updated", unit_code=unit_code, subject_id=None, occurred_at=now,
-                    data={"devices": devices[first:first + MAX_DEVICES_PER_EVENT]},
-                ))
+                await emit(
+                    session,
+                    new_event(
+                        "devices.updated",
+                        unit_code=unit_code,
+                        subject_id=None,
+                        occurred_at=now,
+                        data={"devices": devices[first : first + MAX_DEVICES_PER_EVENT]},
+                    ),
+                )
         self._tick_at = now
         return len(self._pending)
 

@@ -79,18 +79,31 @@ def _reason(online: bool, retired: bool, said_goodbye: bool) -> str:
 
 async def update_liveness(session: AsyncSession, now: datetime) -> list[Flip]:
     """Flip the devices whose state changed at `now` and emit their events, in the caller's transaction."""
-    rows = (await session.execute(_FLIP, {
-        "now": now, "decommissioned": DeviceStatus.DECOMMISSIONED.value, "intervals": OFFLINE_AFTER_INTERVALS,
-        "defaults": _INTERVALS,
-    })).all()
+    rows = (
+        await session.execute(
+            _FLIP,
+            {
+                "now": now,
+                "decommissioned": DeviceStatus.DECOMMISSIONED.value,
+                "intervals": OFFLINE_AFTER_INTERVALS,
+                "defaults": _INTERVALS,
+            },
+        )
+    ).all()
     flips: list[Flip] = []
     for row in rows:
         reason = _reason(row.online, row.retired, row.said_goodbye)
         event_type = "devices.online" if row.online else "devices.offline"
-        await emit(session, new_event(
-            event_type, unit_code=row.ward_code or row.province_code, subject_id=str(row.device_id),
-            location=LatLon(lat=row.lat, lon=row.lon), occurred_at=now,
-            data={"device_id": str(row.device_id), "type": row.type, "name": row.name, "reason": reason},
-        ))
+        await emit(
+            session,
+            new_event(
+                event_type,
+                unit_code=row.ward_code or row.province_code,
+                subject_id=str(row.device_id),
+                location=LatLon(lat=row.lat, lon=row.lon),
+                occurred_at=now,
+                data={"device_id": str(row.device_id), "type": row.type, "name": row.name, "reason": reason},
+            ),
+        )
         flips.append(Flip(device_id=row.device_id, online=row.online, reason=reason))
     return flips

@@ -27,8 +27,10 @@ class Device(SQLModel, table=True):
         CheckConstraint(one_of("status", DeviceStatus), name="status_known"),
         CheckConstraint("char_length(name) BETWEEN 1 AND 200", name="name_length"),
         CheckConstraint("jsonb_typeof(metadata) = 'object'", name="metadata_is_object"),
-        CheckConstraint("(status = 'decommissioned') = (decommissioned_at IS NOT NULL)",
-                        name="decommissioned_at_matches_status"),
+        CheckConstraint(
+            "(status = 'decommissioned') = (decommissioned_at IS NOT NULL)",
+            name="decommissioned_at_matches_status",
+        ),
         Index("ix_devices_location", "location", postgresql_using="gist"),
         # The registry list: newest first with a (created_at, id) cursor.
         Index("ix_devices_created", "created_at", "id"),
@@ -39,15 +41,22 @@ class Device(SQLModel, table=True):
     type: str = Field(sa_column=Column(String(32), nullable=False))
     name: str = Field(sa_column=Column(String(NAME_MAX_LENGTH), nullable=False))
     location: Any = Field(sa_column=Column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False))
-    ward_code: str | None = Field(default=None, sa_column=Column(
-        String(5), ForeignKey("admin_units.code", ondelete="RESTRICT"), nullable=True))
-    province_code: str = Field(sa_column=Column(
-        String(5), ForeignKey("admin_units.code", ondelete="RESTRICT"), nullable=False))
+    ward_code: str | None = Field(
+        default=None,
+        sa_column=Column(String(5), ForeignKey("admin_units.code", ondelete="RESTRICT"), nullable=True),
+    )
+    province_code: str = Field(
+        sa_column=Column(String(5), ForeignKey("admin_units.code", ondelete="RESTRICT"), nullable=False)
+    )
     # Named device_metadata in Python: SQLModel reserves `metadata` for the table registry.
-    device_metadata: dict[str, Any] = Field(default_factory=dict, sa_column=Column(
-        "metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")))
-    status: str = Field(default=DeviceStatus.ACTIVE.value, sa_column=Column(
-        String(16), nullable=False, server_default=DeviceStatus.ACTIVE.value))
+    device_metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )
+    status: str = Field(
+        default=DeviceStatus.ACTIVE.value,
+        sa_column=Column(String(16), nullable=False, server_default=DeviceStatus.ACTIVE.value),
+    )
     created_at: datetime = timestamp_now()
     updated_at: datetime = timestamp_now()
     decommissioned_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

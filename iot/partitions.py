@@ -40,8 +40,10 @@ def create_statement(day: date) -> str:
     """DDL for one day's partition; safe to run when it exists (and when another process races to it)."""
     start = day_start(day).isoformat()
     end = day_start(day + timedelta(days=1)).isoformat()
-    return (f"CREATE TABLE IF NOT EXISTS {partition_name(day)} PARTITION OF {READINGS_TABLE} "
-            f"FOR VALUES FROM ('{start}') TO ('{end}')")
+    return (
+        f"CREATE TABLE IF NOT EXISTS {partition_name(day)} PARTITION OF {READINGS_TABLE} "
+        f"FOR VALUES FROM ('{start}') TO ('{end}')"
+    )
 
 
 # Two processes creating the same partition at once can both pass IF NOT EXISTS and one then fails; a

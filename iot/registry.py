@@ -46,16 +46,22 @@ class DeviceFilter:
 
 
 def device_not_found(device_id: uuid.UUID) -> ProblemError:
-    return ProblemError(404, "device_not_found", Message(
-        f"Không tìm thấy thiết bị {device_id}", f"No device has the id {device_id}"
-    ))
+    return ProblemError(
+        404,
+        "device_not_found",
+        Message(f"Không tìm thấy thiết bị {device_id}", f"No device has the id {device_id}"),
+    )
 
 
 def _decommissioned(device: Device) -> ProblemError:
-    return ProblemError(409, "device_decommissioned", Message(
-        f"Thiết bị {device.id} đã ngừng sử dụng và không thể thay đổi",
-        f"The device {device.id} is decommissioned and can no longer be changed",
-    ))
+    return ProblemError(
+        409,
+        "device_decommissioned",
+        Message(
+            f"Thiết bị {device.id} đã ngừng sử dụng và không thể thay đổi",
+            f"The device {device.id} is decommissioned and can no longer be changed",
+        ),
+    )
 
 
 def unit_of(device: Device) -> str:
@@ -70,9 +76,13 @@ def scope_allows(scope: UnitScope, device: Device) -> bool:
 async def _place(session: AsyncSession, point: DevicePoint) -> tuple[str | None, str]:
     found = await locate(session, point.lon, point.lat)
     if found is None:
-        raise ProblemError(422, "outside_province", Message(
-            "Vị trí thiết bị nằm ngoài địa bàn tỉnh", "The device's location is outside the province"
-        ))
+        raise ProblemError(
+            422,
+            "outside_province",
+            Message(
+                "Vị trí thiết bị nằm ngoài địa bàn tỉnh", "The device's location is outside the province"
+            ),
+        )
     return (found.ward.code if found.ward else None), found.province.code
 
 
@@ -84,24 +94,37 @@ def _state(state: LatestState | None) -> DeviceStateRead | None:
     if state is None:
         return None
     return DeviceStateRead(
-        online=state.online, online_changed_at=state.online_changed_at, last_seen_at=state.last_seen_at,
-        ts=state.ts, seq=state.seq, metrics=state.metrics, reported_state=state.reported_state,
-        last_event_type=state.last_event_type, last_event_at=state.last_event_at,
+        online=state.online,
+        online_changed_at=state.online_changed_at,
+        last_seen_at=state.last_seen_at,
+        ts=state.ts,
+        seq=state.seq,
+        metrics=state.metrics,
+        reported_state=state.reported_state,
+        last_event_type=state.last_event_type,
+        last_event_at=state.last_event_at,
     )
 
 
 def _with_state(query: Select[Any]) -> Select[Any]:
     # The latest state in the same query (a device has at most one row), so a list stays one query.
-    return query.add_columns(LatestState).outerjoin(
-        LatestState, col(LatestState.device_id) == col(Device.id))
+    return query.add_columns(LatestState).outerjoin(LatestState, col(LatestState.device_id) == col(Device.id))
 
 
 def _read(device: Device, lon: float, lat: float, state: LatestState | None = None) -> DeviceRead:
     return DeviceRead(
-        id=device.id, type=device.type, name=device.name, location=DevicePoint(lat=lat, lon=lon),
-        ward_code=device.ward_code, province_code=device.province_code, metadata=device.device_metadata,
-        status=device.status, created_at=device.created_at, updated_at=device.updated_at,
-        decommissioned_at=device.decommissioned_at, state=_state(state),
+        id=device.id,
+        type=device.type,
+        name=device.name,
+        location=DevicePoint(lat=lat, lon=lon),
+        ward_code=device.ward_code,
+        province_code=device.province_code,
+        metadata=device.device_metadata,
+        status=device.status,
+        created_at=device.created_at,
+        updated_at=device.updated_at,
+        decommissioned_at=device.decommissioned_at,
+        state=_state(state),
     )
 
 
@@ -116,9 +139,9 @@ async def get_device(session: AsyncSession, device_id: uuid.UUID, *, for_update:
 
 
 async def read_device(session: AsyncSession, device_id: uuid.UUID) -> DeviceRead:
-    row = (await session.execute(
-        _with_state(select(Device, _LON, _LAT)).where(col(Device.id) == device_id)
-    )).one_or_none()
+    row = (
+        await session.execute(_with_state(select(Device, _LON, _LAT)).where(col(Device.id) == device_id))
+    ).one_or_none()
     if row is None:
         raise device_not_found(device_id)
     return _read(row[0], row.lon, row.lat, row[3])
@@ -128,9 +151,15 @@ async def create_device(session: AsyncSession, data: DeviceCreate, *, now: datet
     ward_code, province_code = await _place(session, data.location)
     moment = now or utcnow()
     device = Device(
-        type=data.type.value, name=data.name, location=_point(data.location), ward_code=ward_code,
-        province_code=province_code, device_metadata=data.metadata, status=DeviceStatus.ACTIVE.value,
-        created_at=moment, updated_at=moment,
+        type=data.type.value,
+        name=data.name,
+        location=_point(data.location),
+        ward_code=ward_code,
+        province_code=province_code,
+        device_metadata=data.metadata,
+        status=DeviceStatus.ACTIVE.value,
+        created_at=moment,
+        updated_at=moment,
     )
     session.add(device)
     await session.flush()
@@ -192,10 +221,12 @@ async def list_devices(
     if filters.ward_code is not None:
         query = query.where(col(Device.ward_code) == filters.ward_code)
     if position is not None:
-        query = query.where(or_(
-            col(Device.created_at) < position.at,
-            and_(col(Device.created_at) == position.at, col(Device.id) < position.id),
-        ))
+        query = query.where(
+            or_(
+                col(Device.created_at) < position.at,
+                and_(col(Device.created_at) == position.at, col(Device.id) < position.id),
+            )
+        )
     query = query.order_by(col(Device.created_at).desc(), col(Device.id).desc()).limit(limit + 1)
     rows = (await session.execute(query)).all()
     items = [_read(row[0], row.lon, row.lat, row[3]) for row in rows[:limit]]

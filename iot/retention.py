@@ -24,11 +24,14 @@ PARTITION_LOCK_TIMEOUT = "1s"
 
 _TS = DateTime(timezone=True)
 _DELETE_CAMERA_EVENTS = text("DELETE FROM device_camera_events WHERE ts < :cutoff").bindparams(
-    bindparam("cutoff", type_=_TS))
+    bindparam("cutoff", type_=_TS)
+)
 _DELETE_ROLLUPS = text("DELETE FROM device_readings_hourly WHERE hour < :cutoff").bindparams(
-    bindparam("cutoff", type_=_TS))
+    bindparam("cutoff", type_=_TS)
+)
 _DELETE_DEAD_LETTERS = text("DELETE FROM ingest_dead_letters WHERE received_at < :cutoff").bindparams(
-    bindparam("cutoff", type_=_TS))
+    bindparam("cutoff", type_=_TS)
+)
 
 
 @dataclass(slots=True)
@@ -62,11 +65,14 @@ async def delete_old_rows(
     rollup_cutoff = now - timedelta(days=settings.iot_rollup_retention_days)
     dead_letter_cutoff = now - timedelta(days=settings.iot_dead_letter_retention_days)
     result.camera_events_deleted = int(
-        (await connection.execute(_DELETE_CAMERA_EVENTS, {"cutoff": readings_cutoff})).rowcount or 0)
+        (await connection.execute(_DELETE_CAMERA_EVENTS, {"cutoff": readings_cutoff})).rowcount or 0
+    )
     result.rollups_deleted = int(
-        (await connection.execute(_DELETE_ROLLUPS, {"cutoff": rollup_cutoff})).rowcount or 0)
+        (await connection.execute(_DELETE_ROLLUPS, {"cutoff": rollup_cutoff})).rowcount or 0
+    )
     result.dead_letters_deleted = int(
-        (await connection.execute(_DELETE_DEAD_LETTERS, {"cutoff": dead_letter_cutoff})).rowcount or 0)
+        (await connection.execute(_DELETE_DEAD_LETTERS, {"cutoff": dead_letter_cutoff})).rowcount or 0
+    )
 
 
 async def apply_retention(

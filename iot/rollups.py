@@ -55,14 +55,16 @@ ON CONFLICT (device_id, metric, hour) DO UPDATE
 SET n = excluded.n, sum = excluded.sum, min = excluded.min, max = excluded.max
 -- An hour that did not change is not rewritten (no dead row for every closed hour on every run).
 WHERE (h.n, h.sum, h.min, h.max) IS DISTINCT FROM (excluded.n, excluded.sum, excluded.min, excluded.max)
-""").bindparams(bindparam("start", type_=DateTime(timezone=True)),
-                bindparam("end", type_=DateTime(timezone=True)))
+""").bindparams(
+    bindparam("start", type_=DateTime(timezone=True)), bindparam("end", type_=DateTime(timezone=True))
+)
 
 
 _PASSES = text(
     "SELECT hour, passes FROM device_rollup_hours WHERE hour >= :start AND hour < :end"
-).bindparams(bindparam("start", type_=DateTime(timezone=True)),
-             bindparam("end", type_=DateTime(timezone=True)))
+).bindparams(
+    bindparam("start", type_=DateTime(timezone=True)), bindparam("end", type_=DateTime(timezone=True))
+)
 _RECORD_PASS = text("""
 INSERT INTO device_rollup_hours (hour, passes, rolled_at) VALUES (:hour, :passes, now())
 ON CONFLICT (hour) DO UPDATE SET passes = excluded.passes, rolled_at = excluded.rolled_at

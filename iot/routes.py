@@ -37,8 +37,10 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such dev
 # Every route needs a signed-in user with the right role; reading one device also checks its unit.
 _AUTH: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid access token (code unauthenticated, invalid_token or token_expired)"},
-    403: {"description": "Your role may not do this (code forbidden), or the device is outside your units "
-                         "(code outside_unit)"},
+    403: {
+        "description": "Your role may not do this (code forbidden), or the device is outside your units "
+        "(code outside_unit)"
+    },
 }
 _PLACE: dict[int | str, dict[str, Any]] = {
     422: {"description": "Invalid input, or the location is outside the province (code outside_province)"},
@@ -55,17 +57,32 @@ _CURSOR: dict[int | str, dict[str, Any]] = {
 
 
 def _invalid_query(name: str, message: Message) -> ProblemError:
-    return ProblemError(422, "validation_error", message, extensions={"errors": [{
-        "location": ["query", name], "pointer": "", "type": "value_error", "message": message.en,
-    }]})
+    return ProblemError(
+        422,
+        "validation_error",
+        message,
+        extensions={
+            "errors": [
+                {
+                    "location": ["query", name],
+                    "pointer": "",
+                    "type": "value_error",
+                    "message": message.en,
+                }
+            ]
+        },
+    )
 
 
 def parse_bbox(text: str) -> registry.BBox:
     """The box of `bbox=min_lon,min_lat,max_lon,max_lat`; 422 when malformed."""
-    bad = _invalid_query("bbox", Message(
-        "bbox phải là min_lon,min_lat,max_lon,max_lat với min nhỏ hơn max",
-        "bbox must be min_lon,min_lat,max_lon,max_lat with each min below its max",
-    ))
+    bad = _invalid_query(
+        "bbox",
+        Message(
+            "bbox phải là min_lon,min_lat,max_lon,max_lat với min nhỏ hơn max",
+            "bbox must be min_lon,min_lat,max_lon,max_lat with each min below its max",
+        ),
+    )
     try:
         min_lon, min_lat, max_lon, max_lat = (float(part) for part in text.split(","))
     except ValueError as error:
@@ -78,33 +95,50 @@ def parse_bbox(text: str) -> registry.BBox:
 
 
 def create_router(
-    *, session: SessionProvider, admin: DependsParam, staff: DependsParam, broker: BrokerAdmin,
+    *,
+    session: SessionProvider,
+    admin: DependsParam,
+    staff: DependsParam,
+    broker: BrokerAdmin,
     settings: Settings,
 ) -> APIRouter:
     """The registry routes, given the application's request session, its ADMIN and STAFF policies, the
     process's broker admin connection and the settings (the broker address handed to devices)."""
     router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
-    @router.post("", status_code=201, response_model=DeviceCreated,
-                 summary="Register a device and receive its MQTT credentials (shown only this once)",
-                 responses={**_AUTH, **_PLACE, **_BROKER})
+    @router.post(
+        "",
+        status_code=201,
+        response_model=DeviceCreated,
+        summary="Register a device and receive its MQTT credentials (shown only this once)",
+        responses={**_AUTH, **_PLACE, **_BROKER},
+    )
     async def create_device(
-        db: Annotated[AsyncSession, Depends(session)], _: Annotated[Principal, admin], body: DeviceCreate,
+        db: Annotated[AsyncSession, Depends(session)],
+        _: Annotated[Principal, admin],
+        body: DeviceCreate,
     ) -> DeviceCreated:
         device = await registry.create_device(db, body)
         mqtt = await credentials.issue(broker, settings, device.id)
         read = await registry.read_device(db, device.id)
         return DeviceCreated(**read.model_dump(), mqtt=mqtt)
 
-    @router.get("", response_model=DevicePage, summary="Devices in your units, newest first",
-                responses={**_AUTH, **_CURSOR})
+    @router.get(
+        "",
+        response_model=DevicePage,
+        summary="Devices in your units, newest first",
+        responses={**_AUTH, **_CURSOR},
+    )
     async def list_devices(
         db: Annotated[AsyncSession, Depends(session)],
         principal: Annotated[Principal, staff],
-        bbox: Annotated[str | None, Query(description="min_lon,min_lat,max_lon,max_lat",
-                                          examples=["106.1,20.4,106.2,20.5"])] = None,
-        device_type: Annotated[list[DeviceType] | None,
-                               Query(alias="type", description="Repeatable.")] = None,
+        bbox: Annotated[
+            str | None,
+            Query(description="min_lon,min_lat,max_lon,max_lat", examples=["106.1,20.4,106.2,20.5"]),
+        ] = None,
+        device_type: Annotated[
+            list[DeviceType] | None, Query(alias="type", description="Repeatable.")
+        ] = None,
         status: Annotated[list[DeviceStatus] | None, Query(description="Repeatable.")] = None,
         ward_code: Annotated[str | None, Query(pattern=r"^[0-9]{5}$")] = None,
         cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -119,50 +153,72 @@ def create_router(
         scope = await unit_scope(db, principal)
         return await registry.list_devices(db, scope, filters, cursor=cursor, limit=limit)
 
-    @router.get("/{device_id}", response_model=DeviceRead, summary="One device",
-                responses={**_AUTH, **_NOT_FOUND})
+    @router.get(
+        "/{device_id}", response_model=DeviceRead, summary="One device", responses={**_AUTH, **_NOT_FOUND}
+    )
     async def get_device(
-        db: Annotated[AsyncSession, Depends(session)], principal: Annotated[Principal, staff],
+        db: Annotated[AsyncSession, Depends(session)],
+        principal: Annotated[Principal, staff],
         device_id: DeviceId,
     ) -> DeviceRead:
         device = await registry.get_device(db, device_id)
         await ensure_can_see_unit(db, principal, registry.unit_of(device))
         return await registry.read_device(db, device_id)
 
-    @router.patch("/{device_id}", response_model=DeviceRead, summary="Change a device",
-                  responses={**_AUTH, **_NOT_FOUND, **_GONE, **_PLACE})
+    @router.patch(
+        "/{device_id}",
+        response_model=DeviceRead,
+        summary="Change a device",
+        responses={**_AUTH, **_NOT_FOUND, **_GONE, **_PLACE},
+    )
     async def update_device(
-        db: Annotated[AsyncSession, Depends(session)], _: Annotated[Principal, admin], device_id: DeviceId,
+        db: Annotated[AsyncSession, Depends(session)],
+        _: Annotated[Principal, admin],
+        device_id: DeviceId,
         body: DevicePatch,
     ) -> DeviceRead:
         device = await registry.get_device(db, device_id, for_update=True)
         await registry.update_device(db, device, body)
         return await registry.read_device(db, device_id)
 
-    @router.post("/{device_id}/decommission", response_model=DeviceRead,
-                 summary="Take a device out of service",
-                 responses={**_AUTH, **_NOT_FOUND, **_GONE})
+    @router.post(
+        "/{device_id}/decommission",
+        response_model=DeviceRead,
+        summary="Take a device out of service",
+        responses={**_AUTH, **_NOT_FOUND, **_GONE},
+    )
     async def decommission_device(
-        db: Annotated[AsyncSession, Depends(session)], _: Annotated[Principal, admin], device_id: DeviceId,
+        db: Annotated[AsyncSession, Depends(session)],
+        _: Annotated[Principal, admin],
+        device_id: DeviceId,
     ) -> DeviceRead:
         device = await registry.get_device(db, device_id, for_update=True)
         await registry.decommission_device(db, device)
         await credentials.revoke(broker, device_id)
         return await registry.read_device(db, device_id)
 
-    @router.post("/{device_id}/credentials", response_model=DeviceCredentials,
-                 summary="Issue new MQTT credentials (the old password stops working at once)",
-                 responses={**_AUTH, **_NOT_FOUND, **_GONE, **_BROKER})
+    @router.post(
+        "/{device_id}/credentials",
+        response_model=DeviceCredentials,
+        summary="Issue new MQTT credentials (the old password stops working at once)",
+        responses={**_AUTH, **_NOT_FOUND, **_GONE, **_BROKER},
+    )
     async def renew_credentials(
-        db: Annotated[AsyncSession, Depends(session)], _: Annotated[Principal, admin], device_id: DeviceId,
+        db: Annotated[AsyncSession, Depends(session)],
+        _: Annotated[Principal, admin],
+        device_id: DeviceId,
     ) -> DeviceCredentials:
         # Locked, so a decommission running at the same time cannot leave a live identity behind.
         device = await registry.get_device(db, device_id, for_update=True)
         if device.status == DeviceStatus.DECOMMISSIONED:
-            raise ProblemError(409, "device_decommissioned", Message(
-                f"Thiết bị {device_id} đã ngừng sử dụng, không thể cấp thông tin đăng nhập mới",
-                f"The device {device_id} is decommissioned; no new credentials can be issued",
-            ))
+            raise ProblemError(
+                409,
+                "device_decommissioned",
+                Message(
+                    f"Thiết bị {device_id} đã ngừng sử dụng, không thể cấp thông tin đăng nhập mới",
+                    f"The device {device_id} is decommissioned; no new credentials can be issued",
+                ),
+            )
         return DeviceCredentials(mqtt=await credentials.issue(broker, settings, device_id))
 
     return router

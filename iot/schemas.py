@@ -59,7 +59,8 @@ class DeviceStateRead(BaseModel):
     online: bool
     online_changed_at: datetime | None
     last_seen_at: datetime | None = Field(
-        description="When anything (telemetry, event, status) last arrived.")
+        description="When anything (telemetry, event, status) last arrived."
+    )
     ts: datetime | None = Field(description="The device's timestamp of its newest telemetry.")
     seq: int | None
     metrics: dict[str, float] = Field(description="Every metric last reported (merged across messages).")

@@ -113,8 +113,9 @@ class CameraEvent(SQLModel, table=True):
     plate: str | None = Field(default=None, sa_column=Column(String(20)))
     # Normalised box in the image: {"x", "y", "w", "h"}, each in [0, 1].
     bbox: dict[str, float] | None = Field(default=None, sa_column=Column(JSONB))
-    attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(
-        JSONB, nullable=False, server_default=text("'{}'::jsonb")))
+    attributes: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    )
     # Content-addressed key of the snapshot in the media storage.
     snapshot_key: str | None = Field(default=None, sa_column=Column(String(200)))
     location: Any = Field(sa_column=Column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False))
@@ -128,18 +129,21 @@ class LatestState(SQLModel, table=True):
 
     __tablename__ = "device_state"
     __table_args__ = (
-        CheckConstraint(f"reported_state IS NULL OR {one_of('reported_state', DeviceState)}",
-                        name="reported_state_known"),
+        CheckConstraint(
+            f"reported_state IS NULL OR {one_of('reported_state', DeviceState)}", name="reported_state_known"
+        ),
     )
 
-    device_id: uuid.UUID = Field(sa_column=Column(
-        UUID(as_uuid=True), ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True))
+    device_id: uuid.UUID = Field(
+        sa_column=Column(UUID(as_uuid=True), ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True)
+    )
     # The newest telemetry: its sequence number and timestamp, and every metric last reported (merged, so a
     # device that sends metrics in turns keeps all of them).
     seq: int | None = Field(default=None, sa_column=Column(BigInteger))
     ts: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
-    metrics: dict[str, float] = Field(default_factory=dict, sa_column=Column(
-        JSONB, nullable=False, server_default=text("'{}'::jsonb")))
+    metrics: dict[str, float] = Field(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    )
     # When anything (telemetry, event or status) last arrived from the device.
     last_seen_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     # The last message on the status topic (its will included) and when it arrived.
@@ -147,8 +151,9 @@ class LatestState(SQLModel, table=True):
     reported_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     last_event_type: str | None = Field(default=None, sa_column=Column(String(32)))
     last_event_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
-    online: bool = Field(default=False, sa_column=Column(
-        Boolean, nullable=False, server_default=text("false")))
+    online: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
+    )
     online_changed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     updated_at: datetime = timestamp_now()
 

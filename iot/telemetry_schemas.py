@@ -53,16 +53,23 @@ class TelemetryHistory(BaseModel):
     device_id: uuid.UUID
     metric: str
     bucket: Bucket
-    from_: datetime = Field(serialization_alias="from", description="Start of the range (included); for "
-                            "buckets, aligned down to a bucket's start.")
+    from_: datetime = Field(
+        serialization_alias="from",
+        description="Start of the range (included); for buckets, aligned down to a bucket's start.",
+    )
     to: datetime = Field(
-        description="End of the range (excluded); for buckets, aligned up to a bucket's end.")
+        description="End of the range (excluded); for buckets, aligned up to a bucket's end."
+    )
     points: list[RawPoint] = Field(
-        description="With bucket=raw: the readings, oldest first; empty otherwise.")
-    buckets: list[BucketStats] = Field(description="With 1m, 5m, 1h: buckets that hold readings, oldest "
-                                       "first; empty with raw.")
-    truncated: bool = Field(description=f"True when raw readings beyond the first {RAW_MAX_POINTS} were left "
-                            "out: ask again from the last point's ts.")
+        description="With bucket=raw: the readings, oldest first; empty otherwise."
+    )
+    buckets: list[BucketStats] = Field(
+        description="With 1m, 5m, 1h: buckets that hold readings, oldest first; empty with raw."
+    )
+    truncated: bool = Field(
+        description=f"True when raw readings beyond the first {RAW_MAX_POINTS} were left "
+        "out: ask again from the last point's ts."
+    )
 
 
 class CameraEventRead(BaseModel):

@@ -120,8 +120,7 @@ class _Diff:
                 continue
             if new_param.get("required") and not old_param.get("required"):
                 self.report(f"{label}: {name} is now required")
-            self.schema(f"{label}: {name}", "", _param_schema(old_param), _param_schema(new_param),
-                        "request")
+            self.schema(f"{label}: {name}", "", _param_schema(old_param), _param_schema(new_param), "request")
 
     def _request_body(self, label: str, old_op: Mapping[str, Any], new_op: Mapping[str, Any]) -> None:
         old_body = resolve(self.old_doc, old_op.get("requestBody"))
@@ -135,8 +134,13 @@ class _Diff:
             if media not in new_content:
                 self.report(f"{label}: request body no longer accepts {media}")
                 continue
-            self.schema(f"{label}: request body", "", old_media.get("schema"),
-                        new_content[media].get("schema"), "request")
+            self.schema(
+                f"{label}: request body",
+                "",
+                old_media.get("schema"),
+                new_content[media].get("schema"),
+                "request",
+            )
 
     def _responses(self, label: str, old_op: Mapping[str, Any], new_op: Mapping[str, Any]) -> None:
         new_responses = new_op.get("responses") or {}
@@ -154,13 +158,19 @@ class _Diff:
                     if success:
                         self.report(f"{label}: response {status} no longer offers {media}")
                     continue
-                self.schema(f"{label}: response {status}", "", old_media.get("schema"),
-                            new_content[media].get("schema"), "response")
+                self.schema(
+                    f"{label}: response {status}",
+                    "",
+                    old_media.get("schema"),
+                    new_content[media].get("schema"),
+                    "response",
+                )
 
     # Schemas ----------------------------------------------------------------------------------------------
 
-    def schema(self, where: str, pointer: str, old: Any, new: Any, direction: Direction, *,
-               check_null: bool = True) -> None:
+    def schema(
+        self, where: str, pointer: str, old: Any, new: Any, direction: Direction, *, check_null: bool = True
+    ) -> None:
         if not isinstance(old, Mapping) or not isinstance(new, Mapping):
             return
         old_view, new_view = view(self.old_doc, old), view(self.new_doc, new)
@@ -183,10 +193,16 @@ class _Diff:
         if direction == "request":
             self._bounds(at, old_view.schema, new_view.schema)
         self._object(where, pointer, old_view.schema, new_view.schema, direction)
-        self.schema(where, f"{pointer}[]", old_view.schema.get("items"), new_view.schema.get("items"),
-                    direction)
-        self.schema(where, f"{pointer}.*", old_view.schema.get("additionalProperties"),
-                    new_view.schema.get("additionalProperties"), direction)
+        self.schema(
+            where, f"{pointer}[]", old_view.schema.get("items"), new_view.schema.get("items"), direction
+        )
+        self.schema(
+            where,
+            f"{pointer}.*",
+            old_view.schema.get("additionalProperties"),
+            new_view.schema.get("additionalProperties"),
+            direction,
+        )
 
     def _nullability(self, at: str, old: SchemaView, new: SchemaView, direction: Direction) -> None:
         if direction == "response" and new.nullable and not old.nullable:
@@ -237,8 +253,9 @@ class _Diff:
             if new.get(keyword) is not None and new.get(keyword) != old.get(keyword):
                 self.report(f"{at}: {keyword} changed from {old.get(keyword)!r} to {new.get(keyword)!r}")
 
-    def _object(self, where: str, pointer: str, old: Mapping[str, Any], new: Mapping[str, Any],
-                direction: Direction) -> None:
+    def _object(
+        self, where: str, pointer: str, old: Mapping[str, Any], new: Mapping[str, Any], direction: Direction
+    ) -> None:
         old_props: Mapping[str, Any] = old.get("properties") or {}
         new_props: Mapping[str, Any] = new.get("properties") or {}
         old_required, new_required = set(old.get("required") or ()), set(new.get("required") or ())
@@ -258,8 +275,16 @@ class _Diff:
                 child = f"{pointer}.{name}" if pointer else name
                 self.report(f"{where}: field {child}: now required")
 
-    def _union(self, where: str, pointer: str, old: Mapping[str, Any], new: Mapping[str, Any],
-               old_view: SchemaView, new_view: SchemaView, direction: Direction) -> None:
+    def _union(
+        self,
+        where: str,
+        pointer: str,
+        old: Mapping[str, Any],
+        new: Mapping[str, Any],
+        old_view: SchemaView,
+        new_view: SchemaView,
+        direction: Direction,
+    ) -> None:
         """Pair the variants of two unions and compare each pair: first by label ($ref name or type), then the
         rest in order when as many are left on both sides (renamed variants).
 
@@ -352,4 +377,3 @@ def _fmt(value: float | None) -> str:
     if value is None:
         return "none"
     return str(int(value)) if value.is_integer() else str(value)
-

@@ -61,15 +61,21 @@ class EventEnvelope(BaseModel):
     """The envelope of every event sent to clients, whatever its source (citizen report, dossier, alert,
     device, announcement). Each event type defines its `data`; the envelope itself is stable."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
-        "type": "announcements.published",
-        "occurred_at": "2025-07-01T08:30:00Z",
-        "unit_code": "13666",
-        "location": {"lat": 20.4338, "lon": 106.1779},
-        "subject_id": "5b0b7f4e-8d38-4c8f-9a43-2d5c4b6f7a10",
-        "data": {"title_vi": "Cắt điện", "title_en": "Power cut", "body": "..."},
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                    "type": "announcements.published",
+                    "occurred_at": "2025-07-01T08:30:00Z",
+                    "unit_code": "13666",
+                    "location": {"lat": 20.4338, "lon": 106.1779},
+                    "subject_id": "5b0b7f4e-8d38-4c8f-9a43-2d5c4b6f7a10",
+                    "data": {"title_vi": "Cắt điện", "title_en": "Power cut", "body": "..."},
+                }
+            ]
+        }
+    )
 
     id: uuid.UUID = Field(description="Unique per event; use it to drop a duplicate.")
     type: EventType
@@ -116,7 +122,9 @@ class Filters(BaseModel):
         default=None, description="[min_lon, min_lat, max_lon, max_lat] (GeoJSON order), edges included."
     )
     unit_codes: list[UnitCode] | None = Field(
-        default=None, min_length=1, max_length=100,
+        default=None,
+        min_length=1,
+        max_length=100,
         description="Only events of these units (within the units the caller may see).",
     )
 
@@ -255,7 +263,12 @@ class PongMessage(BaseModel):
 
 
 ServerMessage = Annotated[
-    ReadyMessage | SubscribedMessage | EventMessage | ResumedMessage | ErrorMessage | HeartbeatMessage
+    ReadyMessage
+    | SubscribedMessage
+    | EventMessage
+    | ResumedMessage
+    | ErrorMessage
+    | HeartbeatMessage
     | PongMessage,
     Field(discriminator="type"),
 ]

@@ -109,8 +109,10 @@ def _merge_all_of(doc: Mapping[str, Any], schema: Mapping[str, Any], depth: int)
     for part in parts:
         piece = _merge_all_of(doc, _follow(doc, part)[0], depth + 1)
         properties = {**(piece.get("properties") or {}), **(merged.get("properties") or {})}
-        required = [*merged.get("required", ()), *(name for name in piece.get("required", ())
-                                                    if name not in merged.get("required", ()))]
+        required = [
+            *merged.get("required", ()),
+            *(name for name in piece.get("required", ()) if name not in merged.get("required", ())),
+        ]
         for key, value in piece.items():
             merged.setdefault(key, value)
         if properties:

@@ -55,22 +55,47 @@ ACROSS_RIVER = "13984"
 
 # The former city area, clockwise from the north-west; the east side follows the Red River.
 OUTLINE: tuple[Coordinate, ...] = (
-    (106.094, 20.468), (106.104, 20.487), (106.124, 20.497), (106.148, 20.492), (106.168, 20.486),
-    (106.190, 20.480), (106.214, 20.473), (106.233, 20.463), (106.247, 20.449), (106.245, 20.431),
-    (106.240, 20.411), (106.236, 20.393), (106.228, 20.379), (106.206, 20.373), (106.181, 20.371),
-    (106.156, 20.373), (106.136, 20.381), (106.116, 20.392), (106.101, 20.405), (106.093, 20.425),
-    (106.097, 20.444), (106.092, 20.457),
+    (106.094, 20.468),
+    (106.104, 20.487),
+    (106.124, 20.497),
+    (106.148, 20.492),
+    (106.168, 20.486),
+    (106.190, 20.480),
+    (106.214, 20.473),
+    (106.233, 20.463),
+    (106.247, 20.449),
+    (106.245, 20.431),
+    (106.240, 20.411),
+    (106.236, 20.393),
+    (106.228, 20.379),
+    (106.206, 20.373),
+    (106.181, 20.371),
+    (106.156, 20.373),
+    (106.136, 20.381),
+    (106.116, 20.392),
+    (106.101, 20.405),
+    (106.093, 20.425),
+    (106.097, 20.444),
+    (106.092, 20.457),
 )
 
 # The Đào river, from the Red River in the north-east to beyond the southern edge.
 RIVER: tuple[Coordinate, ...] = (
-    (106.258, 20.455), (106.238, 20.440), (106.222, 20.431), (106.210, 20.417), (106.196, 20.404),
-    (106.180, 20.398), (106.166, 20.389), (106.155, 20.377), (106.150, 20.362),
+    (106.258, 20.455),
+    (106.238, 20.440),
+    (106.222, 20.431),
+    (106.210, 20.417),
+    (106.196, 20.404),
+    (106.180, 20.398),
+    (106.166, 20.389),
+    (106.155, 20.377),
+    (106.150, 20.362),
 )
 
 
-def wiggle(points: Sequence[Coordinate], rng: random.Random, *, depth: int, roughness: float,
-           closed: bool) -> list[Coordinate]:
+def wiggle(
+    points: Sequence[Coordinate], rng: random.Random, *, depth: int, roughness: float, closed: bool
+) -> list[Coordinate]:
     """Midpoint displacement: each segment gains a midpoint pushed sideways, so lines look surveyed."""
     result = list(points)
     for _ in range(depth):
@@ -129,8 +154,9 @@ def scatter_seeds(rng: random.Random, city: Polygon) -> list[tuple[str, Point]]:
 
 
 def divide(city: Polygon, seeds: Sequence[tuple[str, Point]]) -> dict[str, Any]:
-    cells = shapely.voronoi_polygons(MultiPoint([point for _, point in seeds]),
-                                     extend_to=city.envelope.buffer(0.05), ordered=True)
+    cells = shapely.voronoi_polygons(
+        MultiPoint([point for _, point in seeds]), extend_to=city.envelope.buffer(0.05), ordered=True
+    )
     parts: dict[str, list[Any]] = {}
     for (code, _), cell in zip(seeds, cells.geoms, strict=True):
         parts.setdefault(code, []).append(cell.intersection(city))
@@ -166,12 +192,17 @@ def rounded_coordinates(polygon: Polygon) -> list[list[list[float]]]:
     return [[[round(x, DECIMALS), round(y, DECIMALS)] for x, y in ring.coords] for ring in rings]
 
 
-def feature(code: str, name: str, name_en: str, level: str, parent: str | None,
-            polygons: Iterable[Polygon]) -> dict[str, Any]:
+def feature(
+    code: str, name: str, name_en: str, level: str, parent: str | None, polygons: Iterable[Polygon]
+) -> dict[str, Any]:
     return {
         "type": "Feature",
         "properties": {
-            "code": code, "name": name, "name_en": name_en, "level": level, "parent_code": parent,
+            "code": code,
+            "name": name,
+            "name_en": name_en,
+            "level": level,
+            "parent_code": parent,
             "demo_geometry": True,
         },
         "geometry": {"type": "MultiPolygon", "coordinates": [rounded_coordinates(p) for p in polygons]},

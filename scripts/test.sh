@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: the same preparation as `make run` (packages, servers), then lint, type checks and the suite.
+# `make test`: the same preparation as `make run` (packages, servers), then lint, the formatter check, type
+# checks and the suite.
 # Tests use their own database and Redis database on the local servers, so a running `make run` is untouched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,8 @@ bash scripts/services.sh start
 
 printf '\033[1;34m[test]\033[0m ruff\n'
 .venv/bin/ruff check .
+printf '\033[1;34m[test]\033[0m ruff format\n'
+.venv/bin/ruff format --check .
 printf '\033[1;34m[test]\033[0m mypy\n'
 .venv/bin/mypy
 printf '\033[1;34m[test]\033[0m pytest\n'

@@ -16,8 +16,8 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.app import create_app
-from api.resources import Resources
 from core.db import create_engine
+from core.http.resources import Resources
 from core.settings import Settings
 from tests.support.stack import prepare_database, test_settings
 

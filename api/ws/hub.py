@@ -22,9 +22,9 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from api.ws.connection import Connection, LiveEvent, event_message
+from core.background.backoff import Backoff
 from core.events import stream
 from core.events.access import EVERY
-from core.events.relay import Backoff
 from core.events.stream import CursorKey, cursor_key
 from core.identity.revocation import sessions_ended
 from core.settings import Settings
@@ -71,9 +71,11 @@ class Hub:
         with suppress(RedisError, OSError, TimeoutError):
             async with asyncio.timeout(self.settings.ready_timeout_seconds):
                 self.position = await stream.last_cursor(self.redis, self.stream)
-        self._tasks = [asyncio.create_task(self._read(), name="ws-hub-reader"),
-                       asyncio.create_task(self._tick(), name="ws-hub-ticker"),
-                       asyncio.create_task(self._check_sessions(), name="ws-hub-sessions")]
+        self._tasks = [
+            asyncio.create_task(self._read(), name="ws-hub-reader"),
+            asyncio.create_task(self._tick(), name="ws-hub-ticker"),
+            asyncio.create_task(self._check_sessions(), name="ws-hub-sessions"),
+        ]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -152,8 +154,10 @@ class Hub:
                 backoff.reset()
             except (RedisError, OSError) as exc:
                 delay = backoff.next()
-                log.warning("cannot read the event stream; retrying",
-                            extra={"error": f"{type(exc).__name__}: {exc}", "retry_in_seconds": delay})
+                log.warning(
+                    "cannot read the event stream; retrying",
+                    extra={"error": f"{type(exc).__name__}: {exc}", "retry_in_seconds": delay},
+                )
                 await asyncio.sleep(delay)
             except Exception:  # one bad entry or bug must not stop the live channel of the whole process
                 log.exception("hub reader error")

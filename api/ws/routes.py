@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, WebSocket
 
-from api.policies import AUTH_IN_FIRST_MESSAGE
-from api.resources import Resources
 from api.ws.hub import Hub
 from api.ws.session import Session
+from core.http.policies import AUTH_IN_FIRST_MESSAGE
+from core.http.resources import Resources
 
 router = APIRouter()
 

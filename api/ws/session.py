@@ -215,8 +215,10 @@ class Session:
     def _ready(self) -> ReadyMessage:
         assert self.principal is not None
         return ReadyMessage(
-            role=self.principal.role.value, unit_code=self.principal.unit_code,
-            topics=access.allowed_topics(self.principal.role), expires_at=self.expires_at,
+            role=self.principal.role.value,
+            unit_code=self.principal.unit_code,
+            topics=access.allowed_topics(self.principal.role),
+            expires_at=self.expires_at,
             heartbeat_seconds=self.settings.ws_heartbeat_seconds,
             max_message_bytes=self.settings.ws_max_message_bytes,
         )
@@ -268,7 +270,9 @@ class Session:
         current = self.principal
         assert current is not None
         if (principal.user_id, principal.role, principal.unit_code) != (
-            current.user_id, current.role, current.unit_code
+            current.user_id,
+            current.role,
+            current.unit_code,
         ):
             log.warning("live channel: token of another account", extra=self._who())
             self.request_close(CloseCode.UNAUTHENTICATED, "invalid_token")
@@ -282,14 +286,18 @@ class Session:
         reach = access.TOPIC_ACCESS[self.principal.role]
         forbidden = sorted({topic.value for topic in message.topics if topic not in reach})
         if forbidden:
-            await self._refuse(Refusal(
-                "forbidden_topic", f"{self.principal.role.value} may not receive: {', '.join(forbidden)}"
-            ))
+            await self._refuse(
+                Refusal(
+                    "forbidden_topic", f"{self.principal.role.value} may not receive: {', '.join(forbidden)}"
+                )
+            )
             return
         if message.resume_after is not None and self.delivered_any:
-            await self._refuse(Refusal(
-                "resume_not_allowed", "events were already sent on this connection: reconnect to resume"
-            ))
+            await self._refuse(
+                Refusal(
+                    "resume_not_allowed", "events were already sent on this connection: reconnect to resume"
+                )
+            )
             return
         wanted = None
         if message.filters is not None and message.filters.unit_codes is not None:
@@ -307,8 +315,13 @@ class Session:
                 self.connection.live = True
             await self._send_now(self._subscribed())
             if message.resume_after is not None:
-                result = await replay(self.hub.redis, self.hub.stream, self.connection,
-                                      cursor_key(message.resume_after), self._send_event_now)
+                result = await replay(
+                    self.hub.redis,
+                    self.hub.stream,
+                    self.connection,
+                    cursor_key(message.resume_after),
+                    self._send_event_now,
+                )
                 self.replayed_upto = result.upto
                 await self._send_now(ResumedMessage(replayed=result.sent, gap=result.gap).model_dump_json())
 
@@ -385,5 +398,3 @@ def _summary(error: ValidationError) -> str:
         where = ".".join(str(part) for part in item.get("loc", ())) or "message"
         parts.append(f"{where}: {item.get('msg', 'invalid')}")
     return "; ".join(parts)
-
-

@@ -7,7 +7,7 @@ from core.calendar.adjustments import (
     load_adjustments,
     parse_adjustments,
 )
-from core.calendar.working_days import DEFAULT_OFFICE_HOURS, LOCAL_ZONE, WorkingCalendar
+from core.calendar.working_days import DEFAULT_OFFICE_HOURS, LOCAL_ZONE, WorkingCalendar, working_calendar
 
 __all__ = [
     "DEFAULT_ADJUSTMENTS_FILE",
@@ -18,4 +18,5 @@ __all__ = [
     "WorkingCalendar",
     "load_adjustments",
     "parse_adjustments",
+    "working_calendar",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -227,3 +228,9 @@ class WorkingCalendar:
                 break
             total += min(finish, stop) - begin
         return total
+
+
+@lru_cache(maxsize=1)
+def working_calendar() -> WorkingCalendar:
+    """The Vietnamese working calendar from the repository's table, read once per process."""
+    return WorkingCalendar.from_file()

@@ -54,9 +54,7 @@ async def own_units(session: AsyncSession, principal: Principal) -> frozenset[st
 EVERY = ""
 
 
-def routing_units(
-    reach: Reach, own: frozenset[str], wanted: frozenset[str] | None
-) -> frozenset[str]:
+def routing_units(reach: Reach, own: frozenset[str], wanted: frozenset[str] | None) -> frozenset[str]:
     """The unit codes a subscription to one topic listens on; EVERY stands for all units.
 
     `wanted` is the client's unit_codes filter (None: no filter). A filter never widens what a principal

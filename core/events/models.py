@@ -26,9 +26,7 @@ class OutboxEvent(SQLModel, table=True):
     )
 
     # Insertion order; the relay reads in this order. Clients never see it (their cursor is the stream's).
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True)
-    )
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
     event_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), nullable=False, unique=True))
     type: str = Field(max_length=100)
     topic: str = Field(max_length=32)
@@ -51,8 +49,9 @@ class Announcement(SQLModel, table=True):
 
     id: uuid.UUID = uuid_primary_key()
     unit_code: str = Field(
-        sa_column=Column(String(5), ForeignKey("admin_units.code", ondelete="RESTRICT"), nullable=False,
-                         index=True)
+        sa_column=Column(
+            String(5), ForeignKey("admin_units.code", ondelete="RESTRICT"), nullable=False, index=True
+        )
     )
     title_vi: str = Field(max_length=200)
     title_en: str | None = Field(default=None, max_length=200)

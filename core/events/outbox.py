@@ -41,6 +41,11 @@ def new_event(
 ) -> EventEnvelope:
     """An envelope with a fresh id, occurring now unless told otherwise."""
     return EventEnvelope(
-        id=uuid.uuid4(), type=type_, occurred_at=occurred_at or datetime.now(UTC), unit_code=unit_code,
-        location=location, subject_id=subject_id, data=data,
+        id=uuid.uuid4(),
+        type=type_,
+        occurred_at=occurred_at or datetime.now(UTC),
+        unit_code=unit_code,
+        location=location,
+        subject_id=subject_id,
+        data=data,
     )

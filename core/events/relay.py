@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import time
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
@@ -29,6 +28,9 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from core.background.backoff import Backoff
+from core.background.singleton import run_singleton
+from core.background.stopping import stop_on_signals, wait_any
 from core.db import create_engine
 from core.events import repository, stream
 from core.logging import configure_logging
@@ -39,38 +41,7 @@ log = logging.getLogger("smartcity.events.relay")
 RETENTION_DAYS = 7
 RETENTION_EVERY_SECONDS = 3600.0
 RETENTION_CHUNK = 10_000
-BACKOFF_FIRST_SECONDS = 0.1
-BACKOFF_MAX_SECONDS = 5.0
 REDIS_TIMEOUT_SECONDS = 5.0
-
-
-class Backoff:
-    """Exponential delays between retries, reset by a success."""
-
-    def __init__(self, first: float = BACKOFF_FIRST_SECONDS, ceiling: float = BACKOFF_MAX_SECONDS) -> None:
-        self._first = first
-        self._ceiling = ceiling
-        self._next = first
-
-    def next(self) -> float:
-        delay = self._next
-        self._next = min(self._next * 2, self._ceiling)
-        return delay
-
-    def reset(self) -> None:
-        self._next = self._first
-
-
-async def wait_any(*events: asyncio.Event, seconds: float) -> None:
-    """Return when one of the events is set or after `seconds`."""
-    if any(event.is_set() for event in events):
-        return
-    waiters = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
 
 
 class Relay:
@@ -83,33 +54,24 @@ class Relay:
         self.relayed = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        backoff = Backoff()
-        while not stop.is_set():
-            try:
-                async with self._engine.connect() as connection:
-                    try:
-                        await self._lock_and_relay(connection, stop)
-                    finally:
-                        # The advisory lock belongs to this connection's session: closing it, rather than
-                        # returning it to the pool, is what lets a standby take over.
-                        self.active = False
-                        await connection.invalidate()
-                backoff.reset()
-            except Exception:  # a worker never stops on an error: log, wait, start over
-                log.exception("relay lost its database connection; retrying")
-                await wait_any(stop, seconds=backoff.next())
+        async def active(connection: AsyncConnection) -> None:
+            await self._listen_and_relay(connection, stop)
 
-    async def _lock_and_relay(self, connection: AsyncConnection, stop: asyncio.Event) -> None:
-        standby_logged = False
-        while not await repository.try_relay_lock(connection):
-            await connection.commit()
-            if not standby_logged:
-                log.info("another relay is active; standing by")
-                standby_logged = True
-            await wait_any(stop, seconds=self._settings.relay_poll_seconds)
-            if stop.is_set():
-                return
-        await connection.commit()
+        await run_singleton(
+            self._engine,
+            stop,
+            name="relay",
+            lock_key=repository.RELAY_LOCK_KEY,
+            standby_seconds=self._settings.relay_poll_seconds,
+            active=active,
+            log=log,
+            on_release=self._released,
+        )
+
+    def _released(self) -> None:
+        self.active = False
+
+    async def _listen_and_relay(self, connection: AsyncConnection, stop: asyncio.Event) -> None:
         wake = asyncio.Event()
         driver: Any = (await connection.get_raw_connection()).driver_connection
 
@@ -119,7 +81,6 @@ class Relay:
         # Straight on the driver, outside any transaction, so that LISTEN takes effect at once.
         await driver.add_listener(repository.NOTIFY_CHANNEL, on_notify)
         self.active = True
-        log.info("relay active", extra={"stream": self._settings.events_stream})
         try:
             await self._relay_until(connection, stop, wake)
         finally:
@@ -138,8 +99,10 @@ class Relay:
                 count = await self._relay_batch(connection)
             except RedisError as exc:
                 delay = redis_backoff.next()
-                log.warning("Redis unavailable; events stay in the outbox",
-                            extra={"error": f"{type(exc).__name__}: {exc}", "retry_in_seconds": delay})
+                log.warning(
+                    "Redis unavailable; events stay in the outbox",
+                    extra={"error": f"{type(exc).__name__}: {exc}", "retry_in_seconds": delay},
+                )
                 await wait_any(stop, seconds=delay)
                 continue
             redis_backoff.reset()
@@ -198,14 +161,12 @@ async def run_relay(settings: Settings, stop_event: asyncio.Event) -> None:
 
 
 async def _serve(settings: Settings) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    await run_relay(settings, stop)
+    with stop_on_signals(asyncio.Event()) as stop:
+        await run_relay(settings, stop)
 
 
 def main() -> None:
+    """`python -m core.events.relay`: the relay alone, without the rest of the worker."""
     settings = get_settings()
     configure_logging(settings.log_level)
     asyncio.run(_serve(settings))

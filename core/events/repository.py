@@ -40,20 +40,32 @@ WITH inserted AS (
 )
 SELECT pg_notify(:channel, '') FROM inserted
 """).bindparams(
-    bindparam("event_id", type_=UuidType), bindparam("occurred_at", type_=DateTime(timezone=True)),
-    bindparam("lon", type_=Float), bindparam("lat", type_=Float), bindparam("data", type_=JSONB),
+    bindparam("event_id", type_=UuidType),
+    bindparam("occurred_at", type_=DateTime(timezone=True)),
+    bindparam("lon", type_=Float),
+    bindparam("lat", type_=Float),
+    bindparam("data", type_=JSONB),
 )
 
 
 async def insert_event(session: AsyncSession, envelope: EventEnvelope) -> None:
     """Add the event's outbox row and wake the relay, in the caller's transaction."""
     location = envelope.location
-    await session.execute(_INSERT_AND_NOTIFY, {
-        "event_id": envelope.id, "type": envelope.type, "topic": envelope.topic,
-        "occurred_at": envelope.occurred_at, "unit_code": envelope.unit_code,
-        "lon": None if location is None else location.lon, "lat": None if location is None else location.lat,
-        "subject_id": envelope.subject_id, "data": envelope.data, "channel": NOTIFY_CHANNEL,
-    })
+    await session.execute(
+        _INSERT_AND_NOTIFY,
+        {
+            "event_id": envelope.id,
+            "type": envelope.type,
+            "topic": envelope.topic,
+            "occurred_at": envelope.occurred_at,
+            "unit_code": envelope.unit_code,
+            "lon": None if location is None else location.lon,
+            "lat": None if location is None else location.lat,
+            "subject_id": envelope.subject_id,
+            "data": envelope.data,
+            "channel": NOTIFY_CHANNEL,
+        },
+    )
 
 
 # -- The relay ---------------------------------------------------------------------------------------------
@@ -74,8 +86,13 @@ ORDER BY id
 LIMIT :limit
 FOR UPDATE SKIP LOCKED
 """).columns(
-    id=BigInteger, event_id=UuidType, type=String, occurred_at=DateTime(timezone=True), unit_code=String,
-    subject_id=String, data=JSONB,
+    id=BigInteger,
+    event_id=UuidType,
+    type=String,
+    occurred_at=DateTime(timezone=True),
+    unit_code=String,
+    subject_id=String,
+    data=JSONB,
 )
 
 _MARK_RELAYED = text("UPDATE event_outbox SET relayed_at = now() WHERE id = ANY(:ids)").bindparams(
@@ -93,11 +110,6 @@ WHERE id IN (
 """)
 
 
-async def try_relay_lock(connection: AsyncConnection) -> bool:
-    locked = await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": RELAY_LOCK_KEY})
-    return bool(locked)
-
-
 async def pending_events(connection: AsyncConnection, limit: int) -> list[PendingEvent]:
     """The oldest unrelayed events, locked for this transaction (rows locked by another are skipped)."""
     rows = (await connection.execute(_PENDING, {"limit": limit})).all()
@@ -108,8 +120,13 @@ def _envelope(row: Any) -> EventEnvelope | None:
     try:
         location = None if row.lat is None else LatLon(lat=row.lat, lon=row.lon)
         return EventEnvelope(
-            id=row.event_id, type=row.type, occurred_at=row.occurred_at, unit_code=row.unit_code,
-            location=location, subject_id=row.subject_id, data=row.data,
+            id=row.event_id,
+            type=row.type,
+            occurred_at=row.occurred_at,
+            unit_code=row.unit_code,
+            location=location,
+            subject_id=row.subject_id,
+            data=row.data,
         )
     except ValidationError:
         return None
@@ -129,10 +146,12 @@ async def delete_relayed_before(connection: AsyncConnection, cutoff: datetime, l
 
 async def unit_label_point(session: AsyncSession, unit_code: str) -> LatLon | None:
     """A point inside the unit (its label point), or None when no such unit exists."""
-    row = (await session.execute(
-        text("SELECT ST_Y(centroid) AS lat, ST_X(centroid) AS lon FROM admin_units WHERE code = :code"),
-        {"code": unit_code},
-    )).first()
+    row = (
+        await session.execute(
+            text("SELECT ST_Y(centroid) AS lat, ST_X(centroid) AS lon FROM admin_units WHERE code = :code"),
+            {"code": unit_code},
+        )
+    ).first()
     return None if row is None else LatLon(lat=round(row.lat, 7), lon=round(row.lon, 7))
 
 
@@ -140,12 +159,19 @@ async def unit_label_point(session: AsyncSession, unit_code: str) -> LatLon | No
 
 
 async def insert_announcement(
-    session: AsyncSession, *, unit_code: str, title_vi: str, title_en: str | None, body: str,
+    session: AsyncSession,
+    *,
+    unit_code: str,
+    title_vi: str,
+    title_en: str | None,
+    body: str,
     author_id: uuid.UUID,
 ) -> tuple[uuid.UUID, datetime]:
-    row = (await session.execute(
-        insert(announcements)
-        .values(unit_code=unit_code, title_vi=title_vi, title_en=title_en, body=body, author_id=author_id)
-        .returning(announcements.c.id, announcements.c.published_at)
-    )).one()
+    row = (
+        await session.execute(
+            insert(announcements)
+            .values(unit_code=unit_code, title_vi=title_vi, title_en=title_en, body=body, author_id=author_id)
+            .returning(announcements.c.id, announcements.c.published_at)
+        )
+    ).one()
     return row.id, row.published_at

@@ -26,7 +26,8 @@ from core.identity.models import ApiKey
 logger = logging.getLogger("smartcity.identity")
 
 HEADER = "X-API-Key"
-# Every scope a key may carry, with what it allows. A route asks for one with api.policies.require_api_key.
+# Every scope a key may carry, with what it allows. A route asks for one with
+# core.http.policies.require_api_key.
 SCOPES: Mapping[str, Message] = {
     "dossiers:sync": Message(
         "Đồng bộ hồ sơ thủ tục hành chính từ hệ thống một cửa của cơ quan",
@@ -75,8 +76,13 @@ async def create_api_key(
         raise ValueError(f"unknown scopes: {', '.join(unknown)}")
     key, prefix = new_key()
     row = ApiKey(
-        id=uuid.uuid4(), name=name, prefix=prefix, key_hash=hash_key(key), scopes=sorted(set(scopes)),
-        created_by=created_by, created_at=now,
+        id=uuid.uuid4(),
+        name=name,
+        prefix=prefix,
+        key_hash=hash_key(key),
+        scopes=sorted(set(scopes)),
+        created_by=created_by,
+        created_at=now,
     )
     await repository.add_api_key(session, row)
     logger.info("API key created", extra={"api_key": prefix, "by": str(created_by), "scopes": row.scopes})
@@ -91,9 +97,9 @@ async def revoke_api_key(session: AsyncSession, key_id: uuid.UUID, *, now: datet
     """Revoke a key (again is harmless); 404 not_found for an unknown id."""
     row = await repository.get_api_key(session, key_id)
     if row is None:
-        raise ProblemError(404, "not_found", Message(
-            f"Không có khóa API mã {key_id}", f"No API key has the id {key_id}"
-        ))
+        raise ProblemError(
+            404, "not_found", Message(f"Không có khóa API mã {key_id}", f"No API key has the id {key_id}")
+        )
     await repository.revoke_api_key(session, row, now)
     logger.info("API key revoked", extra={"api_key": row.prefix})
 
@@ -105,9 +111,9 @@ def _refused(detail: Message) -> ProblemError:
 async def verify_api_key(session: AsyncSession, presented: str | None, *, now: datetime) -> ApiClient:
     """The client of a live key (and its last use noted); 401 api_key_invalid otherwise."""
     if not presented:
-        raise _refused(Message(
-            f"Cần gửi khóa API trong header {HEADER}", f"Send the API key in the {HEADER} header"
-        ))
+        raise _refused(
+            Message(f"Cần gửi khóa API trong header {HEADER}", f"Send the API key in the {HEADER} header")
+        )
     match = _KEY.fullmatch(presented)
     row = await repository.live_api_key_by_hash(session, hash_key(presented)) if match else None
     if row is None:
@@ -121,6 +127,9 @@ async def verify_api_key(session: AsyncSession, presented: str | None, *, now: d
 def ensure_scope(client: ApiClient, scope: str) -> None:
     if scope not in client.scopes:
         logger.warning("API key used outside its scopes", extra={"api_key": client.prefix, "scope": scope})
-        raise ProblemError(403, "insufficient_scope", Message(
-            f"Khóa API này không có quyền {scope}", f"This API key lacks the scope {scope}"
-        ), extensions={"required_scope": scope})
+        raise ProblemError(
+            403,
+            "insufficient_scope",
+            Message(f"Khóa API này không có quyền {scope}", f"This API key lacks the scope {scope}"),
+            extensions={"required_scope": scope},
+        )

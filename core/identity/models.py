@@ -32,9 +32,7 @@ class User(SQLModel, table=True):
     __tablename__ = "users"
     __table_args__ = (
         # Staff sign in with a username and belong to a unit (admins may be province-wide with no unit).
-        CheckConstraint(
-            "role = 'citizen' OR username IS NOT NULL", name="staff_have_username"
-        ),
+        CheckConstraint("role = 'citizen' OR username IS NOT NULL", name="staff_have_username"),
         CheckConstraint(
             "role NOT IN ('officer', 'field_staff') OR unit_code IS NOT NULL", name="field_roles_have_unit"
         ),
@@ -46,8 +44,11 @@ class User(SQLModel, table=True):
 
     id: uuid.UUID = uuid_primary_key()
     role: Role = Field(
-        sa_column=Column(Enum(Role, name="user_role", values_callable=lambda e: [m.value for m in e]),
-                         nullable=False, index=True)
+        sa_column=Column(
+            Enum(Role, name="user_role", values_callable=lambda e: [m.value for m in e]),
+            nullable=False,
+            index=True,
+        )
     )
     # E.164, e.g. +84912345678; 0912345678 and +84912345678 are the same person.
     phone: str | None = Field(default=None, sa_column=Column(String(16), unique=True))
@@ -130,8 +131,9 @@ class RefreshToken(SQLModel, table=True):
 
     id: uuid.UUID = _uuid_key()
     user_id: uuid.UUID = Field(
-        sa_column=Column(UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
-                         index=True)
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        )
     )
     # Every token descending from one sign-in shares the family id of the first.
     family_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), nullable=False, index=True))

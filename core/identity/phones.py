@@ -19,10 +19,14 @@ _INTERNATIONAL = re.compile(r"\+?84([35789][0-9]{8})")
 
 
 def invalid_phone() -> ProblemError:
-    return ProblemError(400, "invalid_phone", Message(
-        "Số điện thoại di động Việt Nam có dạng 0912345678 hoặc +84912345678",
-        "A Vietnamese mobile number looks like 0912345678 or +84912345678",
-    ))
+    return ProblemError(
+        400,
+        "invalid_phone",
+        Message(
+            "Số điện thoại di động Việt Nam có dạng 0912345678 hoặc +84912345678",
+            "A Vietnamese mobile number looks like 0912345678 or +84912345678",
+        ),
+    )
 
 
 def normalise_phone(raw: str) -> str:

@@ -90,8 +90,9 @@ class RateLimiter:
         wait_ms = int(await self._script(keys=list(keys), args=arguments))
         if wait_ms > 0:
             retry_after = max(1, math.ceil(wait_ms / 1000))
-            logger.warning("rate limited", extra={"limits": [limit.kind for limit in limits],
-                                                  "retry_after": retry_after})
+            logger.warning(
+                "rate limited", extra={"limits": [limit.kind for limit in limits], "retry_after": retry_after}
+            )
             raise too_many_requests(retry_after)
         return Hit(member=member, keys=keys)
 
@@ -102,7 +103,8 @@ class RateLimiter:
 
 def too_many_requests(retry_after: int) -> ProblemError:
     return ProblemError(
-        429, "rate_limited",
+        429,
+        "rate_limited",
         Message(f"Vui lòng thử lại sau {retry_after} giây", f"Try again in {retry_after} seconds"),
         extensions={"retry_after": retry_after},
         headers={"Retry-After": str(retry_after)},

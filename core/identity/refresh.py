@@ -46,9 +46,13 @@ def hash_token(token: str) -> str:
 
 
 def invalid() -> ProblemError:
-    return ProblemError(401, "refresh_token_invalid", Message(
-        "Phiên đăng nhập không còn hiệu lực, hãy đăng nhập lại", "The session has ended; sign in again"
-    ))
+    return ProblemError(
+        401,
+        "refresh_token_invalid",
+        Message(
+            "Phiên đăng nhập không còn hiệu lực, hãy đăng nhập lại", "The session has ended; sign in again"
+        ),
+    )
 
 
 async def issue(
@@ -87,18 +91,25 @@ async def rotate(
         logger.warning("unknown refresh token presented")
         raise invalid()
     if row.revoked_at is not None:
-        logger.warning("revoked refresh token presented",
-                       extra={"user_id": str(row.user_id), "family_id": str(row.family_id)})
+        logger.warning(
+            "revoked refresh token presented",
+            extra={"user_id": str(row.user_id), "family_id": str(row.family_id)},
+        )
         raise invalid()
     if row.rotated_at is not None:
         revoked = await repository.revoke_family(session, row.family_id, now)
-        logger.warning("rotated refresh token reused: family revoked",
-                       extra={"user_id": str(row.user_id), "family_id": str(row.family_id),
-                              "revoked": revoked})
-        raise PersistentRefusalError(401, "refresh_token_reused", Message(
-            "Token làm mới đã được dùng trước đó; mọi phiên của lần đăng nhập này đã bị thu hồi",
-            "This refresh token was already used; every session of that sign-in has been revoked",
-        ))
+        logger.warning(
+            "rotated refresh token reused: family revoked",
+            extra={"user_id": str(row.user_id), "family_id": str(row.family_id), "revoked": revoked},
+        )
+        raise PersistentRefusalError(
+            401,
+            "refresh_token_reused",
+            Message(
+                "Token làm mới đã được dùng trước đó; mọi phiên của lần đăng nhập này đã bị thu hồi",
+                "This refresh token was already used; every session of that sign-in has been revoked",
+            ),
+        )
     if row.expires_at <= now:
         logger.info("expired refresh token presented", extra={"user_id": str(row.user_id)})
         raise invalid()
@@ -111,10 +122,15 @@ async def revoke(session: AsyncSession, presented: str, *, user_id: uuid.UUID, n
     row = await repository.refresh_token_by_hash(session, hash_token(presented))
     if row is None or row.user_id != user_id:
         # Someone else's token is treated as unknown: it must not be revocable, nor confirmed to exist.
-        logger.warning("logout with a refresh token that is not the caller's",
-                       extra={"user_id": str(user_id)})
-        raise ProblemError(400, "refresh_token_invalid", Message(
-            "Token làm mới không thuộc phiên đăng nhập của bạn",
-            "This refresh token is not one of your sessions",
-        ))
+        logger.warning(
+            "logout with a refresh token that is not the caller's", extra={"user_id": str(user_id)}
+        )
+        raise ProblemError(
+            400,
+            "refresh_token_invalid",
+            Message(
+                "Token làm mới không thuộc phiên đăng nhập của bạn",
+                "This refresh token is not one of your sessions",
+            ),
+        )
     await repository.revoke_family(session, row.family_id, now)

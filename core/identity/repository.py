@@ -124,8 +124,7 @@ async def consume_challenge(session: AsyncSession, challenge: OtpChallenge, now:
 
 async def challenges_for_phone(session: AsyncSession, phone: str) -> Sequence[OtpChallenge]:
     statement = (
-        select(OtpChallenge).where(col(OtpChallenge.phone) == phone)
-        .order_by(col(OtpChallenge.created_at))
+        select(OtpChallenge).where(col(OtpChallenge.phone) == phone).order_by(col(OtpChallenge.created_at))
     )
     return (await session.execute(statement)).scalars().all()
 
@@ -137,10 +136,7 @@ async def add_sms(session: AsyncSession, message: SmsMessage) -> SmsMessage:
 
 
 async def sms_for_phone(session: AsyncSession, phone: str) -> Sequence[SmsMessage]:
-    statement = (
-        select(SmsMessage).where(col(SmsMessage.phone) == phone)
-        .order_by(col(SmsMessage.created_at))
-    )
+    statement = select(SmsMessage).where(col(SmsMessage.phone) == phone).order_by(col(SmsMessage.created_at))
     return (await session.execute(statement)).scalars().all()
 
 
@@ -161,10 +157,7 @@ async def add_refresh_token(session: AsyncSession, token: RefreshToken) -> Refre
 
 async def refresh_token_by_hash(session: AsyncSession, token_hash: str) -> RefreshToken | None:
     """The token with this hash, locked, so that two concurrent uses of one token cannot both rotate it."""
-    statement = (
-        select(RefreshToken).where(col(RefreshToken.token_hash) == token_hash)
-        .with_for_update()
-    )
+    statement = select(RefreshToken).where(col(RefreshToken.token_hash) == token_hash).with_for_update()
     return (await session.execute(statement)).scalar_one_or_none()
 
 
@@ -197,7 +190,8 @@ async def revoke_user_tokens(session: AsyncSession, user_id: uuid.UUID, now: dat
 
 async def refresh_tokens_of(session: AsyncSession, user_id: uuid.UUID) -> Sequence[RefreshToken]:
     statement = (
-        select(RefreshToken).where(col(RefreshToken.user_id) == user_id)
+        select(RefreshToken)
+        .where(col(RefreshToken.user_id) == user_id)
         .order_by(col(RefreshToken.created_at))
     )
     return (await session.execute(statement)).scalars().all()
@@ -217,9 +211,7 @@ async def get_api_key(session: AsyncSession, key_id: uuid.UUID) -> ApiKey | None
 
 
 async def live_api_key_by_hash(session: AsyncSession, key_hash: str) -> ApiKey | None:
-    statement = select(ApiKey).where(
-        col(ApiKey.key_hash) == key_hash, col(ApiKey.revoked_at).is_(None)
-    )
+    statement = select(ApiKey).where(col(ApiKey.key_hash) == key_hash, col(ApiKey.revoked_at).is_(None))
     return (await session.execute(statement)).scalar_one_or_none()
 
 

@@ -17,9 +17,10 @@ from core.identity.service import IssuedTokens, PersonalData
 
 USER_ID_EXAMPLE = "0b8f3c1e-4a5d-4d1c-9a57-0c0f3f1d2e11"
 Phone = Field(
-    min_length=1, max_length=32,
+    min_length=1,
+    max_length=32,
     description="A Vietnamese mobile number: 0912345678, +84912345678 or 84912345678; spaces, dots and "
-                "dashes are allowed between digits.",
+    "dashes are allowed between digits.",
     examples=["0912 345 678"],
 )
 
@@ -40,9 +41,13 @@ class CodeVerification(BaseModel):
 
 
 class StaffLogin(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"username": "can-bo.phuong", "password": "a long passphrase"},
-    ]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"username": "can-bo.phuong", "password": "a long passphrase"},
+            ]
+        }
+    )
 
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)
@@ -55,24 +60,35 @@ class RefreshRequest(BaseModel):
 
 
 class StaffCreate(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "username": "nguyen.van.a", "password": "a long passphrase", "role": "officer", "unit_code": "13666",
-        "display_name": "Nguyễn Văn A",
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "nguyen.van.a",
+                    "password": "a long passphrase",
+                    "role": "officer",
+                    "unit_code": "13666",
+                    "display_name": "Nguyễn Văn A",
+                }
+            ]
+        }
+    )
 
     username: str = Field(
         pattern=USERNAME_PATTERN,
         description="3 to 64 letters, digits, dots, dashes or underscores; stored in lower case.",
     )
     password: str = Field(
-        min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH,
+        min_length=PASSWORD_MIN_LENGTH,
+        max_length=PASSWORD_MAX_LENGTH,
         description=f"The initial password, at least {PASSWORD_MIN_LENGTH} characters.",
     )
     role: Literal["officer", "field_staff", "admin"]
     unit_code: str | None = Field(
-        default=None, pattern=r"^([0-9]{2}|[0-9]{5})$",
+        default=None,
+        pattern=r"^([0-9]{2}|[0-9]{5})$",
         description="The unit (province or ward) the person works for; required for officers and field "
-                    "staff.",
+        "staff.",
     )
     display_name: str | None = Field(default=None, min_length=1, max_length=200)
 
@@ -84,15 +100,23 @@ class StaffCreate(BaseModel):
 
 
 class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "name": "Hệ thống một cửa Sở Tư pháp", "scopes": ["dossiers:sync"],
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Hệ thống một cửa Sở Tư pháp",
+                    "scopes": ["dossiers:sync"],
+                }
+            ]
+        }
+    )
 
     name: str = Field(min_length=1, max_length=100, description="Who uses the key, for people to read.")
     scopes: list[str] = Field(
-        min_length=1, max_length=len(SCOPES),
+        min_length=1,
+        max_length=len(SCOPES),
         description="What the key may do: "
-                    + "; ".join(f"{name}: {text.en}" for name, text in SCOPES.items()),
+        + "; ".join(f"{name}: {text.en}" for name, text in SCOPES.items()),
     )
 
     @field_validator("scopes")
@@ -121,17 +145,38 @@ class UserSummary(BaseModel):
 
     @classmethod
     def of(cls, user: User) -> UserSummary:
-        return cls(id=user.id, role=user.role, display_name=user.display_name, phone=user.phone,
-                   username=user.username, unit_code=user.unit_code)
+        return cls(
+            id=user.id,
+            role=user.role,
+            display_name=user.display_name,
+            phone=user.phone,
+            username=user.username,
+            unit_code=user.unit_code,
+        )
 
 
 class TokenPair(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...", "token_type": "bearer", "expires_in": 900,
-        "refresh_token": "kq3V...Xw", "refresh_expires_in": 2592000,
-        "user": {"id": USER_ID_EXAMPLE, "role": "citizen", "display_name": None, "phone": "+84912345678",
-                 "username": None, "unit_code": None},
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...",
+                    "token_type": "bearer",
+                    "expires_in": 900,
+                    "refresh_token": "kq3V...Xw",
+                    "refresh_expires_in": 2592000,
+                    "user": {
+                        "id": USER_ID_EXAMPLE,
+                        "role": "citizen",
+                        "display_name": None,
+                        "phone": "+84912345678",
+                        "username": None,
+                        "unit_code": None,
+                    },
+                }
+            ]
+        }
+    )
 
     access_token: str = Field(description="Send as Authorization: Bearer on every call.")
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 (the OAuth token type, not a secret)
@@ -210,16 +255,36 @@ class PersonalDataExport(BaseModel):
         return cls(
             exported_at=now,
             account=Account.of(data.user),
-            sessions=[SessionRecord(created_at=t.created_at, expires_at=t.expires_at, rotated_at=t.rotated_at,
-                                    revoked_at=t.revoked_at) for t in data.refresh_tokens],
-            sign_in_codes=[SignInCodeRecord(created_at=c.created_at, expires_at=c.expires_at,
-                                            attempts=c.attempts, consumed_at=c.consumed_at)
-                           for c in data.sign_in_codes],
-            text_messages=[TextMessageRecord(created_at=m.created_at, body=m.body, status=m.status,
-                                             sent_at=m.sent_at) for m in data.text_messages],
+            sessions=[
+                SessionRecord(
+                    created_at=t.created_at,
+                    expires_at=t.expires_at,
+                    rotated_at=t.rotated_at,
+                    revoked_at=t.revoked_at,
+                )
+                for t in data.refresh_tokens
+            ],
+            sign_in_codes=[
+                SignInCodeRecord(
+                    created_at=c.created_at,
+                    expires_at=c.expires_at,
+                    attempts=c.attempts,
+                    consumed_at=c.consumed_at,
+                )
+                for c in data.sign_in_codes
+            ],
+            text_messages=[
+                TextMessageRecord(created_at=m.created_at, body=m.body, status=m.status, sent_at=m.sent_at)
+                for m in data.text_messages
+            ],
             devices=[
-                DeviceRecord(device_id=d.device_id, platform=d.platform, language=d.language,
-                             created_at=d.created_at, last_seen_at=d.last_seen_at)
+                DeviceRecord(
+                    device_id=d.device_id,
+                    platform=d.platform,
+                    language=d.language,
+                    created_at=d.created_at,
+                    last_seen_at=d.last_seen_at,
+                )
                 for d in data.devices
             ],
         )
@@ -236,8 +301,15 @@ class StaffAccount(BaseModel):
 
     @classmethod
     def of(cls, user: User) -> StaffAccount:
-        return cls(id=user.id, username=user.username, role=user.role, unit_code=user.unit_code,
-                   display_name=user.display_name, is_active=user.is_active, created_at=user.created_at)
+        return cls(
+            id=user.id,
+            username=user.username,
+            role=user.role,
+            unit_code=user.unit_code,
+            display_name=user.display_name,
+            is_active=user.is_active,
+            created_at=user.created_at,
+        )
 
     @classmethod
     def many(cls, users: Sequence[User]) -> list[StaffAccount]:
@@ -256,9 +328,16 @@ class ApiKeySummary(BaseModel):
 
     @classmethod
     def of(cls, key: ApiKey) -> ApiKeySummary:
-        return cls(id=key.id, name=key.name, prefix=key.prefix, scopes=list(key.scopes),
-                   created_by=key.created_by, created_at=key.created_at, last_used_at=key.last_used_at,
-                   revoked_at=key.revoked_at)
+        return cls(
+            id=key.id,
+            name=key.name,
+            prefix=key.prefix,
+            scopes=list(key.scopes),
+            created_by=key.created_by,
+            created_at=key.created_at,
+            last_used_at=key.last_used_at,
+            revoked_at=key.revoked_at,
+        )
 
 
 class ApiKeyCreated(ApiKeySummary):

@@ -43,16 +43,21 @@ async def unit_scope(session: AsyncSession, principal: Principal) -> UnitScope:
 
 
 def outside_unit(unit_code: str) -> ProblemError:
-    return ProblemError(403, "outside_unit", Message(
-        f"Đơn vị {unit_code} nằm ngoài phạm vi được giao cho bạn",
-        f"The unit {unit_code} is outside the units assigned to you",
-    ))
+    return ProblemError(
+        403,
+        "outside_unit",
+        Message(
+            f"Đơn vị {unit_code} nằm ngoài phạm vi được giao cho bạn",
+            f"The unit {unit_code} is outside the units assigned to you",
+        ),
+    )
 
 
 async def ensure_can_see_unit(session: AsyncSession, principal: Principal, unit_code: str) -> None:
     """Nothing when `principal` may see `unit_code`; a 403 outside_unit problem otherwise."""
     scope = await unit_scope(session, principal)
     if not scope.allows(unit_code):
-        logger.warning("access outside the assigned units",
-                       extra={"user_id": str(principal.user_id), "unit": unit_code})
+        logger.warning(
+            "access outside the assigned units", extra={"user_id": str(principal.user_id), "unit": unit_code}
+        )
         raise outside_unit(unit_code)

@@ -62,30 +62,47 @@ class PersonalData:
 def sms_text(code: str, ttl_seconds: int) -> str:
     # Unaccented Vietnamese: carriers' brand-name templates are unaccented, and a GSM-7 message holds 160
     # characters where a Unicode one holds 70.
-    return (f"SmartCity: ma xac thuc cua ban la {code}, co hieu luc trong {ttl_seconds // 60} phut. "
-            "Khong cung cap ma nay cho bat ky ai.")
+    return (
+        f"SmartCity: ma xac thuc cua ban la {code}, co hieu luc trong {ttl_seconds // 60} phut. "
+        "Khong cung cap ma nay cho bat ky ai."
+    )
 
 
 # Citizens: one-time codes -----------------------------------------------------------------------------------
 
 
 async def request_code(
-    session: AsyncSession, settings: Settings, limiter: RateLimiter, sender: SmsSender,
-    *, phone: str, client_ip: str, now: datetime,
+    session: AsyncSession,
+    settings: Settings,
+    limiter: RateLimiter,
+    sender: SmsSender,
+    *,
+    phone: str,
+    client_ip: str,
+    now: datetime,
 ) -> int:
     """Send a sign-in code to `phone`; returns its lifetime in seconds. The answer is the same whether or not
     the phone has an account."""
     normalised = normalise_phone(phone)
-    hit = await limiter.hit([
-        Limit("otp:ip", client_ip, settings.otp_per_ip_per_hour, OTP_WINDOW_SECONDS),
-        Limit("otp:phone", normalised, settings.otp_per_phone_per_hour, OTP_WINDOW_SECONDS),
-    ], now=now.timestamp())
+    hit = await limiter.hit(
+        [
+            Limit("otp:ip", client_ip, settings.otp_per_ip_per_hour, OTP_WINDOW_SECONDS),
+            Limit("otp:phone", normalised, settings.otp_per_phone_per_hour, OTP_WINDOW_SECONDS),
+        ],
+        now=now.timestamp(),
+    )
     code = generate_code()
     secret = settings.secret_key.get_secret_value()
-    await repository.add_challenge(session, OtpChallenge(
-        id=uuid.uuid4(), phone=normalised, code_hash=hash_code(secret, normalised, code), created_at=now,
-        expires_at=now + timedelta(seconds=settings.otp_ttl_seconds),
-    ))
+    await repository.add_challenge(
+        session,
+        OtpChallenge(
+            id=uuid.uuid4(),
+            phone=normalised,
+            code_hash=hash_code(secret, normalised, code),
+            created_at=now,
+            expires_at=now + timedelta(seconds=settings.otp_ttl_seconds),
+        ),
+    )
     try:
         await sender.send(session, normalised, sms_text(code, settings.otp_ttl_seconds))
     except SmsDeliveryError as exc:
@@ -111,10 +128,15 @@ async def verify_code(
     normalised = normalise_phone(phone)
     challenge = await repository.latest_challenge(session, normalised)
     if challenge is None or challenge.consumed_at is not None:
-        raise _code_refused("otp_invalid", normalised, "no pending code", Message(
-            "Không có mã nào đang chờ xác thực cho số này; hãy yêu cầu mã mới",
-            "No code is waiting for this number; request a new one",
-        ))
+        raise _code_refused(
+            "otp_invalid",
+            normalised,
+            "no pending code",
+            Message(
+                "Không có mã nào đang chờ xác thực cho số này; hãy yêu cầu mã mới",
+                "No code is waiting for this number; request a new one",
+            ),
+        )
     if challenge.attempts >= settings.otp_max_attempts:
         raise _code_refused("otp_attempts_exceeded", normalised, "attempts exhausted", _NEW_CODE)
     if challenge.expires_at <= now:
@@ -125,9 +147,12 @@ async def verify_code(
         logger.warning("wrong sign-in code", extra={"phone": mask_phone(normalised), "attempts_left": left})
         if left <= 0:
             raise PersistentRefusalError(400, "otp_attempts_exceeded", _NEW_CODE)
-        raise PersistentRefusalError(400, "otp_invalid", Message(
-            f"Mã không đúng, còn {left} lần thử", f"Wrong code, {left} tries left"
-        ), extensions={"attempts_left": left})
+        raise PersistentRefusalError(
+            400,
+            "otp_invalid",
+            Message(f"Mã không đúng, còn {left} lần thử", f"Wrong code, {left} tries left"),
+            extensions={"attempts_left": left},
+        )
     await repository.consume_challenge(session, challenge, now)
     user = await repository.get_user_by_phone(session, normalised)
     if user is None:
@@ -138,12 +163,17 @@ async def verify_code(
             raise ProblemError(409, "conflict") from exc
         logger.info("citizen account created", extra={"user_id": str(user.id)})
     elif user.role is not Role.CITIZEN or not user.is_active:
-        logger.warning("code sign-in refused for a non-citizen or disabled account",
-                       extra={"user_id": str(user.id)})
-        raise ProblemError(403, "forbidden", Message(
-            "Tài khoản này không đăng nhập bằng mã qua tin nhắn",
-            "This account cannot sign in with a text code",
-        ))
+        logger.warning(
+            "code sign-in refused for a non-citizen or disabled account", extra={"user_id": str(user.id)}
+        )
+        raise ProblemError(
+            403,
+            "forbidden",
+            Message(
+                "Tài khoản này không đăng nhập bằng mã qua tin nhắn",
+                "This account cannot sign in with a text code",
+            ),
+        )
     return await _issue(session, settings, user, now)
 
 
@@ -155,15 +185,24 @@ def normalise_username(username: str) -> str:
 
 
 async def staff_login(
-    session: AsyncSession, settings: Settings, limiter: RateLimiter,
-    *, username: str, password: str, client_ip: str, now: datetime,
+    session: AsyncSession,
+    settings: Settings,
+    limiter: RateLimiter,
+    *,
+    username: str,
+    password: str,
+    client_ip: str,
+    now: datetime,
 ) -> IssuedTokens:
     name = normalise_username(username)
     limit = settings.login_attempts_per_15_minutes
-    hit = await limiter.hit([
-        Limit("login:username", name, limit, LOGIN_WINDOW_SECONDS),
-        Limit("login:ip", client_ip, limit, LOGIN_WINDOW_SECONDS),
-    ], now=now.timestamp())
+    hit = await limiter.hit(
+        [
+            Limit("login:username", name, limit, LOGIN_WINDOW_SECONDS),
+            Limit("login:ip", client_ip, limit, LOGIN_WINDOW_SECONDS),
+        ],
+        now=now.timestamp(),
+    )
     user = await repository.get_user_by_username(session, name)
     usable = user is not None and user.role in STAFF_ROLES and user.is_active and user.deleted_at is None
     check = await verify_password(user.password_hash if user is not None and usable else None, password)
@@ -180,8 +219,14 @@ async def staff_login(
 
 
 async def create_staff(
-    session: AsyncSession, *, username: str, password: str, role: Role, unit_code: str | None,
-    display_name: str | None, now: datetime,
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    unit_code: str | None,
+    display_name: str | None,
+    now: datetime,
 ) -> User:
     """A staff account; 409 conflict when the username is taken, 400 unit_not_found for an unknown unit."""
     if role not in STAFF_ROLES:
@@ -191,18 +236,31 @@ async def create_staff(
     if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
         raise ValueError("the password length is outside the allowed range")
     name = normalise_username(username)
-    taken = ProblemError(409, "conflict", Message(
-        f"Tên đăng nhập {name} đã được dùng", f"The username {name} is already taken"
-    ))
+    taken = ProblemError(
+        409,
+        "conflict",
+        Message(f"Tên đăng nhập {name} đã được dùng", f"The username {name} is already taken"),
+    )
     if await repository.get_user_by_username(session, name) is not None:
         raise taken
     if unit_code is not None and not await repository.unit_exists(session, unit_code):
-        raise ProblemError(400, "unit_not_found", Message(
-            f"Không có đơn vị hành chính mã {unit_code}", f"No administrative unit has the code {unit_code}"
-        ))
+        raise ProblemError(
+            400,
+            "unit_not_found",
+            Message(
+                f"Không có đơn vị hành chính mã {unit_code}",
+                f"No administrative unit has the code {unit_code}",
+            ),
+        )
     user = User(
-        id=uuid.uuid4(), role=role, username=name, password_hash=await hash_password(password),
-        unit_code=unit_code, display_name=display_name, created_at=now, updated_at=now,
+        id=uuid.uuid4(),
+        role=role,
+        username=name,
+        password_hash=await hash_password(password),
+        unit_code=unit_code,
+        display_name=display_name,
+        created_at=now,
+        updated_at=now,
     )
     try:
         await repository.add_user(session, user)
@@ -222,8 +280,13 @@ async def list_staff(session: AsyncSession) -> Sequence[User]:
 def _pair(settings: Settings, user: User, issued: IssuedRefreshToken, now: datetime) -> IssuedTokens:
     principal = Principal(user_id=user.id, role=user.role, unit_code=user.unit_code)
     access, access_expires = issue_access_token(settings, principal, now)
-    return IssuedTokens(user=user, access_token=access, access_expires_at=access_expires,
-                        refresh_token=issued.token, refresh_expires_at=issued.row.expires_at)
+    return IssuedTokens(
+        user=user,
+        access_token=access,
+        access_expires_at=access_expires,
+        refresh_token=issued.token,
+        refresh_expires_at=issued.row.expires_at,
+    )
 
 
 async def _issue(session: AsyncSession, settings: Settings, user: User, now: datetime) -> IssuedTokens:
@@ -258,9 +321,11 @@ async def account(session: AsyncSession, principal: Principal) -> User:
     """The caller's account; 404 account_not_found once it was deleted."""
     user = await repository.get_user(session, principal.user_id)
     if user is None or user.deleted_at is not None:
-        raise ProblemError(404, "account_not_found", Message(
-            "Tài khoản đã bị xóa hoặc không tồn tại", "The account was deleted or does not exist"
-        ))
+        raise ProblemError(
+            404,
+            "account_not_found",
+            Message("Tài khoản đã bị xóa hoặc không tồn tại", "The account was deleted or does not exist"),
+        )
     return user
 
 
@@ -283,9 +348,13 @@ async def delete_account(
     the citizen filed keep an author that no longer names anyone."""
     user = await account(session, principal)
     if user.role is not Role.CITIZEN:
-        raise ProblemError(403, "forbidden", Message(
-            "Tài khoản cán bộ do quản trị viên quản lý", "Staff accounts are managed by administrators"
-        ))
+        raise ProblemError(
+            403,
+            "forbidden",
+            Message(
+                "Tài khoản cán bộ do quản trị viên quản lý", "Staff accounts are managed by administrators"
+            ),
+        )
     phone = user.phone
     user.phone = None
     user.display_name = None

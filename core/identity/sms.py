@@ -53,8 +53,10 @@ class HttpSmsSender:
             logger.error("SMS gateway unreachable", extra={"phone": mask_phone(phone), "error": str(exc)})
             raise SmsDeliveryError(str(exc)) from exc
         if not response.is_success:
-            logger.error("SMS gateway refused a message",
-                         extra={"phone": mask_phone(phone), "status": response.status_code})
+            logger.error(
+                "SMS gateway refused a message",
+                extra={"phone": mask_phone(phone), "status": response.status_code},
+            )
             raise SmsDeliveryError(f"gateway answered {response.status_code}")
 
 

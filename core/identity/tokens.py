@@ -56,13 +56,17 @@ def verify_access_token(settings: Settings, token: str) -> Principal:
         )
     except jwt.ExpiredSignatureError as exc:
         raise ProblemError(
-            401, "token_expired",
-            Message("Phiên đăng nhập đã hết hạn, hãy làm mới token",
-                    "The access token has expired; refresh it"),
+            401,
+            "token_expired",
+            Message(
+                "Phiên đăng nhập đã hết hạn, hãy làm mới token", "The access token has expired; refresh it"
+            ),
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         ) from exc
     except (jwt.PyJWTError, ValueError, KeyError) as exc:
         raise ProblemError(
-            401, "invalid_token", Message("Token không hợp lệ", "The access token is not valid"),
+            401,
+            "invalid_token",
+            Message("Token không hợp lệ", "The access token is not valid"),
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         ) from exc

@@ -18,6 +18,7 @@ from core.media.storage import (
     MediaStorage,
     delete_async,
     get_async,
+    media_storage,
     put_async,
 )
 
@@ -35,6 +36,7 @@ __all__ = [
     "delete_async",
     "get_async",
     "inspect",
+    "media_storage",
     "put_async",
     "sanitise",
     "sanitise_async",

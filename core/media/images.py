@@ -55,7 +55,10 @@ CONTENT_TYPES: Final[dict[ImageKind, str]] = {
 }
 # The type each accepted kind is stored as.
 STORED_KIND: Final[dict[ImageKind, ImageKind]] = {
-    "jpeg": "jpeg", "heic": "jpeg", "png": "png", "webp": "webp"
+    "jpeg": "jpeg",
+    "heic": "jpeg",
+    "png": "png",
+    "webp": "webp",
 }
 _PIL_FORMATS: Final[dict[ImageKind, str]] = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "heic": "HEIF"}
 
@@ -66,8 +69,15 @@ _HEIF_BRANDS: Final = frozenset({b"mif1", b"msf1"})
 _AVIF_BRANDS: Final = frozenset({b"avif", b"avis"})
 # Image types we recognise but do not accept: refusing them with their own code tells the citizen what to fix.
 _OTHER_IMAGE_MAGIC: Final = (
-    b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*", b"\x00\x00\x01\x00", b"\xff\x0a",
-    b"\x00\x00\x00\x0cJXL \r\n\x87\n", b"8BPS",
+    b"GIF87a",
+    b"GIF89a",
+    b"BM",
+    b"II*\x00",
+    b"MM\x00*",
+    b"\x00\x00\x01\x00",
+    b"\xff\x0a",
+    b"\x00\x00\x00\x0cJXL \r\n\x87\n",
+    b"8BPS",
 )
 
 _MESSAGES: Final[dict[RejectionCode, Message]] = {

@@ -17,6 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Final, Protocol, runtime_checkable
 
+from core.settings import Settings
+
 DEFAULT_URL_PREFIX: Final = "/media"
 
 EXTENSIONS: Final[dict[str, str]] = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
@@ -128,3 +130,8 @@ async def get_async(storage: MediaStorage, key: str) -> bytes:
 
 async def delete_async(storage: MediaStorage, key: str) -> None:
     await asyncio.to_thread(storage.delete, key)
+
+
+def media_storage(settings: Settings) -> MediaStorage:
+    """The storage the settings name: local files under media_root, served under media_url_prefix."""
+    return LocalMediaStorage(settings.media_root, url_prefix=settings.media_url_prefix)

@@ -1,15 +1,14 @@
 """The push worker: claims due notifications, sends them, records what became of each.
 
-Run it with `run_dispatcher(settings, stop_event)` (or `main()`); several may run side by side.
+The worker runs it with `run_dispatcher(settings, stop_event)`; several may run side by side, since each
+claims its rows with SKIP LOCKED.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
-import signal
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,14 +16,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.background.stopping import wait_for_stop
 from core.db import create_engine, create_sessionmaker
-from core.logging import configure_logging
 from core.push import repository
 from core.push.models import NotificationStatus, PushLanguage, TargetKind
 from core.push.outbox_sender import OutboxPushSender
 from core.push.repository import Claimed, Result
 from core.push.senders import Outcome, PushMessage, PushSender, SendResult
-from core.settings import Settings, get_settings
+from core.settings import Settings
 
 logger = logging.getLogger("smartcity.push")
 
@@ -92,8 +91,10 @@ class Dispatcher:
         cls, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], sender: PushSender
     ) -> Dispatcher:
         return cls(
-            sessionmaker, sender,
-            max_attempts=settings.push_max_attempts, backoff_seconds=settings.push_backoff_seconds,
+            sessionmaker,
+            sender,
+            max_attempts=settings.push_max_attempts,
+            backoff_seconds=settings.push_backoff_seconds,
         )
 
     def retry_delay(self, attempts: int, retry_after: float | None = None) -> float:
@@ -115,8 +116,7 @@ class Dispatcher:
                 continue  # a full batch: more may be due right now
             if report is not None and report.claimed == 0:
                 self.idle.set()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop_event.wait(), self._poll_seconds)
+            await wait_for_stop(stop_event, self._poll_seconds)
 
     async def dispatch_once(self) -> DispatchReport:
         now = self._clock()
@@ -147,8 +147,9 @@ class Dispatcher:
             else:
                 report.dropped += 1
             if result.status is not NotificationStatus.SENT:
-                logger.info("push %s: %s (%s), attempt %d", item.id, result.status.value,
-                            answer.error, item.attempts)
+                logger.info(
+                    "push %s: %s (%s), attempt %d", item.id, result.status.value, answer.error, item.attempts
+                )
         async with self._sessionmaker() as session, session.begin():
             report.tokens_deleted = await repository.delete_tokens(session, unregistered)
             await repository.record_results(session, results)
@@ -187,8 +188,14 @@ class Dispatcher:
         status = NotificationStatus.DROPPED
         next_attempt_at = now
         if answer.outcome is Outcome.OK:
-            return Result(item.id, item.attempts, NotificationStatus.SENT, now,
-                          message_id=answer.message_id, sent_at=now)
+            return Result(
+                item.id,
+                item.attempts,
+                NotificationStatus.SENT,
+                now,
+                message_id=answer.message_id,
+                sent_at=now,
+            )
         if answer.outcome is Outcome.TRANSIENT:
             if item.attempts >= self._max_attempts:
                 status = NotificationStatus.FAILED
@@ -235,19 +242,3 @@ async def run_dispatcher(settings: Settings, stop_event: asyncio.Event) -> None:
     finally:
         await sender.close()
         await engine.dispose()
-
-
-def main() -> None:
-    settings = get_settings()
-    configure_logging(settings.log_level)
-
-    async def _main() -> None:
-        stop_event = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop_event.set)
-        logger.info("push dispatcher started")
-        await run_dispatcher(settings, stop_event)
-        logger.info("push dispatcher stopped")
-
-    asyncio.run(_main())

@@ -27,10 +27,19 @@ HTTP_TIMEOUT_SECONDS = 30
 # Codes worth another try later. UNAUTHENTICATED and PERMISSION_DENIED (without an FCM-specific code) mean our
 # own credentials or project rights are wrong: retrying lets a fix made in time still deliver, and exhausted
 # retries read as "failed" (our side) rather than "dropped" (the recipient's side).
-TRANSIENT_CODES = frozenset({
-    "UNAVAILABLE", "INTERNAL", "QUOTA_EXCEEDED", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED", "UNKNOWN",
-    "ABORTED", "UNAUTHENTICATED", "PERMISSION_DENIED",
-})
+TRANSIENT_CODES = frozenset(
+    {
+        "UNAVAILABLE",
+        "INTERNAL",
+        "QUOTA_EXCEEDED",
+        "RESOURCE_EXHAUSTED",
+        "DEADLINE_EXCEEDED",
+        "UNKNOWN",
+        "ABORTED",
+        "UNAUTHENTICATED",
+        "PERMISSION_DENIED",
+    }
+)
 FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
 
 
@@ -57,7 +66,7 @@ class FcmSender(PushSender):
     async def send_to_tokens(self, messages: Sequence[PushMessage]) -> list[SendResult]:
         results: list[SendResult] = []
         for start in range(0, len(messages), MAX_BATCH):
-            results.extend(await self._send_batch(messages[start:start + MAX_BATCH]))
+            results.extend(await self._send_batch(messages[start : start + MAX_BATCH]))
         return results
 
     async def _send_batch(self, messages: Sequence[PushMessage]) -> list[SendResult]:

@@ -116,9 +116,7 @@ class Notification(SQLModel, table=True):
     # away is dropped by the dispatcher.
     device_token_id: uuid.UUID | None = Field(
         default=None,
-        sa_column=Column(
-            UUID(as_uuid=True), ForeignKey("device_tokens.id", ondelete="SET NULL"), index=True
-        ),
+        sa_column=Column(UUID(as_uuid=True), ForeignKey("device_tokens.id", ondelete="SET NULL"), index=True),
     )
     topic: str | None = Field(default=None, sa_column=Column(String(TOPIC_MAX_LENGTH)))
     # Only for topic rows: a device row takes the device's language when it is sent.

@@ -43,9 +43,14 @@ class Device:
 
 def _device(row: Any) -> Device:
     return Device(
-        id=row.id, user_id=row.user_id, device_id=row.device_id, token=row.token,
-        platform=Platform(row.platform), language=PushLanguage(row.language),
-        created_at=row.created_at, last_seen_at=row.last_seen_at,
+        id=row.id,
+        user_id=row.user_id,
+        device_id=row.device_id,
+        token=row.token,
+        platform=Platform(row.platform),
+        language=PushLanguage(row.language),
+        created_at=row.created_at,
+        last_seen_at=row.last_seen_at,
     )
 
 
@@ -81,8 +86,13 @@ async def upsert_device(
     )
     # clock_timestamp(), not now(): several registrations in one transaction still order by time.
     values = insert(devices).values(
-        user_id=user_id, device_id=device_id, token=token, platform=platform, language=language,
-        created_at=func.clock_timestamp(), last_seen_at=func.clock_timestamp(),
+        user_id=user_id,
+        device_id=device_id,
+        token=token,
+        platform=platform,
+        language=language,
+        created_at=func.clock_timestamp(),
+        last_seen_at=func.clock_timestamp(),
     )
     upsert = values.on_conflict_do_update(
         index_elements=[devices.c.user_id, devices.c.device_id],
@@ -96,18 +106,21 @@ async def upsert_device(
     row = (await session.execute(upsert)).one()
     # Past the limit the least recently seen devices go: old phones never unregister themselves.
     keep = (
-        select(devices.c.id).where(devices.c.user_id == user_id)
-        .order_by(devices.c.last_seen_at.desc(), devices.c.created_at.desc()).limit(max_devices)
+        select(devices.c.id)
+        .where(devices.c.user_id == user_id)
+        .order_by(devices.c.last_seen_at.desc(), devices.c.created_at.desc())
+        .limit(max_devices)
     )
-    await session.execute(delete(devices).where(
-        devices.c.user_id == user_id, devices.c.id != row.id, devices.c.id.not_in(keep)
-    ))
+    await session.execute(
+        delete(devices).where(devices.c.user_id == user_id, devices.c.id != row.id, devices.c.id.not_in(keep))
+    )
     return _device(row), bool(row.inserted)
 
 
 async def delete_device(session: AsyncSession, *, user_id: uuid.UUID, device_id: str) -> bool:
     result = await session.execute(
-        delete(devices).where(devices.c.user_id == user_id, devices.c.device_id == device_id)
+        delete(devices)
+        .where(devices.c.user_id == user_id, devices.c.device_id == device_id)
         .returning(devices.c.id)
     )
     return result.first() is not None
@@ -121,7 +134,8 @@ async def delete_user_devices(session: AsyncSession, user_id: uuid.UUID) -> int:
 
 async def list_devices(session: AsyncSession, user_id: uuid.UUID) -> list[Device]:
     rows = await session.execute(
-        select(devices).where(devices.c.user_id == user_id)
+        select(devices)
+        .where(devices.c.user_id == user_id)
         .order_by(devices.c.created_at, devices.c.device_id)
     )
     return [_device(row) for row in rows]
@@ -183,24 +197,35 @@ async def claim_due(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    claimed = (await session.execute(
-        update(notifications)
-        .where(notifications.c.id.in_(due))
-        .values(attempts=notifications.c.attempts + 1, next_attempt_at=lease_until)
-        .returning(*notifications.c)
-    )).all()
+    claimed = (
+        await session.execute(
+            update(notifications)
+            .where(notifications.c.id.in_(due))
+            .values(attempts=notifications.c.attempts + 1, next_attempt_at=lease_until)
+            .returning(*notifications.c)
+        )
+    ).all()
     device_ids = {row.device_token_id for row in claimed if row.device_token_id is not None}
     found: dict[uuid.UUID, Device] = {}
     if device_ids:
-        found = {row.id: _device(row) for row in await session.execute(
-            select(devices).where(devices.c.id.in_(device_ids))
-        )}
+        found = {
+            row.id: _device(row)
+            for row in await session.execute(select(devices).where(devices.c.id.in_(device_ids)))
+        }
     return [
         Claimed(
-            id=row.id, target_kind=TargetKind(row.target_kind), user_id=row.user_id, topic=row.topic,
+            id=row.id,
+            target_kind=TargetKind(row.target_kind),
+            user_id=row.user_id,
+            topic=row.topic,
             language=PushLanguage(row.language) if row.language is not None else None,
-            title_vi=row.title_vi, title_en=row.title_en, body_vi=row.body_vi, body_en=row.body_en,
-            data=dict(row.data), high_priority=row.high_priority, attempts=row.attempts,
+            title_vi=row.title_vi,
+            title_en=row.title_en,
+            body_vi=row.body_vi,
+            body_en=row.body_en,
+            data=dict(row.data),
+            high_priority=row.high_priority,
+            attempts=row.attempts,
             device=found.get(row.device_token_id) if row.device_token_id is not None else None,
         )
         for row in sorted(claimed, key=lambda r: r.created_at)
@@ -237,15 +262,21 @@ async def record_results(session: AsyncSession, results: Sequence[Result]) -> No
             sent_at=bindparam("b_sent_at"),
         )
     )
-    await session.execute(statement, [
-        {
-            "b_id": r.id, "b_attempts": r.attempts, "b_status": r.status,
-            "b_next_attempt_at": r.next_attempt_at,
-            "b_last_error": r.last_error[:500] if r.last_error else None, "b_message_id": r.message_id,
-            "b_sent_at": r.sent_at,
-        }
-        for r in results
-    ])
+    await session.execute(
+        statement,
+        [
+            {
+                "b_id": r.id,
+                "b_attempts": r.attempts,
+                "b_status": r.status,
+                "b_next_attempt_at": r.next_attempt_at,
+                "b_last_error": r.last_error[:500] if r.last_error else None,
+                "b_message_id": r.message_id,
+                "b_sent_at": r.sent_at,
+            }
+            for r in results
+        ],
+    )
 
 
 async def add_outbox_messages(
@@ -253,7 +284,9 @@ async def add_outbox_messages(
 ) -> list[uuid.UUID]:
     result = await session.execute(
         insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True),
-        [{"notification_id": n, "token": token, "topic": topic, "payload": payload}
-         for n, token, topic, payload in rows],
+        [
+            {"notification_id": n, "token": token, "topic": topic, "payload": payload}
+            for n, token, topic, payload in rows
+        ],
     )
     return list(result.scalars())

@@ -63,8 +63,7 @@ class PushSender(Protocol):
         """Send one topic message."""
         ...
 
-    async def close(self) -> None:
-        ...
+    async def close(self) -> None: ...
 
 
 def fcm_message_json(message: PushMessage) -> dict[str, Any]:

@@ -58,8 +58,12 @@ def _check_content(title: Message, body: Message, data: Mapping[str, str]) -> No
 def _content(title: Message, body: Message, data: Mapping[str, str], high_priority: bool) -> dict[str, Any]:
     _check_content(title, body, data)
     return {
-        "title_vi": title.vi, "title_en": title.en, "body_vi": body.vi, "body_en": body.en,
-        "data": dict(data), "high_priority": high_priority,
+        "title_vi": title.vi,
+        "title_en": title.en,
+        "body_vi": body.vi,
+        "body_en": body.en,
+        "data": dict(data),
+        "high_priority": high_priority,
     }
 
 
@@ -82,14 +86,25 @@ async def enqueue_to_user(
     active = await repository.user_can_receive(session, user_id)
     phones = await repository.list_devices(session, user_id) if active else []
     if not phones:
-        return await repository.add_notifications(session, [{
-            **content, "target_kind": TargetKind.TOKEN, "user_id": user_id,
-            "status": NotificationStatus.DROPPED, "last_error": NO_DEVICE if active else ACCOUNT_INACTIVE,
-        }])
-    return await repository.add_notifications(session, [
-        {**content, "target_kind": TargetKind.TOKEN, "user_id": user_id, "device_token_id": phone.id}
-        for phone in phones
-    ])
+        return await repository.add_notifications(
+            session,
+            [
+                {
+                    **content,
+                    "target_kind": TargetKind.TOKEN,
+                    "user_id": user_id,
+                    "status": NotificationStatus.DROPPED,
+                    "last_error": NO_DEVICE if active else ACCOUNT_INACTIVE,
+                }
+            ],
+        )
+    return await repository.add_notifications(
+        session,
+        [
+            {**content, "target_kind": TargetKind.TOKEN, "user_id": user_id, "device_token_id": phone.id}
+            for phone in phones
+        ],
+    )
 
 
 async def enqueue_to_topic(
@@ -103,11 +118,18 @@ async def enqueue_to_topic(
 ) -> list[uuid.UUID]:
     """Queue a notification to a topic (e.g. topics.unit_topic("13666")): one row per language topic."""
     content = _content(title, body, data or {}, high_priority)
-    return await repository.add_notifications(session, [
-        {**content, "target_kind": TargetKind.TOPIC, "topic": language_topic(topic, language),
-         "language": language}
-        for language in PushLanguage
-    ])
+    return await repository.add_notifications(
+        session,
+        [
+            {
+                **content,
+                "target_kind": TargetKind.TOPIC,
+                "topic": language_topic(topic, language),
+                "language": language,
+            }
+            for language in PushLanguage
+        ],
+    )
 
 
 async def register_device(
@@ -121,11 +143,18 @@ async def register_device(
 ) -> tuple[Device, bool]:
     """Register or update one phone of a user; returns the device and whether it was new."""
     if not await repository.user_can_receive(session, user_id):
-        raise ProblemError(404, "account_not_found", Message(
-            "Tài khoản không còn hoạt động", "The account no longer exists or is deactivated"
-        ))
+        raise ProblemError(
+            404,
+            "account_not_found",
+            Message("Tài khoản không còn hoạt động", "The account no longer exists or is deactivated"),
+        )
     return await repository.upsert_device(
-        session, user_id=user_id, device_id=device_id, token=token, platform=platform, language=language,
+        session,
+        user_id=user_id,
+        device_id=device_id,
+        token=token,
+        platform=platform,
+        language=language,
         max_devices=MAX_DEVICES_PER_USER,
     )
 
@@ -133,9 +162,14 @@ async def register_device(
 async def unregister_device(session: AsyncSession, user_id: uuid.UUID, device_id: str) -> None:
     """Forget one phone of a user; another user's device, or an unknown one, is not found."""
     if not await repository.delete_device(session, user_id=user_id, device_id=device_id):
-        raise ProblemError(404, "device_not_found", Message(
-            f"Không có thiết bị {device_id} trong tài khoản này", f"This account has no device {device_id}"
-        ))
+        raise ProblemError(
+            404,
+            "device_not_found",
+            Message(
+                f"Không có thiết bị {device_id} trong tài khoản này",
+                f"This account has no device {device_id}",
+            ),
+        )
 
 
 async def list_devices(session: AsyncSession, user_id: uuid.UUID) -> list[Device]:

@@ -33,8 +33,9 @@ CODE_PATTERNS: Mapping[UnitLevel, re.Pattern[str]] = {
     UnitLevel.WARD: re.compile(r"^[0-9]{5}$"),
 }
 # GeoJSON (RFC 7946) is WGS 84 longitude/latitude; older files may still name it.
-ACCEPTED_CRS = frozenset({"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84", "EPSG:4326",
-                          "urn:ogc:def:crs:EPSG::4326"})
+ACCEPTED_CRS = frozenset(
+    {"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84", "EPSG:4326", "urn:ogc:def:crs:EPSG::4326"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +66,12 @@ class ValidUnit:
 
     def to_write(self) -> UnitWrite:
         return UnitWrite(
-            code=self.code, name=self.name, name_en=self.name_en, level=self.level,
-            parent_code=self.parent_code, boundary_wkb=shapely.to_wkb(self.boundary),
+            code=self.code,
+            name=self.name,
+            name_en=self.name_en,
+            level=self.level,
+            parent_code=self.parent_code,
+            boundary_wkb=shapely.to_wkb(self.boundary),
             demo_geometry=self.demo_geometry,
         )
 
@@ -94,7 +99,8 @@ def _ring(raw: Any, where: str) -> list[tuple[float, float]]:
         lon, lat = float(position[0]), float(position[1])
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             raise _InvalidError(
-                f"{where} has a position out of range (lon -180..180, lat -90..90): [{lon}, {lat}]")
+                f"{where} has a position out of range (lon -180..180, lat -90..90): [{lon}, {lat}]"
+            )
         points.append((lon, lat))
     if len(points) < 4:
         raise _InvalidError(f"{where} has {len(points)} positions; a ring needs at least 4")
@@ -215,8 +221,14 @@ def _features(document: Any) -> list[Any]:
         crs_properties = crs.get("properties") if isinstance(crs, dict) else None
         name = crs_properties.get("name") if isinstance(crs_properties, dict) else None
         if name not in ACCEPTED_CRS:
-            raise UnitImportError([ImportProblem(
-                WHOLE_FILE, f"coordinates must be WGS 84 longitude/latitude (CRS84), not {name or crs!r}")])
+            raise UnitImportError(
+                [
+                    ImportProblem(
+                        WHOLE_FILE,
+                        f"coordinates must be WGS 84 longitude/latitude (CRS84), not {name or crs!r}",
+                    )
+                ]
+            )
     features = document.get("features")
     if not isinstance(features, list) or not features:
         raise UnitImportError([ImportProblem(WHOLE_FILE, "the collection has no features")])
@@ -260,7 +272,8 @@ def validate_units(document: Any, stored_provinces: Mapping[str, Any] | None = N
         parent_draft = in_file.get(draft.parent_code)
         if parent_draft is None and draft.parent_code not in stored:
             draft.reasons.append(
-                f"parent province {draft.parent_code} is neither in the file nor in the database")
+                f"parent province {draft.parent_code} is neither in the file nor in the database"
+            )
             continue
         if parent_draft is not None:
             parent = parent_draft.unit.boundary if parent_draft.unit is not None else None
@@ -271,7 +284,8 @@ def validate_units(document: Any, stored_provinces: Mapping[str, Any] | None = N
             if outside > OUTSIDE_PARENT_TOLERANCE:
                 draft.reasons.append(
                     f"the ward lies {outside:.1%} outside its province {draft.parent_code} "
-                    f"(at most {OUTSIDE_PARENT_TOLERANCE:.0%} is tolerated)")
+                    f"(at most {OUTSIDE_PARENT_TOLERANCE:.0%} is tolerated)"
+                )
 
     problems = [ImportProblem(d.index, "; ".join(d.reasons)) for d in drafts if d.reasons]
     if problems:
@@ -293,8 +307,10 @@ async def import_units(session: AsyncSession, document: Any) -> int:
     Nothing is written when any feature is invalid.
     """
     wanted = referenced_parents(document)
-    stored = {code: shapely.from_wkb(wkb) for code, wkb in
-              (await repository.province_boundaries(session, wanted)).items()}
+    stored = {
+        code: shapely.from_wkb(wkb)
+        for code, wkb in (await repository.province_boundaries(session, wanted)).items()
+    }
     valid = validate_units(document, stored)
     await repository.upsert_units(session, [unit.to_write() for unit in valid])
     return len(valid)

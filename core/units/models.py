@@ -35,8 +35,11 @@ class AdminUnit(SQLModel, table=True):
     name: str = Field(max_length=200)
     name_en: str = Field(max_length=200)
     level: UnitLevel = Field(
-        sa_column=Column(Enum(UnitLevel, name="unit_level", values_callable=lambda e: [m.value for m in e]),
-                         nullable=False, index=True)
+        sa_column=Column(
+            Enum(UnitLevel, name="unit_level", values_callable=lambda e: [m.value for m in e]),
+            nullable=False,
+            index=True,
+        )
     )
     parent_code: str | None = Field(
         default=None,

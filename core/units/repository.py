@@ -92,15 +92,23 @@ WHERE u.code IN (SELECT code FROM ward UNION ALL SELECT code FROM province)
 
 def _summary_columns() -> tuple[ColumnElement[Any], ...]:
     return (
-        units.c.code, units.c.name, units.c.name_en, units.c.level, units.c.parent_code,
-        func.ST_Y(units.c.centroid).label("lat"), func.ST_X(units.c.centroid).label("lon"),
+        units.c.code,
+        units.c.name,
+        units.c.name_en,
+        units.c.level,
+        units.c.parent_code,
+        func.ST_Y(units.c.centroid).label("lat"),
+        func.ST_X(units.c.centroid).label("lon"),
         units.c.demo_geometry,
     )
 
 
 def _summary(row: Any) -> UnitSummary:
     return UnitSummary(
-        code=row.code, name=row.name, name_en=row.name_en, level=UnitLevel(row.level),
+        code=row.code,
+        name=row.name,
+        name_en=row.name_en,
+        level=UnitLevel(row.level),
         parent_code=row.parent_code,
         # 7 decimals is about a centimetre: more is noise from the point-on-surface computation.
         centroid=LabelPoint(lat=round(row.lat, 7), lon=round(row.lon, 7)),
@@ -119,8 +127,13 @@ async def upsert_units(session: AsyncSession, batch: Sequence[UnitWrite]) -> Non
 
 def _parameters(unit: UnitWrite) -> dict[str, Any]:
     return {
-        "code": unit.code, "name": unit.name, "name_en": unit.name_en, "level": unit.level.value,
-        "parent_code": unit.parent_code, "boundary": unit.boundary_wkb, "demo_geometry": unit.demo_geometry,
+        "code": unit.code,
+        "name": unit.name,
+        "name_en": unit.name_en,
+        "level": unit.level.value,
+        "parent_code": unit.parent_code,
+        "boundary": unit.boundary_wkb,
+        "demo_geometry": unit.demo_geometry,
     }
 
 
@@ -129,8 +142,9 @@ async def province_boundaries(session: AsyncSession, codes: Collection[str]) -> 
     if not codes:
         return {}
     result = await session.execute(
-        select(units.c.code, func.ST_AsBinary(units.c.boundary).label("wkb"))
-        .where(units.c.level == UnitLevel.PROVINCE, units.c.code.in_(sorted(codes)))
+        select(units.c.code, func.ST_AsBinary(units.c.boundary).label("wkb")).where(
+            units.c.level == UnitLevel.PROVINCE, units.c.code.in_(sorted(codes))
+        )
     )
     return {row.code: bytes(row.wkb) for row in result}
 

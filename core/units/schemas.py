@@ -20,10 +20,21 @@ class LabelPoint(BaseModel):
 
 
 class UnitSummary(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "code": "13666", "name": "Phường Nam Định", "name_en": "Nam Dinh Ward", "level": "ward",
-        "parent_code": "37", "centroid": {"lat": 20.43, "lon": 106.18}, "demo_geometry": True,
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "13666",
+                    "name": "Phường Nam Định",
+                    "name_en": "Nam Dinh Ward",
+                    "level": "ward",
+                    "parent_code": "37",
+                    "centroid": {"lat": 20.43, "lon": 106.18},
+                    "demo_geometry": True,
+                }
+            ]
+        }
+    )
 
     code: str = Field(description="Code of the national statistics office: 2 digits (province) or 5 (ward).")
     name: str
@@ -32,7 +43,7 @@ class UnitSummary(BaseModel):
     parent_code: str | None = Field(description="The province of a ward; null for a province.")
     centroid: LabelPoint = Field(
         description="A point inside the unit (point on surface, not the geometric centroid, which can fall "
-                    "outside a concave unit)."
+        "outside a concave unit)."
     )
     demo_geometry: bool = Field(description="True when the boundary is generated demo data, not official.")
 

@@ -34,8 +34,7 @@ DETAIL_CHARS: Final = 500
 _UUID: Final = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _METRIC: Final = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 # RFC 3339 with a mandatory offset; `datetime.fromisoformat` alone also takes week dates and basic formats.
-_TS: Final = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+_TS: Final = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 _EVENT_TYPES: Final[frozenset[str]] = frozenset(t.value for t in CameraEventType)
 _STATES: Final[frozenset[str]] = frozenset(s.value for s in DeviceState)
 _BBOX_KEYS: Final = ("x", "y", "w", "h")
@@ -118,7 +117,7 @@ def parse_topic(topic: str) -> tuple[str, Kind] | DeadLetter:
     """`city/v1/devices/{uuid}/{kind}` -> (device_ref, kind)."""
     if not topic.startswith(TOPIC_PREFIX):
         return DeadLetter(DeadLetterReason.UNKNOWN_TOPIC, "not a device topic")
-    parts = topic[len(TOPIC_PREFIX):].split("/")
+    parts = topic[len(TOPIC_PREFIX) :].split("/")
     ref = parts[0][:64] if parts else None
     if len(parts) != 2 or parts[1] not in KINDS:
         expected = "expected city/v1/devices/{id}/telemetry|event|status"
@@ -129,8 +128,9 @@ def parse_topic(topic: str) -> tuple[str, Kind] | DeadLetter:
     return parts[0], kind
 
 
-def decode(topic: str, payload: bytes, *, received: datetime, max_payload_bytes: int,
-           retention_days: int) -> Decoded | DeadLetter:
+def decode(
+    topic: str, payload: bytes, *, received: datetime, max_payload_bytes: int, retention_days: int
+) -> Decoded | DeadLetter:
     """Judge one message. `received` is the aware UTC moment it arrived; timestamps are checked against it."""
     parsed = parse_topic(topic)
     if isinstance(parsed, DeadLetter):
@@ -138,8 +138,9 @@ def decode(topic: str, payload: bytes, *, received: datetime, max_payload_bytes:
     ref, kind = parsed
     try:
         if len(payload) > max_payload_bytes:
-            raise _RefusedError(DeadLetterReason.OVERSIZED_PAYLOAD,
-                           f"{len(payload)} bytes exceeds {max_payload_bytes}")
+            raise _RefusedError(
+                DeadLetterReason.OVERSIZED_PAYLOAD, f"{len(payload)} bytes exceeds {max_payload_bytes}"
+            )
         text, body = _load(payload)
         ts = _timestamp(body.get("ts"), received, retention_days)
         seq = _seq(body.get("seq"))
@@ -248,8 +249,17 @@ def _event(ref: str, ts: datetime, seq: int, body: dict[str, Any]) -> CameraDete
     plate = body.get("plate")
     if plate is not None and (not isinstance(plate, str) or len(plate) > MAX_PLATE or not _storable(plate)):
         raise _RefusedError(_SCHEMA, f"plate: expected a string of at most {MAX_PLATE}")
-    return CameraDetection(ref, ts, seq, kind, float(confidence), plate, _bbox(body.get("bbox")),
-                           _attributes(body.get("attributes")), _snapshot(body.get("snapshot")))
+    return CameraDetection(
+        ref,
+        ts,
+        seq,
+        kind,
+        float(confidence),
+        plate,
+        _bbox(body.get("bbox")),
+        _attributes(body.get("attributes")),
+        _snapshot(body.get("snapshot")),
+    )
 
 
 def _bbox(value: Any) -> dict[str, float] | None:

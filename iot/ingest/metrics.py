@@ -24,22 +24,37 @@ class IngestMetrics:
         r = self.registry
         self.received = Counter("ingest_messages_received", "Messages taken from the broker.", registry=r)
         self.stored = Counter("ingest_messages_stored", "Messages stored (new rows).", ["kind"], registry=r)
-        self.duplicates = Counter("ingest_messages_duplicate",
-                                  "Readings and camera events already stored (redeliveries).", registry=r)
-        self.dead_letters = Counter("ingest_dead_letters", "Messages set aside, by reason.", ["reason"],
-                                    registry=r)
+        self.duplicates = Counter(
+            "ingest_messages_duplicate",
+            "Readings and camera events already stored (redeliveries).",
+            registry=r,
+        )
+        self.dead_letters = Counter(
+            "ingest_dead_letters", "Messages set aside, by reason.", ["reason"], registry=r
+        )
         self.batches = Counter("ingest_batches", "Batches committed.", registry=r)
         self.retries = Counter("ingest_batch_retries", "Batches retried after a database error.", registry=r)
-        self.snapshots_rejected = Counter("ingest_snapshots_rejected",
-                                          "Camera events stored without their snapshot (not a usable image).",
-                                          ["code"], registry=r)
-        self.commit_seconds = Histogram("ingest_batch_commit_seconds", "Time to write and commit one batch.",
-                                        buckets=_COMMIT_BUCKETS, registry=r)
-        self.delay_seconds = Histogram("ingest_publish_to_commit_seconds",
-                                       "From the device's timestamp to the batch's commit (sampled).",
-                                       buckets=_DELAY_BUCKETS, registry=r)
-        self.buffered = Gauge("ingest_buffered_messages", "Messages received and not yet acknowledged.",
-                              registry=r)
+        self.snapshots_rejected = Counter(
+            "ingest_snapshots_rejected",
+            "Camera events stored without their snapshot (not a usable image).",
+            ["code"],
+            registry=r,
+        )
+        self.commit_seconds = Histogram(
+            "ingest_batch_commit_seconds",
+            "Time to write and commit one batch.",
+            buckets=_COMMIT_BUCKETS,
+            registry=r,
+        )
+        self.delay_seconds = Histogram(
+            "ingest_publish_to_commit_seconds",
+            "From the device's timestamp to the batch's commit (sampled).",
+            buckets=_DELAY_BUCKETS,
+            registry=r,
+        )
+        self.buffered = Gauge(
+            "ingest_buffered_messages", "Messages received and not yet acknowledged.", registry=r
+        )
         for reason in DeadLetterReason:
             self.dead_letters.labels(reason=reason.value)
         for kind in ("telemetry", "event", "status"):

@@ -73,13 +73,20 @@ class Plan:
         return counts
 
 
-def dead_row(message: Received, reason: DeadLetterReason | str, detail: str,
-             device_ref: str | None) -> tuple[datetime, str, str | None, str, str, str, int]:
+def dead_row(
+    message: Received, reason: DeadLetterReason | str, detail: str, device_ref: str | None
+) -> tuple[datetime, str, str | None, str, str, str, int]:
     payload = message.payload
     text = payload[: DEAD_LETTER_PAYLOAD_CHARS * 4].decode("utf-8", "replace")[:DEAD_LETTER_PAYLOAD_CHARS]
-    return (datetime.fromtimestamp(message.wall, UTC), _clean(message.topic, 256),
-            None if device_ref is None else _clean(device_ref, 64), str(reason), _clean(detail, DETAIL_CHARS),
-            _clean(text, None), len(payload))
+    return (
+        datetime.fromtimestamp(message.wall, UTC),
+        _clean(message.topic, 256),
+        None if device_ref is None else _clean(device_ref, 64),
+        str(reason),
+        _clean(detail, DETAIL_CHARS),
+        _clean(text, None),
+        len(payload),
+    )
 
 
 def _clean(text: str, limit: int | None) -> str:
@@ -88,8 +95,14 @@ def _clean(text: str, limit: int | None) -> str:
     return text if limit is None else text[:limit]
 
 
-def build(batch: list[Received], cache: DeviceCache, *, received: datetime, max_payload_bytes: int,
-          retention_days: int) -> Plan:
+def build(
+    batch: list[Received],
+    cache: DeviceCache,
+    *,
+    received: datetime,
+    max_payload_bytes: int,
+    retention_days: int,
+) -> Plan:
     plan = Plan()
     readings = plan.readings
     folds = plan.folds
@@ -101,24 +114,41 @@ def build(batch: list[Received], cache: DeviceCache, *, received: datetime, max_
             # An empty retained message is how MQTT deletes a retained status; subscribers receive it too.
             # It says nothing about the device: acknowledged, nothing stored.
             continue
-        item = decode(message.topic, message.payload, received=received, max_payload_bytes=max_payload_bytes,
-                      retention_days=retention_days)
+        item = decode(
+            message.topic,
+            message.payload,
+            received=received,
+            max_payload_bytes=max_payload_bytes,
+            retention_days=retention_days,
+        )
         if type(item) is DeadLetter:
             plan.dead.append(dead_row(message, item.reason, item.detail, item.device_ref))
             continue
         assert not isinstance(item, DeadLetter)
         device = get(item.device_ref)
         if device is None:
-            plan.dead.append(dead_row(message, DeadLetterReason.UNKNOWN_DEVICE, "not in the device registry",
-                                      item.device_ref))
+            plan.dead.append(
+                dead_row(
+                    message, DeadLetterReason.UNKNOWN_DEVICE, "not in the device registry", item.device_ref
+                )
+            )
             continue
         if device.decommissioned:
-            plan.dead.append(dead_row(message, DeadLetterReason.DECOMMISSIONED_DEVICE,
-                                      "the device is decommissioned", item.device_ref))
+            plan.dead.append(
+                dead_row(
+                    message,
+                    DeadLetterReason.DECOMMISSIONED_DEVICE,
+                    "the device is decommissioned",
+                    item.device_ref,
+                )
+            )
             continue
         if type(item) is CameraDetection and not device.is_camera:
-            plan.dead.append(dead_row(message, DeadLetterReason.SCHEMA_VIOLATION,
-                                      "events are for cameras only", item.device_ref))
+            plan.dead.append(
+                dead_row(
+                    message, DeadLetterReason.SCHEMA_VIOLATION, "events are for cameras only", item.device_ref
+                )
+            )
             continue
         fold = folds.get(device.id)
         if fold is None:

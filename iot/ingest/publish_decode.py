@@ -27,8 +27,9 @@ _PAHO_DECODE: Final = _packet.decode_publish
 _NO_PROPERTIES: Final = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
 
 
-def decode_publish(header: int, packet: bytes | bytearray,
-                   protocol: MQTTProtocolVersion) -> _packet.PublishPacket:
+def decode_publish(
+    header: int, packet: bytes | bytearray, protocol: MQTTProtocolVersion
+) -> _packet.PublishPacket:
     """paho's `decode_publish`, without building properties when an MQTT 5 packet has none."""
     qos = (header & 0x06) >> 1
     if protocol == MQTTProtocolVersion.MQTTv5 and qos < 3 and len(packet) >= 2:
@@ -43,7 +44,7 @@ def decode_publish(header: int, packet: bytes | bytearray,
                 topic=bytes(packet[2:end]),
                 mid=((packet[end] << 8) | packet[end + 1]) if qos else 0,
                 properties=_NO_PROPERTIES,
-                payload=bytes(packet[start + 1:]),
+                payload=bytes(packet[start + 1 :]),
             )
     return _PAHO_DECODE(header, packet, protocol)
 

@@ -24,23 +24,35 @@ from iot.ingest.writer import Outcome, Writer
 logger = logging.getLogger("smartcity.ingest")
 
 
-async def run_ingest(settings: Settings, stop_event: asyncio.Event, *, client_id: str | None = None,
-                     group: str | None = None, metrics: IngestMetrics | None = None,
-                     ready: Callable[[Source], None] | None = None) -> None:
+async def run_ingest(
+    settings: Settings,
+    stop_event: asyncio.Event,
+    *,
+    client_id: str | None = None,
+    group: str | None = None,
+    metrics: IngestMetrics | None = None,
+    ready: Callable[[Source], None] | None = None,
+) -> None:
     """Run one consumer until `stop_event` is set; `ready` is handed the MQTT side once it is started."""
     loop = asyncio.get_running_loop()
     metrics = metrics or IngestMetrics()
     batch_size = settings.ingest_batch_size
     full = asyncio.Event()
-    source = Source(settings, client_id=client_id or settings.ingest_client_id,
-                    group=group or settings.ingest_group, batch_size=batch_size,
-                    on_full=lambda: _wake(loop, full))
+    source = Source(
+        settings,
+        client_id=client_id or settings.ingest_client_id,
+        group=group or settings.ingest_group,
+        batch_size=batch_size,
+        on_full=lambda: _wake(loop, full),
+    )
     writer = Writer(settings, metrics)
     source.start()
     if ready is not None:
         ready(source)
-    logger.info("ingest started", extra={"client_id": client_id or settings.ingest_client_id,
-                                         "group": group or settings.ingest_group})
+    logger.info(
+        "ingest started",
+        extra={"client_id": client_id or settings.ingest_client_id, "group": group or settings.ingest_group},
+    )
     try:
         while not stop_event.is_set():
             if source.pending() < batch_size:
@@ -73,8 +85,9 @@ async def _wait_any(stop: asyncio.Event, full: asyncio.Event, *, seconds: float)
             waiter.cancel()
 
 
-async def _handle(batch: list[Received], writer: Writer, source: Source, metrics: IngestMetrics,
-                  stop: asyncio.Event) -> bool:
+async def _handle(
+    batch: list[Received], writer: Writer, source: Source, metrics: IngestMetrics, stop: asyncio.Event
+) -> bool:
     """Write and acknowledge one batch; False if stopped before it was stored."""
     started = time.perf_counter()
     outcome = await writer.write(batch, stop)

@@ -57,8 +57,9 @@ class Received:
 class Source:
     """Receives into `buffer` (a list, appended by paho's thread and swapped out by the writer)."""
 
-    def __init__(self, settings: Settings, *, client_id: str, group: str,
-                 on_full: Callable[[], None], batch_size: int) -> None:
+    def __init__(
+        self, settings: Settings, *, client_id: str, group: str, on_full: Callable[[], None], batch_size: int
+    ) -> None:
         self._batch_size = batch_size
         self._on_full = on_full
         self._group = group
@@ -72,8 +73,9 @@ class Source:
         self._settings = settings
         # paho's decoding of properties the devices never send is the largest cost of receiving.
         publish_decode.install()
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
-                             manual_ack=True)
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=True
+        )
         client.username_pw_set(settings.mqtt_username, settings.mqtt_password.get_secret_value())
         # Reconnect fast: Mosquitto 2.0 does not restore shared subscriptions when it restarts (plain ones it
         # does), so until a member of the group is back and subscribed again, devices' messages find no
@@ -92,8 +94,13 @@ class Source:
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
         properties.ReceiveMaximum = min(65535, 2 * self._batch_size)
-        self._client.connect_async(self._settings.mqtt_host, self._settings.mqtt_port, keepalive=30,
-                                   clean_start=False, properties=properties)
+        self._client.connect_async(
+            self._settings.mqtt_host,
+            self._settings.mqtt_port,
+            keepalive=30,
+            clean_start=False,
+            properties=properties,
+        )
         self._client.loop_start()
 
     def stop(self) -> None:
@@ -125,8 +132,9 @@ class Source:
 
     # paho callbacks, in the MQTT thread.
 
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
-                    properties: Any) -> None:
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
         if reason.is_failure:
             logger.warning("mqtt connection refused", extra={"reason": str(reason)})
             return
@@ -137,15 +145,17 @@ class Source:
         self.connected.set()
         logger.info("mqtt connected", extra={"session_present": bool(flags.session_present)})
 
-    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any,
-                      properties: Any) -> None:
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, properties: Any
+    ) -> None:
         if any(reason.is_failure for reason in reasons):
             logger.error("mqtt subscription refused", extra={"reasons": [str(r) for r in reasons]})
             return
         self.subscribed.set()
 
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
-                       properties: Any) -> None:
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
         with self._lock:
             self.generation += 1
         self.connected.clear()
@@ -154,12 +164,12 @@ class Source:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         topic = message._topic.decode("utf-8", "replace")
-        item = Received(self.generation, message.mid if message.qos else 0, topic, bytes(message.payload),
-                        time.time())
+        item = Received(
+            self.generation, message.mid if message.qos else 0, topic, bytes(message.payload), time.time()
+        )
         with self._lock:
             buffer = self.buffer
             buffer.append(item)
             full = len(buffer) == self._batch_size
         if full:
             self._on_full()
-

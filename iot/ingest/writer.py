@@ -21,6 +21,8 @@ from typing import Any, Final
 
 import asyncpg
 
+from core.background.backoff import Backoff
+from core.background.stopping import wait_for_stop
 from core.media import LocalMediaStorage, MediaRejectedError, put_async, sanitise_async
 from core.settings import Settings
 from iot import partitions
@@ -38,17 +40,25 @@ RETRY_MAX_SECONDS: Final = 5.0
 SNAPSHOT_TYPES: Final = frozenset({"image/jpeg", "image/png"})
 
 TRANSIENT_ERRORS: Final = (
-    OSError, asyncio.TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
-    asyncpg.OperatorInterventionError, asyncpg.InsufficientResourcesError, asyncpg.TransactionRollbackError,
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InsufficientResourcesError,
+    asyncpg.TransactionRollbackError,
 )
 
-_STAGING: Final = ("CREATE TEMP TABLE IF NOT EXISTS ingest_readings "
-                   "(device_id uuid, ts timestamptz, seq bigint, document jsonb) ON COMMIT DELETE ROWS")
+_STAGING: Final = (
+    "CREATE TEMP TABLE IF NOT EXISTS ingest_readings "
+    "(device_id uuid, ts timestamptz, seq bigint, document jsonb) ON COMMIT DELETE ROWS"
+)
 _STAGING_COLUMNS: Final = ("device_id", "ts", "seq", "document")
 _READINGS: Final = (
     "WITH inserted AS (INSERT INTO device_readings (device_id, ts, seq, metrics) "
     "SELECT device_id, ts, seq, document->'metrics' FROM ingest_readings ON CONFLICT DO NOTHING RETURNING 1) "
-    "SELECT count(*) FROM inserted")
+    "SELECT count(*) FROM inserted"
+)
 _EVENTS: Final = """
 WITH inserted AS (
   INSERT INTO device_camera_events (device_id, ts, seq, type, confidence, plate, bbox, attributes,
@@ -147,8 +157,11 @@ class Writer:
     async def _connect(self) -> Any:
         if self._connection is None or self._connection.is_closed():
             self._connection = None
-            connection = await asyncpg.connect(self._dsn, timeout=10, server_settings={
-                "timezone": "UTC", "application_name": f"{self._settings.app_name}-ingest"})
+            connection = await asyncpg.connect(
+                self._dsn,
+                timeout=10,
+                server_settings={"timezone": "UTC", "application_name": f"{self._settings.app_name}-ingest"},
+            )
             await connection.execute(_STAGING)
             self._connection = connection
             # The partitions may have been dropped or made by others while this connection was away.
@@ -157,13 +170,16 @@ class Writer:
 
     async def write(self, batch: list[Received], stop: asyncio.Event) -> Outcome | None:
         """Store the batch; None if stopped before it could be (then nothing may be acknowledged)."""
-        delay = RETRY_FIRST_SECONDS
+        backoff = Backoff(RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS)
         while True:
+            delay = backoff.next()
             try:
                 return await self._attempt(batch)
             except TRANSIENT_ERRORS as exc:
-                logger.warning("database unavailable; retrying the batch",
-                               extra={"error": f"{type(exc).__name__}: {exc}", "retry_in": delay})
+                logger.warning(
+                    "database unavailable; retrying the batch",
+                    extra={"error": f"{type(exc).__name__}: {exc}", "retry_in": delay},
+                )
                 self._metrics.retries.inc()
                 await self.close()
             except Exception:
@@ -172,13 +188,8 @@ class Writer:
                 logger.exception("batch failed; retrying it")
                 self._metrics.retries.inc()
                 await self.close()
-            if stop.is_set():
+            if await wait_for_stop(stop, delay):
                 return None
-            try:
-                await asyncio.wait_for(stop.wait(), delay)
-                return None
-            except TimeoutError:
-                delay = min(delay * 2, RETRY_MAX_SECONDS)
 
     async def _attempt(self, batch: list[Received]) -> Outcome:
         connection = await self._connect()
@@ -198,8 +209,10 @@ class Writer:
         except asyncpg.PostgresError as exc:
             if isinstance(exc, TRANSIENT_ERRORS):
                 raise
-            logger.error("batch refused by the database; writing it message by message",
-                         extra={"error": f"{type(exc).__name__}: {exc}"})
+            logger.error(
+                "batch refused by the database; writing it message by message",
+                extra={"error": f"{type(exc).__name__}: {exc}"},
+            )
             # A partition dropped by the retention since it was seen is one way to get here.
             self._known_days.clear()
             outcome = await self._one_by_one(connection, batch, snapshots)
@@ -207,9 +220,13 @@ class Writer:
 
     def _plan(self, batch: list[Received]) -> Plan:
         settings = self._settings
-        return build(batch, self.cache, received=datetime.now(UTC),
-                     max_payload_bytes=settings.ingest_max_payload_bytes,
-                     retention_days=settings.iot_readings_retention_days)
+        return build(
+            batch,
+            self.cache,
+            received=datetime.now(UTC),
+            max_payload_bytes=settings.ingest_max_payload_bytes,
+            retention_days=settings.iot_readings_retention_days,
+        )
 
     async def _snapshots(self, plan: Plan) -> dict[int, str]:
         """Store the events' snapshots (sanitised, content-addressed); a key per event index.
@@ -222,8 +239,9 @@ class Writer:
             if event.snapshot is None:
                 continue
             try:
-                processed = await sanitise_async(event.snapshot, max_bytes=MAX_SNAPSHOT_BYTES,
-                                                 max_pixels=self._settings.media_max_pixels)
+                processed = await sanitise_async(
+                    event.snapshot, max_bytes=MAX_SNAPSHOT_BYTES, max_pixels=self._settings.media_max_pixels
+                )
                 if processed.source.content_type not in SNAPSHOT_TYPES:
                     raise MediaRejectedError("unsupported_image_type", reason=processed.source.content_type)
             except MediaRejectedError as exc:
@@ -240,15 +258,17 @@ class Writer:
                 await self._ensure_days(connection, days)
             readings = 0
             if plan.readings:
-                await connection.copy_records_to_table("ingest_readings", records=plan.readings,
-                                                       columns=_STAGING_COLUMNS)
+                await connection.copy_records_to_table(
+                    "ingest_readings", records=plan.readings, columns=_STAGING_COLUMNS
+                )
                 readings = await connection.fetchval(_READINGS)
             events = await self._events(connection, plan, snapshots) if plan.events else 0
             if plan.folds:
                 await connection.execute(_STATE, *_state_columns(plan))
             if plan.dead:
-                await connection.copy_records_to_table("ingest_dead_letters", records=plan.dead,
-                                                       columns=_DEAD_COLUMNS)
+                await connection.copy_records_to_table(
+                    "ingest_dead_letters", records=plan.dead, columns=_DEAD_COLUMNS
+                )
         self._known_days.update(days)
         outcome.add(plan, readings, events)
 
@@ -287,8 +307,17 @@ class Writer:
 
 def _event_row(device_id: Any, event: CameraDetection, snapshot_key: str | None) -> tuple[Any, ...]:
     bbox = None if event.bbox is None else json.dumps(event.bbox)
-    return (device_id, event.ts, event.seq, event.type, event.confidence, event.plate, bbox,
-            json.dumps(event.attributes), snapshot_key)
+    return (
+        device_id,
+        event.ts,
+        event.seq,
+        event.type,
+        event.confidence,
+        event.plate,
+        bbox,
+        json.dumps(event.attributes),
+        snapshot_key,
+    )
 
 
 def _state_columns(plan: Plan) -> list[list[Any]]:

@@ -46,8 +46,11 @@ def adjust(
     if kind is DeviceType.WATER_LEVEL and elapsed >= timeline.flood_start:
         share = min(1.0, (elapsed - timeline.flood_start) / timeline.flood_rise)
         base = metrics["level_cm"]
-        return {**metrics, "level_cm": round(base + share * (timeline.flood_peak_cm - base), 1),
-                "rain_mm": timeline.flood_rain_mm}
+        return {
+            **metrics,
+            "level_cm": round(base + share * (timeline.flood_peak_cm - base), 1),
+            "rain_mm": timeline.flood_rain_mm,
+        }
     if kind is DeviceType.AIR_QUALITY and timeline.pm25_start <= elapsed < timeline.pm25_end:
         pm25 = timeline.pm25_peak
         return {**metrics, "pm25": pm25, "pm10": round(pm25 * 1.4, 1), "aqi": float(aqi_pm25(pm25))}

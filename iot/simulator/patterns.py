@@ -54,8 +54,14 @@ def _air(hour: float, rng: random.Random) -> dict[str, float]:
 
 def aqi_pm25(pm25: float) -> int:
     """US EPA AQI for PM2.5 (µg/m³), the scale the IOC colours air quality with."""
-    breakpoints = [(0, 12, 0, 50), (12.1, 35.4, 51, 100), (35.5, 55.4, 101, 150), (55.5, 150.4, 151, 200),
-                   (150.5, 250.4, 201, 300), (250.5, 500.4, 301, 500)]
+    breakpoints = [
+        (0, 12, 0, 50),
+        (12.1, 35.4, 51, 100),
+        (35.5, 55.4, 101, 150),
+        (55.5, 150.4, 151, 200),
+        (150.5, 250.4, 201, 300),
+        (250.5, 500.4, 301, 500),
+    ]
     for c_low, c_high, i_low, i_high in breakpoints:
         if pm25 <= c_high:
             return round(i_low + (i_high - i_low) * (max(pm25, c_low) - c_low) / (c_high - c_low))

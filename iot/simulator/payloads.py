@@ -38,8 +38,14 @@ def status(ts: datetime, seq: int, state: str) -> bytes:
 
 
 def event(
-    ts: datetime, seq: int, kind: str, confidence: float, *, plate: str | None = None,
-    bbox: dict[str, float] | None = None, snapshot: bytes | None = None,
+    ts: datetime,
+    seq: int,
+    kind: str,
+    confidence: float,
+    *,
+    plate: str | None = None,
+    bbox: dict[str, float] | None = None,
+    snapshot: bytes | None = None,
     attributes: dict[str, Any] | None = None,
 ) -> bytes:
     body: dict[str, Any] = {"ts": format_ts(ts), "seq": seq, "type": kind, "confidence": round(confidence, 3)}

@@ -74,8 +74,7 @@ async def ensure_fleet(settings: Settings, mode: str, per_type: int, seed: int) 
     try:
         async with create_sessionmaker(engine)() as session:
             known = await repository.simulated(session, mode)
-            missing = [(kind, i) for i in range(per_type) for kind in TYPES
-                       if (kind.value, i) not in known]
+            missing = [(kind, i) for i in range(per_type) for kind in TYPES if (kind.value, i) not in known]
             if missing:
                 places = await repository.spots(session, per_type * len(TYPES), seed)
                 if len(places) < per_type * len(TYPES):
@@ -86,8 +85,10 @@ async def ensure_fleet(settings: Settings, mode: str, per_type: int, seed: int) 
                     if mode == "gateway":
                         ids = await _insert_run(session, kind, wanted, spots)
                     else:
-                        ids = [await _register(session, kind, i, spot) for i, spot in zip(wanted, spots,
-                                                                                           strict=True)]
+                        ids = [
+                            await _register(session, kind, i, spot)
+                            for i, spot in zip(wanted, spots, strict=True)
+                        ]
                     known.update({(kind.value, i): ident for i, ident in zip(wanted, ids, strict=True)})
                 await session.commit()
     finally:
@@ -111,10 +112,15 @@ async def _insert_run(
 
 
 async def _register(session: AsyncSession, kind: DeviceType, index: int, spot: repository.Spot) -> uuid.UUID:
-    device = await registry.create_device(session, DeviceCreate(
-        type=kind, name=f"Mô phỏng {kind.value} #{index}", location=DevicePoint(lon=spot.lon, lat=spot.lat),
-        metadata=repository.metadata("devices", index),
-    ))
+    device = await registry.create_device(
+        session,
+        DeviceCreate(
+            type=kind,
+            name=f"Mô phỏng {kind.value} #{index}",
+            location=DevicePoint(lon=spot.lon, lat=spot.lat),
+            metadata=repository.metadata("devices", index),
+        ),
+    )
     return device.id
 
 

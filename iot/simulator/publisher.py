@@ -299,7 +299,12 @@ class PublisherJob:
 def run_job(job: PublisherJob) -> PublishStats:
     stop_at = job.stop_at if job.seconds is None else time.time() + job.seconds
     return publish_all(
-        job.conn, job.source(*job.args), window=job.window, rate=job.rate, record=job.record, stop_at=stop_at,
+        job.conn,
+        job.source(*job.args),
+        window=job.window,
+        rate=job.rate,
+        record=job.record,
+        stop_at=stop_at,
     )
 
 

@@ -53,10 +53,15 @@ async def spots(session: AsyncSession, total: int, seed: int) -> list[Spot]:
 
 async def simulated(session: AsyncSession, mode: str) -> dict[tuple[str, int], uuid.UUID]:
     """The active simulated devices of a mode, by (type, index)."""
-    rows = (await session.execute(text(
-        "SELECT id, type, (metadata->>'sim_index')::int AS idx FROM devices "
-        "WHERE metadata->>:key = :mode AND status <> :gone"
-    ), {"key": MODE_KEY, "mode": mode, "gone": DeviceStatus.DECOMMISSIONED.value})).all()
+    rows = (
+        await session.execute(
+            text(
+                "SELECT id, type, (metadata->>'sim_index')::int AS idx FROM devices "
+                "WHERE metadata->>:key = :mode AND status <> :gone"
+            ),
+            {"key": MODE_KEY, "mode": mode, "gone": DeviceStatus.DECOMMISSIONED.value},
+        )
+    ).all()
     return {(row.type, row.idx): row.id for row in rows}
 
 
@@ -69,7 +74,8 @@ async def insert_many(
         return []
     ids = [uuid.uuid4() for _ in places]
     indexes = list(range(first_index, first_index + len(places)))
-    await session.execute(text("""
+    await session.execute(
+        text("""
         INSERT INTO devices (id, type, name, location, ward_code, province_code, metadata, status,
                              created_at, updated_at)
         SELECT t.id, :type, CAST(:prefix AS text) || t.idx, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326),
@@ -79,11 +85,20 @@ async def insert_many(
         FROM unnest(CAST(:ids AS uuid[]), CAST(:idx AS int[]), CAST(:lons AS float8[]),
                     CAST(:lats AS float8[]), CAST(:wards AS varchar[]), CAST(:provinces AS varchar[]))
              AS t(id, idx, lon, lat, ward, province)
-    """), {
-        "type": kind.value, "prefix": f"Mô phỏng {kind.value} #", "key": MODE_KEY, "mode": mode, "ids": ids,
-        "idx": indexes, "lons": [p.lon for p in places], "lats": [p.lat for p in places],
-        "wards": [p.ward_code for p in places], "provinces": [p.province_code for p in places],
-    })
+    """),
+        {
+            "type": kind.value,
+            "prefix": f"Mô phỏng {kind.value} #",
+            "key": MODE_KEY,
+            "mode": mode,
+            "ids": ids,
+            "idx": indexes,
+            "lons": [p.lon for p in places],
+            "lats": [p.lat for p in places],
+            "wards": [p.ward_code for p in places],
+            "provinces": [p.province_code for p in places],
+        },
+    )
     return ids
 
 

@@ -64,6 +64,7 @@ def _stop_event() -> threading.Event:
 
 # --- devices mode ------------------------------------------------------------------------------------
 
+
 class _DeviceLink:
     """One device's own connection: its credentials, its last will, paho's network thread."""
 
@@ -143,8 +144,17 @@ def run_devices(settings: Settings, plan: Plan) -> int:
     started = _now()
     rng = seeded(plan.seed)
     interval = DEFAULT_INTERVAL_SECONDS if plan.rate is None else max(0.05, len(fleet) / plan.rate)
-    runs = [DeviceRun(device, started, first_seq(started), seeded(rng.random()),
-                      incidents_on=plan.incidents, interval_s=interval) for device in fleet]
+    runs = [
+        DeviceRun(
+            device,
+            started,
+            first_seq(started),
+            seeded(rng.random()),
+            incidents_on=plan.incidents,
+            interval_s=interval,
+        )
+        for device in fleet
+    ]
     links = _connect_all(settings, runs, fleet)
     stop = _stop_event()
     deadline = None if plan.duration is None else time.monotonic() + plan.duration
@@ -175,6 +185,7 @@ def run_devices(settings: Settings, plan: Plan) -> int:
 
 # --- gateway mode ------------------------------------------------------------------------------------
 
+
 def gateway_source(
     devices: list[tuple[str, str, int]], seed: int, incidents_on: bool, started_ts: float
 ) -> Iterator[Message]:
@@ -182,9 +193,16 @@ def gateway_source(
     (a module-level function of plain arguments) so a publisher process can build it."""
     started = datetime.fromtimestamp(started_ts, UTC)
     rng = seeded(seed)
-    runs = [DeviceRun(SimDevice(ident, DeviceType(kind), index), started, first_seq(started),
-                      seeded(rng.random()), incidents_on=incidents_on)
-            for ident, kind, index in devices]
+    runs = [
+        DeviceRun(
+            SimDevice(ident, DeviceType(kind), index),
+            started,
+            first_seq(started),
+            seeded(rng.random()),
+            incidents_on=incidents_on,
+        )
+        for ident, kind, index in devices
+    ]
     for run in runs:
         yield run.status(started, DeviceState.ONLINE)
     while True:
@@ -213,13 +231,18 @@ def run_gateway(settings: Settings, plan: Plan) -> PublishStats:
     started = time.time()
     jobs = [
         PublisherJob(
-            Connection(settings.mqtt_device_host, settings.mqtt_device_port, provision.GATEWAY_USERNAME,
-                       password, f"{provision.GATEWAY_USERNAME}-{k}"),
-            gateway_source, ([(d.id, d.type.value, d.index) for d in part], plan.seed + k, plan.incidents,
-                             started),
-            rate=None if plan.rate is None else plan.rate / parts, seconds=plan.duration,
+            Connection(
+                settings.mqtt_device_host,
+                settings.mqtt_device_port,
+                provision.GATEWAY_USERNAME,
+                password,
+                f"{provision.GATEWAY_USERNAME}-{k}",
+            ),
+            gateway_source,
+            ([(d.id, d.type.value, d.index) for d in part], plan.seed + k, plan.incidents, started),
+            rate=None if plan.rate is None else plan.rate / parts,
+            seconds=plan.duration,
         )
         for k, part in enumerate(split(fleet, parts))
     ]
     return total(run_publishers(jobs))
-

@@ -11,8 +11,11 @@ from iot.simulator.publisher import Message
 from iot.types import CAMERA_TYPES, CameraEventType, DeviceState, DeviceType
 
 # Routine detections of a traffic camera, each with its chance per report.
-_TRAFFIC_EVENTS = ((CameraEventType.RED_LIGHT, 0.05), (CameraEventType.SPEEDING, 0.04),
-                   (CameraEventType.ILLEGAL_PARKING, 0.02))
+_TRAFFIC_EVENTS = (
+    (CameraEventType.RED_LIGHT, 0.05),
+    (CameraEventType.SPEEDING, 0.04),
+    (CameraEventType.ILLEGAL_PARKING, 0.02),
+)
 
 
 def seeded(seed: float) -> random.Random:
@@ -76,19 +79,37 @@ class DeviceRun:
         topic = payloads.topic(self.device.id, "event")
         out: list[Message] = []
         if self.incidents_on:
-            for planned in incidents.events_between(self.device.type, self.device.index, before, elapsed,
-                                                    self.timeline):
+            for planned in incidents.events_between(
+                self.device.type, self.device.index, before, elapsed, self.timeline
+            ):
                 snapshot = payloads.snapshot_jpeg(self.rng) if planned.with_snapshot else None
                 bbox = {"x": 0.34, "y": 0.12, "w": 0.3, "h": 0.45}
-                body = payloads.event(now, self.next_seq(), planned.kind.value, planned.confidence,
-                                      bbox=bbox, snapshot=snapshot, attributes=planned.attributes)
+                body = payloads.event(
+                    now,
+                    self.next_seq(),
+                    planned.kind.value,
+                    planned.confidence,
+                    bbox=bbox,
+                    snapshot=snapshot,
+                    attributes=planned.attributes,
+                )
                 out.append((topic, body))
         if self.device.type is DeviceType.CAMERA_TRAFFIC:
             for kind, chance in _TRAFFIC_EVENTS:
                 if self.rng.random() < chance:
-                    box = {"x": round(self.rng.uniform(0, 0.7), 3), "y": round(self.rng.uniform(0.3, 0.7), 3),
-                           "w": 0.2, "h": 0.15}
-                    body = payloads.event(now, self.next_seq(), kind.value, self.rng.uniform(0.7, 0.99),
-                                          plate=payloads.plate(self.rng), bbox=box)
+                    box = {
+                        "x": round(self.rng.uniform(0, 0.7), 3),
+                        "y": round(self.rng.uniform(0.3, 0.7), 3),
+                        "w": 0.2,
+                        "h": 0.15,
+                    }
+                    body = payloads.event(
+                        now,
+                        self.next_seq(),
+                        kind.value,
+                        self.rng.uniform(0.7, 0.99),
+                        plate=payloads.plate(self.rng),
+                        bbox=box,
+                    )
                     out.append((topic, body))
         return out

@@ -36,8 +36,10 @@ def upgrade() -> None:
             name=op.f("ck_admin_units_code_matches_level"),
         ),
         sa.ForeignKeyConstraint(
-            ["parent_code"], ["admin_units.code"],
-            name=op.f("fk_admin_units_parent_code_admin_units"), ondelete="RESTRICT",
+            ["parent_code"],
+            ["admin_units.code"],
+            name=op.f("fk_admin_units_parent_code_admin_units"),
+            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_admin_units")),
     )

@@ -41,17 +41,23 @@ def upgrade() -> None:
     )
     op.create_table(
         "announcements",
-        sa.Column("id", postgresql.UUID(as_uuid=True), server_default=sa.text("gen_random_uuid()"),
-                  nullable=False),
+        sa.Column(
+            "id", postgresql.UUID(as_uuid=True), server_default=sa.text("gen_random_uuid()"), nullable=False
+        ),
         sa.Column("unit_code", sa.String(length=5), nullable=False),
         sa.Column("title_vi", sa.String(length=200), nullable=False),
         sa.Column("title_en", sa.String(length=200), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("author_id", postgresql.UUID(as_uuid=True), nullable=False),
-        sa.Column("published_at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
-                  nullable=False),
-        sa.ForeignKeyConstraint(["unit_code"], ["admin_units.code"],
-                                name=op.f("fk_announcements_unit_code_admin_units"), ondelete="RESTRICT"),
+        sa.Column(
+            "published_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_code"],
+            ["admin_units.code"],
+            name=op.f("fk_announcements_unit_code_admin_units"),
+            ondelete="RESTRICT",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_announcements")),
     )
     op.create_index(op.f("ix_announcements_unit_code"), "announcements", ["unit_code"])

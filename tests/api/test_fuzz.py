@@ -27,8 +27,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.app import create_app
-from api.resources import Resources
 from core.db import create_engine
+from core.http.resources import Resources
 from core.settings import Settings
 
 # Imported as a module: a bare `test_settings` name would be collected as a test.
@@ -45,7 +45,9 @@ async def rolled_back_resources(settings: Settings) -> AsyncIterator[Resources]:
             transaction = await connection.begin()
             try:
                 sessionmaker = async_sessionmaker(
-                    bind=connection, expire_on_commit=False, autoflush=False,
+                    bind=connection,
+                    expire_on_commit=False,
+                    autoflush=False,
                     join_transaction_mode="create_savepoint",
                 )
                 yield Resources(settings=settings, engine=engine, sessionmaker=sessionmaker, redis=redis)

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.app import create_app
-from api.resources import Resources
+from core.http.resources import Resources
 from core.settings import Settings
 
 

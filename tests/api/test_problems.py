@@ -35,8 +35,10 @@ def probe_app(settings: Settings) -> FastAPI:
     async def boom() -> None:
         raise RuntimeError(SECRET)
 
-    @app.get("/probe-declared", responses={404: {"description": "Nothing here (code not_found)"},
-                                           409: {"model": Problem}})
+    @app.get(
+        "/probe-declared",
+        responses={404: {"description": "Nothing here (code not_found)"}, 409: {"model": Problem}},
+    )
     async def declared() -> None:
         return None
 
@@ -181,13 +183,16 @@ def test_every_operation_documents_its_problems(app: FastAPI) -> None:
             # ValidationProblem, or a route's own problem model that also lists invalid parts (a report's
             # submission also refuses answers and photos, with the same `errors` member).
             assert schema_ref(responses["422"]) in {
-                "#/components/schemas/ValidationProblem", "#/components/schemas/SubmissionProblem",
+                "#/components/schemas/ValidationProblem",
+                "#/components/schemas/SubmissionProblem",
             }, label
         # The shared parameter, or the operation's own Accept-Language (Open311 describes what it chooses).
         assert any(
             parameter == {"$ref": "#/components/parameters/AcceptLanguage"}
-            or (parameter.get("in") == "header"
-                and str(parameter.get("name", "")).lower() == "accept-language")
+            or (
+                parameter.get("in") == "header"
+                and str(parameter.get("name", "")).lower() == "accept-language"
+            )
             for parameter in operation["parameters"]
         ), label
     assert "422" in document["paths"]["/probe/{item}"]["post"]["responses"]
@@ -206,7 +211,9 @@ def test_problem_schema_never_promises_null(app: FastAPI) -> None:
     problem = app.openapi()["components"]["schemas"]["Problem"]
     assert problem["required"] == ["type", "title", "status", "code"]
     assert problem["properties"]["detail"] == {
-        "description": problem["properties"]["detail"]["description"], "title": "Detail", "type": "string"
+        "description": problem["properties"]["detail"]["description"],
+        "title": "Detail",
+        "type": "string",
     }
     assert problem["additionalProperties"] is True
 

@@ -45,11 +45,17 @@ async def test_list_all_units(client: httpx.AsyncClient) -> None:
     assert [u["code"] for u in units] == [*WARD_CODES, "37"]
     nam_dinh = units[0]
     assert nam_dinh == {
-        "code": "13666", "name": "Phường Nam Định", "name_en": "Nam Dinh Ward", "level": "ward",
-        "parent_code": "37", "centroid": nam_dinh["centroid"], "demo_geometry": True,
+        "code": "13666",
+        "name": "Phường Nam Định",
+        "name_en": "Nam Dinh Ward",
+        "level": "ward",
+        "parent_code": "37",
+        "centroid": nam_dinh["centroid"],
+        "demo_geometry": True,
     }
     assert demo_shape("13666").contains(
-        shape({"type": "Point", "coordinates": [nam_dinh["centroid"]["lon"], nam_dinh["centroid"]["lat"]]}))
+        shape({"type": "Point", "coordinates": [nam_dinh["centroid"]["lon"], nam_dinh["centroid"]["lat"]]})
+    )
 
 
 @pytest.mark.usefixtures("demo")
@@ -105,7 +111,8 @@ async def test_an_unknown_unit_is_a_404_problem(client: httpx.AsyncClient) -> No
     vietnamese = assert_problem(await client.get("/api/v1/units/99999"), 404, "unit_not_found")
     english = assert_problem(
         await client.get("/api/v1/units/99999", headers={"accept-language": "en-GB,en;q=0.9"}),
-        404, "unit_not_found",
+        404,
+        "unit_not_found",
     )
     assert vietnamese["title"] == "Không tìm thấy đơn vị hành chính"
     assert "99999" in vietnamese["detail"]
@@ -149,7 +156,8 @@ async def test_locate_outside_the_province_is_a_404_problem_in_the_callers_langu
     )
     english = assert_problem(
         await client.get("/api/v1/units/locate", params=params, headers={"accept-language": "en"}),
-        404, "outside_province",
+        404,
+        "outside_province",
     )
     assert vietnamese["title"] == "Vị trí nằm ngoài địa bàn tỉnh"
     assert english["title"] == "The location is outside the province"
@@ -185,10 +193,12 @@ async def test_metrics_label_unit_routes_with_their_full_template(client: httpx.
 def test_the_openapi_document_declares_the_problems(app: FastAPI) -> None:
     document = app.openapi()
     paths = document["paths"]
-    for path, status, code in [("/api/v1/units/{code}", "404", "unit_not_found"),
-                               ("/api/v1/units/locate", "404", "outside_province"),
-                               ("/api/v1/units/locate", "422", "validation_error"),
-                               ("/api/v1/units", "422", "validation_error")]:
+    for path, status, code in [
+        ("/api/v1/units/{code}", "404", "unit_not_found"),
+        ("/api/v1/units/locate", "404", "outside_province"),
+        ("/api/v1/units/locate", "422", "validation_error"),
+        ("/api/v1/units", "422", "validation_error"),
+    ]:
         response = paths[path]["get"]["responses"][status]
         schema = response["content"]["application/problem+json"]["schema"]
         if "$ref" in schema:

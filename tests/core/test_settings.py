@@ -14,7 +14,10 @@ from core.settings import DEV_SECRETS, Profile, Settings
 
 PREFIX = str(Settings.model_config.get("env_prefix", ""))
 WEAK_NAMES = (
-    "SMARTCITY_SECRET_KEY", "SMARTCITY_MQTT_PASSWORD", "SMARTCITY_DATABASE_URL", "SMARTCITY_REDIS_URL",
+    "SMARTCITY_SECRET_KEY",
+    "SMARTCITY_MQTT_PASSWORD",
+    "SMARTCITY_DATABASE_URL",
+    "SMARTCITY_REDIS_URL",
 )
 
 
@@ -128,7 +131,9 @@ def test_every_development_secret_refused_in_production(weak: str) -> None:
     cases = {
         "SMARTCITY_SECRET_KEY": {"secret_key": weak},
         "SMARTCITY_MQTT_PASSWORD": {"mqtt_password": weak},
-        "SMARTCITY_DATABASE_URL": {"database_url": f"postgresql+asyncpg://smartcity:{weak}@db:5432/smartcity"},
+        "SMARTCITY_DATABASE_URL": {
+            "database_url": f"postgresql+asyncpg://smartcity:{weak}@db:5432/smartcity"
+        },
         "SMARTCITY_REDIS_URL": {"redis_url": f"redis://:{weak}@redis:6379/0"},
     }
     for name, override in cases.items():

@@ -34,7 +34,10 @@ def square(lon: float, lat: float, size: float = 1.0) -> Ring:
 
 def feature(code: str, level: str, ring: Ring, *, parent: str | None = None) -> dict[str, Any]:
     properties: dict[str, Any] = {
-        "code": code, "name": f"Đơn vị {code}", "name_en": f"Unit {code}", "level": level,
+        "code": code,
+        "name": f"Đơn vị {code}",
+        "name_en": f"Unit {code}",
+        "level": level,
         "parent_code": parent,
     }
     geometry = {"type": "Polygon", "coordinates": [ring]}
@@ -61,10 +64,12 @@ def sample() -> dict[str, Any]:
 
 async def snapshot(session: AsyncSession) -> list[tuple[Any, ...]]:
     """Every stored unit with its physical row version: an UPDATE, even to equal values, changes ctid."""
-    result = await session.execute(text(
-        "SELECT code, name, name_en, level::text, parent_code, ST_AsEWKB(boundary), ST_AsEWKB(centroid), "
-        "demo_geometry, ctid::text FROM admin_units ORDER BY code"
-    ))
+    result = await session.execute(
+        text(
+            "SELECT code, name, name_en, level::text, parent_code, ST_AsEWKB(boundary), ST_AsEWKB(centroid), "
+            "demo_geometry, ctid::text FROM admin_units ORDER BY code"
+        )
+    )
     return [tuple(row) for row in result]
 
 
@@ -78,10 +83,15 @@ async def test_demo_file_imports_a_province_and_eight_wards(session: AsyncSessio
     count = await import_units(session, read_document(DEMO_FILE))
 
     assert count == 9
-    rows = (await session.execute(text(
-        "SELECT level::text, parent_code, demo_geometry, ST_GeometryType(boundary), ST_SRID(boundary), "
-        "ST_Covers(boundary, centroid) FROM admin_units"
-    ))).all()
+    rows = (
+        await session.execute(
+            text(
+                "SELECT level::text, parent_code, demo_geometry, ST_GeometryType(boundary), "
+                "ST_SRID(boundary), "
+                "ST_Covers(boundary, centroid) FROM admin_units"
+            )
+        )
+    ).all()
     assert sorted(row[0] for row in rows) == ["province"] + ["ward"] * 8
     assert {row[1] for row in rows if row[0] == "ward"} == {"37"}
     assert all(row[2] for row in rows)
@@ -128,15 +138,31 @@ async def test_a_polygon_is_stored_as_a_multipolygon(session: AsyncSession) -> N
 async def test_the_label_point_of_a_concave_ward_lies_inside_it(session: AsyncSession) -> None:
     # A U-shaped ward: its centroid falls in the empty middle of the U.
     u_shape: Ring = [
-        [10, 10], [11, 10], [11, 11], [10.8, 11], [10.8, 10.2], [10.2, 10.2], [10.2, 11], [10, 11], [10, 10],
+        [10, 10],
+        [11, 10],
+        [11, 11],
+        [10.8, 11],
+        [10.8, 10.2],
+        [10.2, 10.2],
+        [10.2, 11],
+        [10, 11],
+        [10, 10],
     ]
-    await import_units(session, collection(
-        feature("98", "province", square(10, 10)), feature("98001", "ward", u_shape, parent="98"),
-    ))
-    inside, centroid_inside = (await session.execute(text(
-        "SELECT ST_Covers(boundary, centroid), ST_Covers(boundary, ST_Centroid(boundary)) "
-        "FROM admin_units WHERE code = '98001'"
-    ))).one()
+    await import_units(
+        session,
+        collection(
+            feature("98", "province", square(10, 10)),
+            feature("98001", "ward", u_shape, parent="98"),
+        ),
+    )
+    inside, centroid_inside = (
+        await session.execute(
+            text(
+                "SELECT ST_Covers(boundary, centroid), ST_Covers(boundary, ST_Centroid(boundary)) "
+                "FROM admin_units WHERE code = '98001'"
+            )
+        )
+    ).one()
     assert inside is True
     assert centroid_inside is False
 
@@ -172,6 +198,7 @@ def with_bad(mutate: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
 def set_geometry(geometry: Any) -> Callable[[dict[str, Any]], None]:
     def mutate(target: dict[str, Any]) -> None:
         target["geometry"] = geometry
+
     return mutate
 
 
@@ -182,12 +209,14 @@ def set_ring(ring: Any) -> Callable[[dict[str, Any]], None]:
 def set_property(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
     def mutate(target: dict[str, Any]) -> None:
         target["properties"][key] = value
+
     return mutate
 
 
 def drop_property(key: str) -> Callable[[dict[str, Any]], None]:
     def mutate(target: dict[str, Any]) -> None:
         del target["properties"][key]
+
     return mutate
 
 
@@ -207,7 +236,8 @@ BAD_FEATURES: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     ),
     "empty geometry": (set_geometry({"type": "MultiPolygon", "coordinates": []}), "geometry is empty"),
     "point geometry": (
-        set_geometry({"type": "Point", "coordinates": [10.7, 10.5]}), "Polygon or MultiPolygon"
+        set_geometry({"type": "Point", "coordinates": [10.7, 10.5]}),
+        "Polygon or MultiPolygon",
     ),
     "no geometry": (set_geometry(None), "geometry is missing"),
     "ward code of 4 digits": (set_property("code", "9800"), "must be 5 digits for a ward"),
@@ -283,7 +313,8 @@ def test_a_ward_just_over_its_province_edge_is_tolerated() -> None:
 def test_a_multipolygon_with_islands_is_accepted() -> None:
     document = sample()
     document["features"][0]["geometry"] = {
-        "type": "MultiPolygon", "coordinates": [[square(10, 10)], [square(12, 10, 0.1)]],
+        "type": "MultiPolygon",
+        "coordinates": [[square(10, 10)], [square(12, 10, 0.1)]],
     }
     units = validate_units(document)
     assert len(units[0].boundary.geoms) == 2
@@ -295,10 +326,22 @@ def test_a_multipolygon_with_islands_is_accepted() -> None:
         ([], "not a GeoJSON FeatureCollection"),
         ({"type": "Feature"}, "not a GeoJSON FeatureCollection"),
         ({"type": "FeatureCollection", "features": []}, "no features"),
-        ({"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:3405"}},
-          "features": sample()["features"]}, "CRS84"),
-        ({"type": "FeatureCollection", "crs": {"type": "name", "properties": "EPSG:3405"},
-          "features": sample()["features"]}, "CRS84"),
+        (
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "name", "properties": {"name": "EPSG:3405"}},
+                "features": sample()["features"],
+            },
+            "CRS84",
+        ),
+        (
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "name", "properties": "EPSG:3405"},
+                "features": sample()["features"],
+            },
+            "CRS84",
+        ),
     ],
     ids=["array", "single feature", "empty", "projected crs", "malformed crs"],
 )
@@ -339,8 +382,14 @@ async def cli_cleanup(engine: AsyncEngine) -> AsyncIterator[None]:
 async def run_cli(settings: Settings, *args: str) -> tuple[int, str, str]:
     environment = {**os.environ, "SMARTCITY_DATABASE_URL": settings.database_dsn}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "api.cli", *args, cwd=PROJECT_ROOT, env=environment,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "api.cli",
+        *args,
+        cwd=PROJECT_ROOT,
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     stdout, stderr = await process.communicate()
     assert process.returncode is not None
@@ -349,8 +398,9 @@ async def run_cli(settings: Settings, *args: str) -> tuple[int, str, str]:
 
 async def committed_codes(engine: AsyncEngine) -> list[str]:
     async with engine.connect() as connection:
-        result = await connection.scalars(text(
-            "SELECT code FROM admin_units WHERE code IN ('98', '98001', '98002') ORDER BY code"))
+        result = await connection.scalars(
+            text("SELECT code FROM admin_units WHERE code IN ('98', '98001', '98002') ORDER BY code")
+        )
         return list(result)
 
 

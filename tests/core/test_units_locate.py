@@ -17,7 +17,8 @@ from core.units.models import UnitLevel
 DEMO = read_document(PROJECT_ROOT / "data" / "demo_province.geojson")
 WARDS: dict[str, Any] = {
     f["properties"]["code"]: shape(f["geometry"])
-    for f in DEMO["features"] if f["properties"]["level"] == "ward"
+    for f in DEMO["features"]
+    if f["properties"]["level"] == "ward"
 }
 
 
@@ -79,8 +80,8 @@ async def test_a_vertex_shared_by_wards_resolves_to_the_lowest_code_every_time(d
     for lon, lat in inner[:: max(1, len(inner) // 40)]:
         owners = sorted(code for code, geometry in WARDS.items() if (lon, lat) in vertices(geometry))
         answers = {
-            (loc.ward.code if loc and loc.ward else None) for loc in
-            [await repository.locate(demo, lon, lat) for _ in range(3)]
+            (loc.ward.code if loc and loc.ward else None)
+            for loc in [await repository.locate(demo, lon, lat) for _ in range(3)]
         }
         assert answers == {owners[0]}, (lon, lat, owners)
 
@@ -102,14 +103,36 @@ async def test_a_point_on_a_shared_edge_resolves_to_exactly_one_of_its_wards(dem
 async def test_a_point_in_the_province_but_in_no_ward_finds_the_province_only(session: AsyncSession) -> None:
     province_ring = [[10, 10], [11, 10], [11, 11], [10, 11], [10, 10]]
     west_half = [[10, 10], [10.5, 10], [10.5, 11], [10, 11], [10, 10]]
-    await import_units(session, {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"code": "98", "name": "Tỉnh thử", "name_en": "Test Province",
-                                           "level": "province", "parent_code": None},
-         "geometry": {"type": "Polygon", "coordinates": [province_ring]}},
-        {"type": "Feature", "properties": {"code": "98001", "name": "Phường thử", "name_en": "Test Ward",
-                                           "level": "ward", "parent_code": "98"},
-         "geometry": {"type": "Polygon", "coordinates": [west_half]}},
-    ]})
+    await import_units(
+        session,
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {
+                        "code": "98",
+                        "name": "Tỉnh thử",
+                        "name_en": "Test Province",
+                        "level": "province",
+                        "parent_code": None,
+                    },
+                    "geometry": {"type": "Polygon", "coordinates": [province_ring]},
+                },
+                {
+                    "type": "Feature",
+                    "properties": {
+                        "code": "98001",
+                        "name": "Phường thử",
+                        "name_en": "Test Ward",
+                        "level": "ward",
+                        "parent_code": "98",
+                    },
+                    "geometry": {"type": "Polygon", "coordinates": [west_half]},
+                },
+            ],
+        },
+    )
 
     in_ward = await repository.locate(session, 10.25, 10.5)
     in_province_only = await repository.locate(session, 10.75, 10.5)

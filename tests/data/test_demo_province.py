@@ -48,8 +48,16 @@ def test_one_province_and_the_eight_wards_of_the_former_city(document: dict[str,
     provinces = [p for p in properties if p["level"] == "province"]
     wards = {p["code"]: p for p in properties if p["level"] == "ward"}
 
-    assert provinces == [{"code": "37", "name": "Ninh Bình", "name_en": "Ninh Binh Province",
-                          "level": "province", "parent_code": None, "demo_geometry": True}]
+    assert provinces == [
+        {
+            "code": "37",
+            "name": "Ninh Bình",
+            "name_en": "Ninh Binh Province",
+            "level": "province",
+            "parent_code": None,
+            "demo_geometry": True,
+        }
+    ]
     assert {code: (p["name"], p["name_en"]) for code, p in wards.items()} == EXPECTED_WARDS
     assert {p["parent_code"] for p in wards.values()} == {"37"}
     assert len(properties) == 9

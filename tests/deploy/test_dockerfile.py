@@ -74,5 +74,3 @@ def test_dockerignore_keeps_state_and_secrets_out_but_not_what_the_image_needs()
     assert {".state", ".venv", ".git", ".env", "tests", "bench", "docs"} <= ignored
     copied = {w.rstrip("/") for a in instructions("COPY") if "--from" not in a for w in a.split()[:-1]}
     assert not copied & ignored
-
-

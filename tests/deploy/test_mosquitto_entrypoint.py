@@ -91,8 +91,12 @@ async def test_entrypoint_refuses_to_start_without_credentials(broker_folder: Pa
     env = broker_env(SMARTCITY_MQTT_USERNAME="smartcity-service", SMARTCITY_MQTT_PASSWORD="x" * 32)
     del env[missing]
     process = await asyncio.create_subprocess_exec(
-        "/bin/sh", str(MOSQUITTO_ENTRYPOINT), str(config), env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        "/bin/sh",
+        str(MOSQUITTO_ENTRYPOINT),
+        str(config),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     _, stderr = await asyncio.wait_for(process.communicate(), 20)
     assert process.returncode != 0
@@ -101,9 +105,15 @@ async def test_entrypoint_refuses_to_start_without_credentials(broker_folder: Pa
 
 
 DYNSEC_SEED = {
-    "defaultACLAccess": {"publishClientSend": False, "publishClientReceive": False, "subscribe": False,
-                         "unsubscribe": True},
-    "clients": [], "groups": [], "roles": [],
+    "defaultACLAccess": {
+        "publishClientSend": False,
+        "publishClientReceive": False,
+        "subscribe": False,
+        "unsubscribe": True,
+    },
+    "clients": [],
+    "groups": [],
+    "roles": [],
 }
 
 
@@ -112,9 +122,12 @@ async def entrypoint_broker(folder: Path, config: Path, port: int, password: str
     """The entry point running the broker until the service account gets in; stopped (SIGTERM) on exit."""
     log = (folder / "broker.log").open("ab")
     broker = await asyncio.create_subprocess_exec(
-        "/bin/sh", str(MOSQUITTO_ENTRYPOINT), str(config),
+        "/bin/sh",
+        str(MOSQUITTO_ENTRYPOINT),
+        str(config),
         env=broker_env(SMARTCITY_MQTT_USERNAME="smartcity-service", SMARTCITY_MQTT_PASSWORD=password),
-        stdout=log, stderr=subprocess.STDOUT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         for _ in range(100):
@@ -138,8 +151,13 @@ async def test_entrypoint_seeds_device_identities_once_and_keeps_them(broker_fol
     config = local_broker_config(broker_folder, port)
     password = secrets.token_hex(16)
     dynsec = broker_folder / "data" / "dynamic-security.json"
-    settings = Settings(mqtt_host="127.0.0.1", mqtt_port=port, mqtt_username="smartcity-service",
-                        mqtt_password=SecretStr(password), mqtt_admin_timeout_seconds=5)
+    settings = Settings(
+        mqtt_host="127.0.0.1",
+        mqtt_port=port,
+        mqtt_username="smartcity-service",
+        mqtt_password=SecretStr(password),
+        mqtt_admin_timeout_seconds=5,
+    )
     gateway_password = secrets.token_hex(16)
     async with entrypoint_broker(broker_folder, config, port, password):
         # Seeded with every default access denied: devices get only what acl_file's patterns give them.

@@ -35,8 +35,9 @@ def state_dir() -> Iterator[Path]:
 
 def services(command: str, state: Path, port: int) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SMARTCITY_STATE_DIR": str(state), "SMARTCITY_MQTT_PORT": str(port)}
-    return subprocess.run(["bash", str(SERVICES), command], env=env, capture_output=True, text=True,
-                          timeout=60, check=False)
+    return subprocess.run(
+        ["bash", str(SERVICES), command], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 async def test_a_private_broker_starts_and_stops_in_its_own_state_folder(state_dir: Path) -> None:

@@ -59,25 +59,40 @@ async def committed(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[Asy
 @pytest.fixture
 async def units(committed: async_sessionmaker[AsyncSession], engine: AsyncEngine) -> AsyncIterator[None]:
     """A committed test province with two wards (codes no real unit uses)."""
+
     def unit(code: str, level: UnitLevel, parent: str | None, west: float, east: float) -> UnitWrite:
-        return UnitWrite(code=code, name=f"Test {code}", name_en=f"Test {code}", level=level,
-                         parent_code=parent, boundary_wkb=box(west, 20.0, east, 21.0).wkb, demo_geometry=True)
+        return UnitWrite(
+            code=code,
+            name=f"Test {code}",
+            name_en=f"Test {code}",
+            level=level,
+            parent_code=parent,
+            boundary_wkb=box(west, 20.0, east, 21.0).wkb,
+            demo_geometry=True,
+        )
 
     async with committed() as session:
-        await upsert_units(session, [
-            unit(PROVINCE, UnitLevel.PROVINCE, None, 105.0, 106.0),
-            unit(WARD_A, UnitLevel.WARD, PROVINCE, 105.0, 105.5),
-            unit(WARD_B, UnitLevel.WARD, PROVINCE, 105.5, 106.0),
-        ])
+        await upsert_units(
+            session,
+            [
+                unit(PROVINCE, UnitLevel.PROVINCE, None, 105.0, 106.0),
+                unit(WARD_A, UnitLevel.WARD, PROVINCE, 105.0, 105.5),
+                unit(WARD_B, UnitLevel.WARD, PROVINCE, 105.5, 106.0),
+            ],
+        )
         await session.commit()
     yield
     async with engine.begin() as connection:
         codes = {"codes": [PROVINCE, WARD_A, WARD_B]}
         await connection.execute(text("DELETE FROM announcements WHERE unit_code = ANY(:codes)"), codes)
         # Announcements are pushed to their unit's topics too; those queued notifications go as well.
-        await connection.execute(text(
-            "DELETE FROM push_outbox WHERE notification_id IN "
-            "(SELECT id FROM notifications WHERE data->>'unit_code' = ANY(:codes))"), codes)
+        await connection.execute(
+            text(
+                "DELETE FROM push_outbox WHERE notification_id IN "
+                "(SELECT id FROM notifications WHERE data->>'unit_code' = ANY(:codes))"
+            ),
+            codes,
+        )
         await connection.execute(
             text("DELETE FROM notifications WHERE data->>'unit_code' = ANY(:codes)"), codes
         )

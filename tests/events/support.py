@@ -40,7 +40,11 @@ def free_port() -> int:
 
 
 def token(
-    settings: Settings, role: Role, unit_code: str | None = None, *, user_id: uuid.UUID | None = None,
+    settings: Settings,
+    role: Role,
+    unit_code: str | None = None,
+    *,
+    user_id: uuid.UUID | None = None,
     expires_in: timedelta | None = None,
 ) -> str:
     principal = Principal(user_id=user_id or uuid.uuid4(), role=role, unit_code=unit_code)
@@ -52,11 +56,17 @@ def token(
     return issued
 
 
-def envelope(type_: str, unit_code: str | None, *, location: LatLon | None = None,
-             data: dict[str, Any] | None = None) -> EventEnvelope:
+def envelope(
+    type_: str, unit_code: str | None, *, location: LatLon | None = None, data: dict[str, Any] | None = None
+) -> EventEnvelope:
     return EventEnvelope(
-        id=uuid.uuid4(), type=type_, occurred_at=datetime.now(UTC), unit_code=unit_code, location=location,
-        subject_id="s-1", data=data or {},
+        id=uuid.uuid4(),
+        type=type_,
+        occurred_at=datetime.now(UTC),
+        unit_code=unit_code,
+        location=location,
+        subject_id="s-1",
+        data=data or {},
     )
 
 

@@ -12,7 +12,7 @@ from shapely.geometry import box
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.resources import Resources
+from core.http.resources import Resources
 from core.identity.principal import Role
 from core.settings import Settings
 from core.units.models import UnitLevel
@@ -35,14 +35,24 @@ async def signing(resources: Resources) -> AsyncIterator[Settings]:
 @pytest.fixture
 async def test_units(session: AsyncSession) -> None:
     def unit(code: str, level: UnitLevel, parent: str | None, west: float, east: float) -> UnitWrite:
-        return UnitWrite(code=code, name=f"Test {code}", name_en=f"Test {code}", level=level,
-                         parent_code=parent, boundary_wkb=box(west, 20.0, east, 21.0).wkb, demo_geometry=True)
+        return UnitWrite(
+            code=code,
+            name=f"Test {code}",
+            name_en=f"Test {code}",
+            level=level,
+            parent_code=parent,
+            boundary_wkb=box(west, 20.0, east, 21.0).wkb,
+            demo_geometry=True,
+        )
 
-    await upsert_units(session, [
-        unit(PROVINCE, UnitLevel.PROVINCE, None, 105.0, 106.0),
-        unit(WARD_A, UnitLevel.WARD, PROVINCE, 105.0, 105.5),
-        unit(WARD_B, UnitLevel.WARD, PROVINCE, 105.5, 106.0),
-    ])
+    await upsert_units(
+        session,
+        [
+            unit(PROVINCE, UnitLevel.PROVINCE, None, 105.0, 106.0),
+            unit(WARD_A, UnitLevel.WARD, PROVINCE, 105.0, 105.5),
+            unit(WARD_B, UnitLevel.WARD, PROVINCE, 105.5, 106.0),
+        ],
+    )
     await session.flush()
 
 
@@ -60,9 +70,15 @@ async def test_an_officer_publishes_to_his_ward(
     assert response.status_code == 201, response.text
     published = response.json()
     assert published["unit_code"] == WARD_A
-    row = (await session.execute(text(
-        "SELECT type, topic, subject_id, data, ST_X(location) AS lon, ST_Y(location) AS lat "
-        "FROM event_outbox WHERE event_id = :id"), {"id": published["event_id"]})).one()
+    row = (
+        await session.execute(
+            text(
+                "SELECT type, topic, subject_id, data, ST_X(location) AS lon, ST_Y(location) AS lat "
+                "FROM event_outbox WHERE event_id = :id"
+            ),
+            {"id": published["event_id"]},
+        )
+    ).one()
     assert (row.type, row.topic) == ("announcements.published", "announcements")
     assert row.subject_id == published["id"]
     assert row.data == {"title_vi": "Cắt điện", "title_en": "Power cut", "body": "8h-11h"}
@@ -71,9 +87,16 @@ async def test_an_officer_publishes_to_his_ward(
     assert 20.0 <= row.lat <= 21.0
     assert await _written(session) == (1, 1)
     # And a push to the ward's topic, once per language.
-    pushed = (await session.execute(text(
-        "SELECT topic, title_vi, title_en, data FROM notifications WHERE data->>'announcement_id' = :id "
-        "ORDER BY topic"), {"id": published["id"]})).all()
+    pushed = (
+        await session.execute(
+            text(
+                "SELECT topic, title_vi, title_en, data FROM notifications WHERE "
+                "data->>'announcement_id' = :id "
+                "ORDER BY topic"
+            ),
+            {"id": published["id"]},
+        )
+    ).all()
     assert [p.topic for p in pushed] == [f"unit-{WARD_A}-en", f"unit-{WARD_A}-vi"]
     assert {(p.title_vi, p.title_en) for p in pushed} == {("Cắt điện", "Power cut")}
 
@@ -84,8 +107,9 @@ async def test_a_province_officer_publishes_to_its_wards_and_an_admin_anywhere(
     province = token(signing, Role.OFFICER, PROVINCE)
     admin = token(signing, Role.ADMIN)
     for bearer, unit in ((province, WARD_B), (admin, PROVINCE)):
-        response = await client.post(URL, json={**BODY, "unit_code": unit},
-                                     headers={"Authorization": f"Bearer {bearer}"})
+        response = await client.post(
+            URL, json={**BODY, "unit_code": unit}, headers={"Authorization": f"Bearer {bearer}"}
+        )
         assert response.status_code == 201, response.text
     assert await _written(session) == (2, 2)
 
@@ -101,12 +125,20 @@ async def test_a_province_officer_publishes_to_its_wards_and_an_admin_anywhere(
     ],
 )
 async def test_refused_requests_write_nothing(
-    client: httpx.AsyncClient, session: AsyncSession, signing: Settings, test_units: None,
-    role: Role, unit: str | None, target: str, status: int, code: str,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    signing: Settings,
+    test_units: None,
+    role: Role,
+    unit: str | None,
+    target: str,
+    status: int,
+    code: str,
 ) -> None:
     bearer = token(signing, role, unit)
-    response = await client.post(URL, json={**BODY, "unit_code": target},
-                                 headers={"Authorization": f"Bearer {bearer}"})
+    response = await client.post(
+        URL, json={**BODY, "unit_code": target}, headers={"Authorization": f"Bearer {bearer}"}
+    )
     assert response.status_code == status, response.text
     assert response.json()["code"] == code
     assert await _written(session) == (0, 0)
@@ -117,7 +149,8 @@ async def test_without_a_token_401_and_invalid_input_422(
 ) -> None:
     assert (await client.post(URL, json=BODY)).status_code == 401
     bearer = token(signing, Role.ADMIN)
-    response = await client.post(URL, json={**BODY, "title_vi": ""},
-                                 headers={"Authorization": f"Bearer {bearer}"})
+    response = await client.post(
+        URL, json={**BODY, "title_vi": ""}, headers={"Authorization": f"Bearer {bearer}"}
+    )
     assert response.status_code == 422
     assert await _written(session) == (0, 0)

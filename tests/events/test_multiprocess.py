@@ -26,8 +26,13 @@ def processes() -> Iterator[Start]:
     started: list[subprocess.Popen[bytes]] = []
 
     def start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **env},
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         started.append(process)
         return process
 
@@ -65,6 +70,7 @@ async def test_an_event_written_through_one_process_reaches_a_client_of_another(
     processes([sys.executable, "-m", "core.events.relay"], environment)
 
     async with httpx.AsyncClient(timeout=5) as http:
+
         async def both_up() -> bool:
             for port in ports:
                 try:
@@ -80,8 +86,12 @@ async def test_an_event_written_through_one_process_reaches_a_client_of_another(
         await listener.subscribe(["announcements"])
         response = await http.post(
             f"http://127.0.0.1:{ports[0]}/api/v1/announcements",
-            json={"unit_code": WARD_A, "title_vi": "Tạm ngừng cấp nước", "title_en": "Water cut",
-                  "body": "Từ 8h đến 11h ngày mai."},
+            json={
+                "unit_code": WARD_A,
+                "title_vi": "Tạm ngừng cấp nước",
+                "title_en": "Water cut",
+                "body": "Từ 8h đến 11h ngày mai.",
+            },
             headers={"Authorization": f"Bearer {officer}"},
         )
     assert response.status_code == 201, response.text

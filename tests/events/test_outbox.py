@@ -30,9 +30,16 @@ async def test_the_row_is_in_the_callers_transaction_and_gone_after_rollback(eng
     async with sessions() as session:
         await emit(session, event)
         assert await _count(session, event.id) == 1
-        row = (await session.execute(text(
-            "SELECT topic, type, unit_code, ST_X(location) AS lon, ST_Y(location) AS lat, data, relayed_at "
-            "FROM event_outbox WHERE event_id = :id"), {"id": event.id})).one()
+        row = (
+            await session.execute(
+                text(
+                    "SELECT topic, type, unit_code, ST_X(location) AS lon, ST_Y(location) AS lat, "
+                    "data, relayed_at "
+                    "FROM event_outbox WHERE event_id = :id"
+                ),
+                {"id": event.id},
+            )
+        ).one()
         assert (row.topic, row.type, row.unit_code) == ("feedback", "feedback.created", WARD_A)
         assert (row.lon, row.lat) == (IN_WARD_A.lon, IN_WARD_A.lat)
         assert row.data == {"n": 1}

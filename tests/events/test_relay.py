@@ -53,7 +53,9 @@ async def _unrelayed(sessions: Sessions, events: list[EventEnvelope]) -> int:
 
 
 async def test_committed_events_reach_the_stream_in_commit_order_once(
-    committed: Sessions, events_settings: Settings, stream_redis: Redis,
+    committed: Sessions,
+    events_settings: Settings,
+    stream_redis: Redis,
     relays: Callable[[Settings], RunningRelay],
 ) -> None:
     first = envelope("feedback.created", WARD_A, location=IN_WARD_A, data={"n": 1})
@@ -80,7 +82,9 @@ async def test_committed_events_reach_the_stream_in_commit_order_once(
 
 
 async def test_an_open_transaction_is_not_relayed_and_a_rolled_back_one_never(
-    committed: Sessions, events_settings: Settings, stream_redis: Redis,
+    committed: Sessions,
+    events_settings: Settings,
+    stream_redis: Redis,
     relays: Callable[[Settings], RunningRelay],
 ) -> None:
     relays(events_settings)
@@ -109,7 +113,9 @@ async def test_an_open_transaction_is_not_relayed_and_a_rolled_back_one_never(
 
 
 async def test_a_commit_wakes_the_relay_without_waiting_for_the_poll(
-    committed: Sessions, events_settings: Settings, stream_redis: Redis,
+    committed: Sessions,
+    events_settings: Settings,
+    stream_redis: Redis,
     relays: Callable[[Settings], RunningRelay],
 ) -> None:
     # A poll interval far longer than the deadline: only the NOTIFY can bring the event in time.
@@ -130,7 +136,9 @@ async def test_a_commit_wakes_the_relay_without_waiting_for_the_poll(
 
 
 async def test_events_written_while_the_relay_is_down_are_relayed_when_it_returns(
-    committed: Sessions, events_settings: Settings, stream_redis: Redis,
+    committed: Sessions,
+    events_settings: Settings,
+    stream_redis: Redis,
     relays: Callable[[Settings], RunningRelay],
 ) -> None:
     key = events_settings.events_stream
@@ -172,9 +180,23 @@ class RedisServer:
         binary = shutil.which("redis-server")
         assert binary is not None, "redis-server is installed by scripts/bootstrap.sh"
         self.process = subprocess.Popen(
-            [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.directory),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--dir",
+                str(self.directory),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
     def kill(self) -> None:
@@ -210,12 +232,18 @@ async def own_redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
 
 
 async def test_a_redis_outage_loses_nothing(
-    committed: Sessions, events_settings: Settings, redis_server: RedisServer, own_redis: Redis,
+    committed: Sessions,
+    events_settings: Settings,
+    redis_server: RedisServer,
+    own_redis: Redis,
     relays: Callable[[Settings], RunningRelay],
 ) -> None:
-    settings = events_settings.model_copy(update={
-        "redis_url": type(events_settings.redis_url)(redis_server.url), "relay_poll_seconds": 0.2,
-    })
+    settings = events_settings.model_copy(
+        update={
+            "redis_url": type(events_settings.redis_url)(redis_server.url),
+            "relay_poll_seconds": 0.2,
+        }
+    )
     key = settings.events_stream
     relays(settings)
     before = envelope("feedback.created", WARD_A)
@@ -244,7 +272,9 @@ async def test_a_redis_outage_loses_nothing(
 
 
 async def test_of_two_relays_one_is_active_and_the_other_takes_over(
-    committed: Sessions, events_settings: Settings, stream_redis: Redis,
+    committed: Sessions,
+    events_settings: Settings,
+    stream_redis: Redis,
     relays: Callable[[Settings], RunningRelay],
 ) -> None:
     settings = events_settings.model_copy(update={"relay_poll_seconds": 0.1, "relay_batch_size": 7})
@@ -257,7 +287,7 @@ async def test_of_two_relays_one_is_active_and_the_other_takes_over(
     await eventually(exactly_one_active, "one relay to become active")
     events = [envelope("feedback.created", WARD_A, data={"n": n}) for n in range(60)]
     for start in range(0, 60, 6):
-        await _emit_committed(committed, *events[start:start + 6])
+        await _emit_committed(committed, *events[start : start + 6])
 
     async def all_relayed() -> bool:
         return len(await _stream_ids(stream_redis, key)) >= 60
@@ -283,13 +313,19 @@ async def test_of_two_relays_one_is_active_and_the_other_takes_over(
 
 
 async def test_a_row_that_is_not_a_valid_event_does_not_block_the_others(
-    committed: Sessions, events_settings: Settings, stream_redis: Redis,
+    committed: Sessions,
+    events_settings: Settings,
+    stream_redis: Redis,
     relays: Callable[[Settings], RunningRelay],
 ) -> None:
     async with committed() as session:
-        await session.execute(text(
-            "INSERT INTO event_outbox (event_id, type, topic, occurred_at, data) "
-            "VALUES (:id, 'Not A Type', 'feedback', now(), '{}')"), {"id": uuid.uuid4()})
+        await session.execute(
+            text(
+                "INSERT INTO event_outbox (event_id, type, topic, occurred_at, data) "
+                "VALUES (:id, 'Not A Type', 'feedback', now(), '{}')"
+            ),
+            {"id": uuid.uuid4()},
+        )
         await session.commit()
     valid = envelope("feedback.created", WARD_A)
     await _emit_committed(committed, valid)
@@ -316,17 +352,24 @@ async def test_retention_deletes_only_old_relayed_rows(committed: Sessions, engi
     async with committed() as session:
         for name, (created_at, relayed_at) in rows.items():
             ids[name] = uuid.uuid4()
-            await session.execute(text(
-                "INSERT INTO event_outbox (event_id, type, topic, occurred_at, data, created_at, relayed_at) "
-                "VALUES (:id, 'feedback.created', 'feedback', now(), '{}', :created_at, :relayed_at)"),
-                {"id": ids[name], "created_at": created_at, "relayed_at": relayed_at})
+            await session.execute(
+                text(
+                    "INSERT INTO event_outbox (event_id, type, topic, occurred_at, data, "
+                    "created_at, relayed_at) "
+                    "VALUES (:id, 'feedback.created', 'feedback', now(), '{}', :created_at, :relayed_at)"
+                ),
+                {"id": ids[name], "created_at": created_at, "relayed_at": relayed_at},
+            )
         await session.commit()
     async with engine.connect() as connection:
         cutoff = datetime.now(UTC) - timedelta(days=7)
         deleted = await repository.delete_relayed_before(connection, cutoff, 100)
         await connection.commit()
-        left = set(await connection.scalars(
-            text("SELECT event_id FROM event_outbox WHERE event_id = ANY(:ids)"), {"ids": list(ids.values())}
-        ))
+        left = set(
+            await connection.scalars(
+                text("SELECT event_id FROM event_outbox WHERE event_id = ANY(:ids)"),
+                {"ids": list(ids.values())},
+            )
+        )
     assert deleted == 1
     assert left == {ids["old_unrelayed"], ids["new_relayed"]}

@@ -52,8 +52,16 @@ async def test_a_bad_token_is_closed_with_4401(serve: Serve, events_settings: Se
     await client.send({"type": "auth", "token": "not-a-token"})
     assert await client.closed() == (CloseCode.UNAUTHENTICATED, "invalid_token")
 
-    signed_elsewhere = token(events_settings.model_copy(update={"secret_key": type(
-        events_settings.secret_key)("another-secret-of-sufficient-length-0123456789")}), Role.ADMIN)
+    signed_elsewhere = token(
+        events_settings.model_copy(
+            update={
+                "secret_key": type(events_settings.secret_key)(
+                    "another-secret-of-sufficient-length-0123456789"
+                )
+            }
+        ),
+        Role.ADMIN,
+    )
     client = await Client.open(url, headers={"Authorization": f"Bearer {signed_elsewhere}"})
     assert await client.closed() == (CloseCode.UNAUTHENTICATED, "invalid_token")
 
@@ -64,8 +72,9 @@ async def test_a_bad_token_is_closed_with_4401(serve: Serve, events_settings: Se
 async def test_an_expired_token_is_refused(serve: Serve, events_settings: Settings) -> None:
     url = f"ws://{await serve(events_settings)}/ws"
     client = await Client.open(url)
-    await client.send({"type": "auth", "token": token(events_settings, Role.ADMIN,
-                                                      expires_in=timedelta(seconds=-5))})
+    await client.send(
+        {"type": "auth", "token": token(events_settings, Role.ADMIN, expires_in=timedelta(seconds=-5))}
+    )
     assert await client.closed() == (CloseCode.UNAUTHENTICATED, "token_expired")
 
 

@@ -62,8 +62,12 @@ async def test_malformed_messages_get_an_error_and_change_nothing(
     await client.ws.send(b"\x00\x01")
     assert "binary" in str((await _error(client)).detail)
     # The subscription is still the first one: an alert arrives, a feedback event does not.
-    await stream.append(stream_redis, events_settings.events_stream,
-                        [envelope("feedback.created", WARD_A), envelope("alerts.raised", WARD_A)], 10_000)
+    await stream.append(
+        stream_redis,
+        events_settings.events_stream,
+        [envelope("feedback.created", WARD_A), envelope("alerts.raised", WARD_A)],
+        10_000,
+    )
     [delivered] = await client.events(1)
     assert delivered["event"]["type"] == "alerts.raised"
     assert ws_log.codes().count("invalid_message") == 5
@@ -92,9 +96,15 @@ async def test_a_role_may_not_subscribe_to_topics_it_may_not_see(
     await field.send({"type": "subscribe", "topics": ["dossiers"]})
     assert (await _error(field)).code == "forbidden_topic"
     # Nothing changed: the citizen still has announcements and no alerts.
-    await stream.append(stream_redis, events_settings.events_stream, [
-        envelope("alerts.raised", WARD_A), envelope("announcements.published", WARD_A),
-    ], 10_000)
+    await stream.append(
+        stream_redis,
+        events_settings.events_stream,
+        [
+            envelope("alerts.raised", WARD_A),
+            envelope("announcements.published", WARD_A),
+        ],
+        10_000,
+    )
     [delivered] = await citizen.events(1)
     assert delivered["event"]["type"] == "announcements.published"
     assert ws_log.codes().count("forbidden_topic") == 2

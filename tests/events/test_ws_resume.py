@@ -31,8 +31,12 @@ async def _publish_numbered(redis: Redis, settings: Settings, numbers: range) ->
     for n in numbers:
         unit = WARD_A if n % 2 == 0 else WARD_B
         where = IN_WARD_A if n % 2 == 0 else IN_WARD_B
-        await stream.append(redis, settings.events_stream,
-                            [envelope("alerts.raised", unit, location=where, data={"n": n})], 100_000)
+        await stream.append(
+            redis,
+            settings.events_stream,
+            [envelope("alerts.raised", unit, location=where, data={"n": n})],
+            100_000,
+        )
 
 
 async def test_resume_sends_what_was_missed_then_live_without_gap_or_duplicate(

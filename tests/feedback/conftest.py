@@ -28,9 +28,12 @@ PersonFactory = Callable[..., Awaitable[Person]]
 def settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A signing key of proper length (PyJWT warns on the short development one), a private media folder."""
     media: Path = tmp_path_factory.mktemp("media")
-    return settings.model_copy(update={
-        "secret_key": SecretStr("feedback-tests-" + "k" * 40), "media_root": media,
-    })
+    return settings.model_copy(
+        update={
+            "secret_key": SecretStr("feedback-tests-" + "k" * 40),
+            "media_root": media,
+        }
+    )
 
 
 @pytest.fixture

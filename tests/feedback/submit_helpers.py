@@ -18,8 +18,13 @@ from tests.feedback.support import IN_WARD
 
 GPS_IFD = 0x8825
 COUNTED_TABLES = (
-    "feedback_reports", "feedback_photos", "feedback_timeline", "feedback_idempotency_keys", "event_outbox",
-    "feedback_supports", "feedback_followers",
+    "feedback_reports",
+    "feedback_photos",
+    "feedback_timeline",
+    "feedback_idempotency_keys",
+    "event_outbox",
+    "feedback_supports",
+    "feedback_followers",
 )
 SUBMIT = "/api/v1/feedback"
 UPLOAD = "/api/v1/feedback/photos"
@@ -37,8 +42,11 @@ def body(**changes: Any) -> dict[str, Any]:
     """A valid road damage report in ward 13666, with `changes` applied."""
     lat, lon = IN_WARD
     document: dict[str, Any] = {
-        "category_code": "road_damage", "description": "Ổ gà lớn trước số 12 Trần Hưng Đạo",
-        "location": {"lat": lat, "lon": lon}, "address": "12 Trần Hưng Đạo", "answers": {"size": "medium"},
+        "category_code": "road_damage",
+        "description": "Ổ gà lớn trước số 12 Trần Hưng Đạo",
+        "location": {"lat": lat, "lon": lon},
+        "address": "12 Trần Hưng Đạo",
+        "answers": {"size": "medium"},
     }
     document.update(changes)
     return document

@@ -52,13 +52,20 @@ def _headers(settings: Settings, principal: Principal) -> dict[str, str]:
 
 
 async def make_person(
-    session: AsyncSession, settings: Settings, role: Role = Role.CITIZEN, unit_code: str | None = None,
-    *, display_name: str | None = None,
+    session: AsyncSession,
+    settings: Settings,
+    role: Role = Role.CITIZEN,
+    unit_code: str | None = None,
+    *,
+    display_name: str | None = None,
 ) -> Person:
     """A user row and a valid access token for it (citizens get a unique phone, staff a username)."""
     suffix = uuid.uuid4().hex[:10]
     user = User(
-        id=uuid.uuid4(), role=role, unit_code=unit_code, display_name=display_name or f"Người dùng {suffix}",
+        id=uuid.uuid4(),
+        role=role,
+        unit_code=unit_code,
+        display_name=display_name or f"Người dùng {suffix}",
         phone=f"+8491{next(_phones):07d}" if role is Role.CITIZEN else None,
         username=None if role is Role.CITIZEN else f"staff-{suffix}",
     )
@@ -85,17 +92,29 @@ async def insert_report(
     created = created_at or datetime.now(UTC)
     number = int(await session.scalar(text("SELECT nextval('feedback_report_number_seq')")) or 0)
     if department_code is None:
-        department_code = str(await session.scalar(text(
-            "SELECT default_department_code FROM feedback_categories WHERE code = :code"
-        ), {"code": category_code}))
+        department_code = str(
+            await session.scalar(
+                text("SELECT default_department_code FROM feedback_categories WHERE code = :code"),
+                {"code": category_code},
+            )
+        )
     report = Report(
-        id=uuid.uuid4(), code=f"PA-{created.year}-{number:06d}", category_code=category_code,
+        id=uuid.uuid4(),
+        code=f"PA-{created.year}-{number:06d}",
+        category_code=category_code,
         description=fields.pop("description", "Ổ gà lớn giữa đường"),
-        location=from_shape(Point(lat_lon[1], lat_lon[0]), srid=4326), province_code=PROVINCE,
-        ward_code=ward_code, unit_code=unit_code, department_code=department_code,
-        reporter_id=reporter.id if reporter is not None else None, status=status, created_at=created,
-        updated_at=created, acknowledge_due_at=fields.pop("acknowledge_due_at", created + timedelta(hours=8)),
-        resolve_due_at=fields.pop("resolve_due_at", created + timedelta(days=5)), **fields,
+        location=from_shape(Point(lat_lon[1], lat_lon[0]), srid=4326),
+        province_code=PROVINCE,
+        ward_code=ward_code,
+        unit_code=unit_code,
+        department_code=department_code,
+        reporter_id=reporter.id if reporter is not None else None,
+        status=status,
+        created_at=created,
+        updated_at=created,
+        acknowledge_due_at=fields.pop("acknowledge_due_at", created + timedelta(hours=8)),
+        resolve_due_at=fields.pop("resolve_due_at", created + timedelta(days=5)),
+        **fields,
     )
     session.add(report)
     await session.flush()

@@ -21,8 +21,16 @@ from feedback.seed import CATEGORIES_FILE, CatalogueError, read_catalogue, seed_
 DEMO = read_document(PROJECT_ROOT / "data" / "demo_province.geojson")
 RAW: dict[str, Any] = yaml.safe_load(CATEGORIES_FILE.read_text(encoding="utf-8"))
 EXPECTED_CODES = {
-    "road_damage", "lighting", "waste", "flooding", "trees", "traffic", "public_order", "environment",
-    "illegal_construction", "other",
+    "road_damage",
+    "lighting",
+    "waste",
+    "flooding",
+    "trees",
+    "traffic",
+    "public_order",
+    "environment",
+    "illegal_construction",
+    "other",
 }
 
 
@@ -114,9 +122,7 @@ async def test_seeding_again_updates_a_changed_category(session: AsyncSession) -
     await seed_catalogue(session, changed)
     await session.flush()
 
-    row = (await session.execute(
-        select(categories_table).where(text("code = 'road_damage'"))
-    )).one()
+    row = (await session.execute(select(categories_table).where(text("code = 'road_damage'")))).one()
     assert (row.sla_resolve_working_days, row.questions) == (9, [])
 
 
@@ -128,27 +134,53 @@ def with_question(question: dict[str, Any]) -> dict[str, Any]:
 
 
 def choice(code: str, options: Any) -> dict[str, Any]:
-    return {"code": code, "label_vi": "Câu hỏi", "label_en": "Question", "datatype": "single_choice",
-            "options": options}
+    return {
+        "code": code,
+        "label_vi": "Câu hỏi",
+        "label_en": "Question",
+        "datatype": "single_choice",
+        "options": options,
+    }
 
 
 OPTION = {"key": "yes", "name_vi": "Có", "name_en": "Yes"}
 
 
-@pytest.mark.parametrize(("document", "message"), [
-    pytest.param(with_question(choice("kind", None)), "'kind' is single_choice and needs options",
-                 id="choice-without-options"),
-    pytest.param(with_question(choice("kind", [])), "'kind' is single_choice and needs options",
-                 id="choice-with-empty-options"),
-    pytest.param(with_question({**choice("count", [OPTION]), "datatype": "number"}),
-                 "'count' is number and may not have options", id="options-on-a-number"),
-    pytest.param(with_question({**choice("size", [OPTION])}), "duplicate question codes: size",
-                 id="duplicate-question-codes"),
-    pytest.param(with_question(choice("kind", [OPTION, OPTION])), "'kind' has duplicate option keys: yes",
-                 id="duplicate-option-keys"),
-    pytest.param(with_question({**choice("kind", [OPTION]), "datatype": "date"}), "categories.0.questions",
-                 id="unknown-datatype"),
-])
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        pytest.param(
+            with_question(choice("kind", None)),
+            "'kind' is single_choice and needs options",
+            id="choice-without-options",
+        ),
+        pytest.param(
+            with_question(choice("kind", [])),
+            "'kind' is single_choice and needs options",
+            id="choice-with-empty-options",
+        ),
+        pytest.param(
+            with_question({**choice("count", [OPTION]), "datatype": "number"}),
+            "'count' is number and may not have options",
+            id="options-on-a-number",
+        ),
+        pytest.param(
+            with_question({**choice("size", [OPTION])}),
+            "duplicate question codes: size",
+            id="duplicate-question-codes",
+        ),
+        pytest.param(
+            with_question(choice("kind", [OPTION, OPTION])),
+            "'kind' has duplicate option keys: yes",
+            id="duplicate-option-keys",
+        ),
+        pytest.param(
+            with_question({**choice("kind", [OPTION]), "datatype": "date"}),
+            "categories.0.questions",
+            id="unknown-datatype",
+        ),
+    ],
+)
 @pytest.mark.usefixtures("units")
 async def test_invalid_questions_are_refused_and_nothing_is_written(
     session: AsyncSession, document: dict[str, Any], message: str
@@ -178,12 +210,16 @@ async def test_seeding_before_the_units_are_loaded_is_refused(session: AsyncSess
 
 @pytest.mark.usefixtures("seeded")
 async def test_categories_are_reachable_from_the_units(session: AsyncSession) -> None:
-    rows = (await session.execute(text("""
+    rows = (
+        await session.execute(
+            text("""
         SELECT c.code, d.code AS department, u.code AS province, u.level::text AS level
         FROM feedback_categories AS c
         JOIN departments AS d ON d.code = c.default_department_code
         JOIN admin_units AS u ON u.code = d.province_code
-    """))).all()
+    """)
+        )
+    ).all()
 
     assert {row.code for row in rows} == EXPECTED_CODES
     assert {(row.province, row.level) for row in rows} == {("37", "province")}
@@ -206,8 +242,12 @@ async def test_list_gives_the_active_categories_in_display_order(
     shipped = sorted(RAW["categories"], key=lambda category: category["sort_order"])
     assert [item["code"] for item in body] == [c["code"] for c in shipped if c["code"] != "other"]
     road = body[0]
-    assert road["department"] == {"code": "SXD", "name_vi": "Sở Xây dựng",
-                                  "name_en": "Department of Construction", "province_code": "37"}
+    assert road["department"] == {
+        "code": "SXD",
+        "name_vi": "Sở Xây dựng",
+        "name_en": "Department of Construction",
+        "province_code": "37",
+    }
     assert [question["code"] for question in road["questions"]] == ["size", "lanes_blocked"]
 
 
@@ -217,20 +257,33 @@ async def test_one_category_with_its_questions(client: httpx.AsyncClient) -> Non
 
     assert response.status_code == 200, response.text
     body = response.json()
-    assert (body["code"], body["name_vi"], body["name_en"]) == ("flooding", "Thoát nước, ngập úng",
-                                                               "Drainage and flooding")
+    assert (body["code"], body["name_vi"], body["name_en"]) == (
+        "flooding",
+        "Thoát nước, ngập úng",
+        "Drainage and flooding",
+    )
     assert body["sla_acknowledge_working_hours"] == 4
-    assert body["questions"] == [{
-        "code": "water_depth_cm", "label_vi": "Độ sâu nước ngập (cm)", "label_en": "Water depth (cm)",
-        "datatype": "number", "required": True, "order": 1, "options": None,
-    }]
+    assert body["questions"] == [
+        {
+            "code": "water_depth_cm",
+            "label_vi": "Độ sâu nước ngập (cm)",
+            "label_en": "Water depth (cm)",
+            "datatype": "number",
+            "required": True,
+            "order": 1,
+            "options": None,
+        }
+    ]
 
 
-@pytest.mark.parametrize(("language", "title"), [
-    ("vi", "Không tìm thấy loại phản ánh"),
-    ("en", "Report category not found"),
-    ("en-GB,vi;q=0.5", "Report category not found"),
-])
+@pytest.mark.parametrize(
+    ("language", "title"),
+    [
+        ("vi", "Không tìm thấy loại phản ánh"),
+        ("en", "Report category not found"),
+        ("en-GB,vi;q=0.5", "Report category not found"),
+    ],
+)
 @pytest.mark.usefixtures("seeded")
 async def test_an_unknown_category_is_a_404_problem(
     client: httpx.AsyncClient, session: AsyncSession, language: str, title: str

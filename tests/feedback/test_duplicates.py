@@ -36,8 +36,9 @@ async def test_nearby_lists_open_public_reports_nearest_first(
     reporter = await person()
     # road_damage: 50 m and 14 days.
     far = await insert_report(catalogue, reporter=reporter, lat_lon=_east(40), description="Xa hơn")
-    near = await insert_report(catalogue, reporter=reporter, lat_lon=_east(10),
-                               status=ReportStatus.IN_PROGRESS, anonymous=True)
+    near = await insert_report(
+        catalogue, reporter=reporter, lat_lon=_east(10), status=ReportStatus.IN_PROGRESS, anonymous=True
+    )
     main = await insert_report(catalogue, lat_lon=_east(35))
     await insert_report(catalogue, lat_lon=_east(80))  # beyond the radius
     await insert_report(catalogue, lat_lon=_east(5), category_code="lighting")
@@ -62,10 +63,18 @@ async def test_nearby_uses_the_category_radius_and_window(
     client: httpx.AsyncClient, catalogue: AsyncSession
 ) -> None:
     # flooding: 200 m and 2 days.
-    inside = await insert_report(catalogue, category_code="flooding", lat_lon=_east(150),
-                                 created_at=datetime.now(UTC) - timedelta(days=1))
-    await insert_report(catalogue, category_code="flooding", lat_lon=_east(150),
-                        created_at=datetime.now(UTC) - timedelta(days=3))
+    inside = await insert_report(
+        catalogue,
+        category_code="flooding",
+        lat_lon=_east(150),
+        created_at=datetime.now(UTC) - timedelta(days=1),
+    )
+    await insert_report(
+        catalogue,
+        category_code="flooding",
+        lat_lon=_east(150),
+        created_at=datetime.now(UTC) - timedelta(days=3),
+    )
     await insert_report(catalogue, category_code="flooding", lat_lon=_east(250))
     found = (await client.get(NEARBY, params=_query("flooding"))).json()
     assert [item["id"] for item in found] == [str(inside.id)]
@@ -101,17 +110,35 @@ async def test_the_query_can_use_the_partial_open_index(catalogue: AsyncSession)
     # A generic plan, as a prepared statement gets after a few runs: the index predicate must still match.
     await catalogue.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
     dlon, dlat = degree_box(LAT, 50)
-    plan = "\n".join((await catalogue.execute(text(f"EXPLAIN {NEARBY_QUERY.text}"), {
-        "lat": LAT, "lon": LON, "dlon": dlon, "dlat": dlat, "radius": 50.0, "category_code": "road_damage",
-        "since": datetime.now(UTC) - timedelta(days=14), "limit": 10,
-    })).scalars())
+    plan = "\n".join(
+        (
+            await catalogue.execute(
+                text(f"EXPLAIN {NEARBY_QUERY.text}"),
+                {
+                    "lat": LAT,
+                    "lon": LON,
+                    "dlon": dlon,
+                    "dlat": dlat,
+                    "radius": 50.0,
+                    "category_code": "road_damage",
+                    "since": datetime.now(UTC) - timedelta(days=14),
+                    "limit": 10,
+                },
+            )
+        ).scalars()
+    )
     assert "ix_feedback_reports_open_location" in plan, plan
 
 
 async def test_find_nearby_open_directly(catalogue: AsyncSession) -> None:
     report = await insert_report(catalogue, lat_lon=_east(20))
-    rows = await find_nearby_open(catalogue, "road_damage", LAT, LON, radius_m=50,
-                                  since=datetime.now(UTC) - timedelta(days=1))
+    rows = await find_nearby_open(
+        catalogue, "road_damage", LAT, LON, radius_m=50, since=datetime.now(UTC) - timedelta(days=1)
+    )
     assert [(row.id, row.code, round(row.distance_m)) for row in rows] == [(report.id, report.code, 20)]
-    assert await find_nearby_open(catalogue, "road_damage", LAT, LON, radius_m=10,
-                                  since=datetime.now(UTC) - timedelta(days=1)) == []
+    assert (
+        await find_nearby_open(
+            catalogue, "road_damage", LAT, LON, radius_m=10, since=datetime.now(UTC) - timedelta(days=1)
+        )
+        == []
+    )

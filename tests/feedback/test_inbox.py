@@ -26,8 +26,13 @@ async def test_scope_ward_province_admin(
     client: httpx.AsyncClient, catalogue: AsyncSession, person: PersonFactory
 ) -> None:
     mine = await insert_report(catalogue, created_at=T0)
-    other = await insert_report(catalogue, lat_lon=IN_OTHER_WARD, ward_code=OTHER_WARD, unit_code=OTHER_WARD,
-                                created_at=T0 + timedelta(1))
+    other = await insert_report(
+        catalogue,
+        lat_lon=IN_OTHER_WARD,
+        ward_code=OTHER_WARD,
+        unit_code=OTHER_WARD,
+        created_at=T0 + timedelta(1),
+    )
     provincial = await insert_report(catalogue, unit_code=PROVINCE, created_at=T0 + timedelta(2))
     ward_officer = await person(Role.OFFICER, WARD)
     province_officer = await person(Role.OFFICER, PROVINCE)
@@ -55,9 +60,17 @@ async def test_item_carries_staff_fields(
 ) -> None:
     citizen = await person(display_name="Nguyễn Văn A")
     officer = await person(Role.OFFICER, WARD)
-    report = await insert_report(catalogue, reporter=citizen, anonymous=True, urgent=True, support_count=2,
-                                 assignee_id=officer.id, status=ReportStatus.ASSIGNED, created_at=T0,
-                                 sla_state=SlaState.DUE_SOON)
+    report = await insert_report(
+        catalogue,
+        reporter=citizen,
+        anonymous=True,
+        urgent=True,
+        support_count=2,
+        assignee_id=officer.id,
+        status=ReportStatus.ASSIGNED,
+        created_at=T0,
+        sla_state=SlaState.DUE_SOON,
+    )
     body = (await client.get(URL, headers=officer.headers)).json()
     item = body["items"][0]
     assert item["id"] == str(report.id)
@@ -78,10 +91,21 @@ async def test_item_carries_staff_fields(
 async def test_filters(client: httpx.AsyncClient, catalogue: AsyncSession, person: PersonFactory) -> None:
     officer = await person(Role.OFFICER, WARD)
     colleague = await person(Role.OFFICER, WARD)
-    a = await insert_report(catalogue, created_at=T0, category_code="lighting", urgent=True,
-                            assignee_id=officer.id, status=ReportStatus.ASSIGNED)
-    b = await insert_report(catalogue, created_at=T0 + timedelta(days=2), sla_state=SlaState.OVERDUE,
-                            assignee_id=colleague.id, status=ReportStatus.IN_PROGRESS)
+    a = await insert_report(
+        catalogue,
+        created_at=T0,
+        category_code="lighting",
+        urgent=True,
+        assignee_id=officer.id,
+        status=ReportStatus.ASSIGNED,
+    )
+    b = await insert_report(
+        catalogue,
+        created_at=T0 + timedelta(days=2),
+        sla_state=SlaState.OVERDUE,
+        assignee_id=colleague.id,
+        status=ReportStatus.IN_PROGRESS,
+    )
     c = await insert_report(catalogue, created_at=T0 + timedelta(days=4), status=ReportStatus.RESOLVED)
     get = officer.headers
     assert codes(await client.get(URL, headers=get, params={"category_code": "lighting"})) == [a.code]
@@ -93,13 +117,20 @@ async def test_filters(client: httpx.AsyncClient, catalogue: AsyncSession, perso
     assert codes(await client.get(URL, headers=get, params=statuses)) == [a.code, c.code]
     assert codes(await client.get(URL, headers=get, params={"q": c.code.lower()})) == [c.code]
     assert codes(await client.get(URL, headers=get, params={"q": c.code[:3]})) == [a.code, b.code, c.code]
-    window = {"created_from": (T0 + timedelta(days=1)).isoformat(),
-              "created_to": (T0 + timedelta(days=3)).isoformat()}
+    window = {
+        "created_from": (T0 + timedelta(days=1)).isoformat(),
+        "created_to": (T0 + timedelta(days=3)).isoformat(),
+    }
     assert codes(await client.get(URL, headers=get, params=window)) == [b.code]
     departments = await client.get(URL, headers=get, params={"department_code": a.department_code})
     assert a.code in codes(departments)
-    for bad in ({"q": "PA%"}, {"status": "lost"}, {"created_from": "2026-11-01T00:00:00"}, {"sort": "x"},
-                {"unit_code": "1"}):
+    for bad in (
+        {"q": "PA%"},
+        {"status": "lost"},
+        {"created_from": "2026-11-01T00:00:00"},
+        {"sort": "x"},
+        {"unit_code": "1"},
+    ):
         assert (await client.get(URL, headers=get, params=bad)).status_code == 422, bad
 
 
@@ -110,8 +141,13 @@ async def test_sorts_and_cursor_pages(
     made = []
     for index in range(9):
         # Deadlines run in the opposite order of creation, with ties.
-        made.append(await insert_report(catalogue, created_at=T0 + timedelta(hours=index),
-                                        resolve_due_at=T0 + timedelta(days=10 - index // 3)))
+        made.append(
+            await insert_report(
+                catalogue,
+                created_at=T0 + timedelta(hours=index),
+                resolve_due_at=T0 + timedelta(days=10 - index // 3),
+            )
+        )
     by_deadline = sorted(made, key=lambda r: (r.resolve_due_at, r.id))
     expected = {
         "deadline": [r.code for r in by_deadline],
@@ -131,7 +167,8 @@ async def test_sorts_and_cursor_pages(
                 break
         assert seen == order, sort
     first = (await client.get(URL, headers=officer.headers, params={"sort": "newest", "limit": 1})).json()
-    mixed = await client.get(URL, headers=officer.headers,
-                             params={"sort": "oldest", "cursor": first["next_cursor"]})
+    mixed = await client.get(
+        URL, headers=officer.headers, params={"sort": "oldest", "cursor": first["next_cursor"]}
+    )
     assert mixed.status_code == 400
     assert mixed.json()["code"] == "invalid_cursor"

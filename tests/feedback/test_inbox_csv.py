@@ -21,10 +21,11 @@ T0 = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
 async def test_csv_content_escaping_and_scope(
     client: httpx.AsyncClient, catalogue: AsyncSession, person: PersonFactory
 ) -> None:
-    citizen = await person(display_name="=HYPERLINK(\"http://x\")")
+    citizen = await person(display_name='=HYPERLINK("http://x")')
     officer = await person(Role.OFFICER, WARD)
-    first = await insert_report(catalogue, reporter=citizen, created_at=T0,
-                                description="+1 cống vỡ, \"to\"\nlắm", address="@Nam Định")
+    first = await insert_report(
+        catalogue, reporter=citizen, created_at=T0, description='+1 cống vỡ, "to"\nlắm', address="@Nam Định"
+    )
     second = await insert_report(catalogue, created_at=T0 + timedelta(1), description="-bad", urgent=True)
     await insert_report(catalogue, lat_lon=IN_OTHER_WARD, ward_code=OTHER_WARD, unit_code=OTHER_WARD)
     answer = await client.get(URL, headers=officer.headers)
@@ -36,9 +37,9 @@ async def test_csv_content_escaping_and_scope(
     assert rows[0] == list(HEADER)
     assert [row[0] for row in rows[1:]] == [first.code, second.code]
     record = dict(zip(HEADER, rows[1], strict=True))
-    assert record["description"] == "'+1 cống vỡ, \"to\"\nlắm"
+    assert record["description"] == '\'+1 cống vỡ, "to"\nlắm'
     assert record["address"] == "'@Nam Định"
-    assert record["reporter_name"] == "'=HYPERLINK(\"http://x\")"
+    assert record["reporter_name"] == '\'=HYPERLINK("http://x")'
     assert record["created_at"] == "2026-11-01T10:00:00+07:00"
     assert record["lat"] == "20.430000"
     assert record["lon"] == "106.175000"
@@ -54,8 +55,15 @@ async def test_csv_filters_and_outside_unit(
     officer = await person(Role.OFFICER, WARD)
     await insert_report(catalogue, created_at=T0)
     urgent = await insert_report(catalogue, created_at=T0, urgent=True)
-    rows = list(csv.reader(io.StringIO((await client.get(URL, headers=officer.headers,
-                                                         params={"urgent": "true"})).text.lstrip("\ufeff"))))
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                (await client.get(URL, headers=officer.headers, params={"urgent": "true"})).text.lstrip(
+                    "\ufeff"
+                )
+            )
+        )
+    )
     assert [row[0] for row in rows[1:]] == [urgent.code]
     refused = await client.get(URL, headers=officer.headers, params={"unit_code": OTHER_WARD})
     assert refused.status_code == 403

@@ -28,33 +28,76 @@ async def known(catalogue: AsyncSession, person: PersonFactory) -> None:
     reporter = await person()
     created = NOW - 10 * DAY
     # Submitted and past its acknowledge deadline: open and overdue.
-    await insert_report(session, reporter=reporter, created_at=created, acknowledge_due_at=NOW - DAY,
-                        resolve_due_at=NOW + 5 * DAY)
+    await insert_report(
+        session,
+        reporter=reporter,
+        created_at=created,
+        acknowledge_due_at=NOW - DAY,
+        resolve_due_at=NOW + 5 * DAY,
+    )
     # In progress, in time.
-    await insert_report(session, reporter=reporter, category_code="lighting", status=ReportStatus.IN_PROGRESS,
-                        created_at=created, acknowledge_due_at=created + DAY, acknowledged_at=created,
-                        resolve_due_at=NOW + DAY)
+    await insert_report(
+        session,
+        reporter=reporter,
+        category_code="lighting",
+        status=ReportStatus.IN_PROGRESS,
+        created_at=created,
+        acknowledge_due_at=created + DAY,
+        acknowledged_at=created,
+        resolve_due_at=NOW + DAY,
+    )
     # Resolved in time, rated: closed.
-    await insert_report(session, reporter=reporter, status=ReportStatus.CLOSED, created_at=created,
-                        acknowledge_due_at=created + DAY, acknowledged_at=created + DAY / 2,
-                        resolve_due_at=created + 5 * DAY, resolved_at=created + 4 * DAY, closed_at=NOW,
-                        close_reason="rated", rating="satisfied")
+    await insert_report(
+        session,
+        reporter=reporter,
+        status=ReportStatus.CLOSED,
+        created_at=created,
+        acknowledge_due_at=created + DAY,
+        acknowledged_at=created + DAY / 2,
+        resolve_due_at=created + 5 * DAY,
+        resolved_at=created + 4 * DAY,
+        closed_at=NOW,
+        close_reason="rated",
+        rating="satisfied",
+    )
     # Acknowledged and resolved late; filed long ago.
-    await insert_report(session, reporter=reporter, status=ReportStatus.RESOLVED, created_at=NOW - 40 * DAY,
-                        acknowledge_due_at=NOW - 39 * DAY, acknowledged_at=NOW - 38 * DAY,
-                        resolve_due_at=NOW - 30 * DAY, resolved_at=NOW - 20 * DAY)
+    await insert_report(
+        session,
+        reporter=reporter,
+        status=ReportStatus.RESOLVED,
+        created_at=NOW - 40 * DAY,
+        acknowledge_due_at=NOW - 39 * DAY,
+        acknowledged_at=NOW - 38 * DAY,
+        resolve_due_at=NOW - 30 * DAY,
+        resolved_at=NOW - 20 * DAY,
+    )
     # Another ward's report: only the province sees it.
-    await insert_report(session, reporter=reporter, lat_lon=IN_OTHER_WARD, ward_code=OTHER_WARD,
-                        unit_code=OTHER_WARD, status=ReportStatus.REJECTED, created_at=created,
-                        acknowledge_due_at=created + DAY, acknowledged_at=created, rating=None)
+    await insert_report(
+        session,
+        reporter=reporter,
+        lat_lon=IN_OTHER_WARD,
+        ward_code=OTHER_WARD,
+        unit_code=OTHER_WARD,
+        status=ReportStatus.REJECTED,
+        created_at=created,
+        acknowledge_due_at=created + DAY,
+        acknowledged_at=created,
+        rating=None,
+    )
 
 
 WARD_FIGURES = {
-    "total": 4, "open": 2, "overdue_open": 1, "resolved_on_time": 1, "resolved_late": 1,
-    "acknowledged_on_time": 2, "acknowledged_late": 1,
+    "total": 4,
+    "open": 2,
+    "overdue_open": 1,
+    "resolved_on_time": 1,
+    "resolved_late": 1,
+    "acknowledged_on_time": 2,
+    "acknowledged_late": 1,
     "by_status": {"closed": 1, "in_progress": 1, "resolved": 1, "submitted": 1},
     "by_category": {"lighting": 1, "road_damage": 3},
-    "ratings": {"satisfied": 1}, "on_time_rate": 0.5,
+    "ratings": {"satisfied": 1},
+    "on_time_rate": 0.5,
 }
 
 
@@ -113,11 +156,20 @@ async def test_province_kpis_and_filters_over_http(client: httpx.AsyncClient, pe
 @pytest.mark.usefixtures("known")
 async def test_kpis_refusals(client: httpx.AsyncClient, person: PersonFactory) -> None:
     ward_officer = await person(Role.OFFICER, WARD)
-    problem(await client.get(KPIS, params={"unit_code": OTHER_WARD}, headers=ward_officer.headers), 403,
-            "outside_unit")
-    problem(await client.get(KPIS, params={"unit_code": "x"}, headers=ward_officer.headers), 422,
-            "validation_error")
-    problem(await client.get(KPIS, params={"from": "2030-01-01T00:00:00"}, headers=ward_officer.headers), 422,
-            "validation_error")
+    problem(
+        await client.get(KPIS, params={"unit_code": OTHER_WARD}, headers=ward_officer.headers),
+        403,
+        "outside_unit",
+    )
+    problem(
+        await client.get(KPIS, params={"unit_code": "x"}, headers=ward_officer.headers),
+        422,
+        "validation_error",
+    )
+    problem(
+        await client.get(KPIS, params={"from": "2030-01-01T00:00:00"}, headers=ward_officer.headers),
+        422,
+        "validation_error",
+    )
     problem(await client.get(KPIS, headers=(await person()).headers), 403, "forbidden")
     assert (await client.get(KPIS)).status_code == 401

@@ -19,6 +19,7 @@ from tests.feedback.support import OTHER_WARD, WARD, insert_report
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 
+
 async def test_a_report_goes_from_submitted_to_resolved(
     client: httpx.AsyncClient, session: AsyncSession, person: PersonFactory
 ) -> None:
@@ -50,8 +51,7 @@ async def test_a_report_goes_from_submitted_to_resolved(
     # The reporter sees every step, with roles and notes but no staff identity.
     mine = await client.get(f"{BASE}/{report.id}", headers=reporter.headers)
     assert mine.status_code == 200, mine.text
-    steps = [(e["kind"], e["from_status"], e["to_status"],
-              e["actor_role"]) for e in mine.json()["timeline"]]
+    steps = [(e["kind"], e["from_status"], e["to_status"], e["actor_role"]) for e in mine.json()["timeline"]]
     assert steps == [
         ("accepted", "submitted", "accepted", "officer"),
         ("assigned", "accepted", "assigned", "officer"),
@@ -98,8 +98,11 @@ async def test_accept_refusals_change_nothing(
     assert body["wanted_status"] == "accepted"
     problem(await post(client, report.id, "accept", reporter.headers), 403, "forbidden")
     problem(await post(client, report.id, "accept", elsewhere.headers), 403, "outside_unit")
-    problem(await post(client, report.id, "accept", officer.headers, {"note": "x", "status": "closed"}),
-            422, "validation_error")
+    problem(
+        await post(client, report.id, "accept", officer.headers, {"note": "x", "status": "closed"}),
+        422,
+        "validation_error",
+    )
     problem(await post(client, uuid.uuid4(), "accept", officer.headers), 404, "report_not_found")
     assert (await client.post(f"{BASE}/{report.id}/accept", json={})).status_code == 401
 
@@ -125,8 +128,9 @@ async def test_reject_needs_a_reason_that_becomes_public(
     report = await insert_report(session, reporter=reporter)
     before = await seen.state(session, report.id)
     problem(await post(client, report.id, "reject", officer.headers), 422, "validation_error")
-    problem(await post(client, report.id, "reject", officer.headers, {"reason": "   "}), 422,
-            "validation_error")
+    problem(
+        await post(client, report.id, "reject", officer.headers, {"reason": "   "}), 422, "validation_error"
+    )
     assert await seen.state(session, report.id) == before
 
     response = await post(client, report.id, "reject", officer.headers, {"reason": "Không thuộc địa bàn"})
@@ -157,8 +161,11 @@ async def test_assign_refuses_someone_who_does_not_cover_the_unit(
     report = await insert_report(session, reporter=citizen, status=ReportStatus.ACCEPTED)
     before = await seen.state(session, report.id)
     for assignee in (citizen.id, other_unit_staff.id, uuid.uuid4()):
-        problem(await post(client, report.id, "assign", officer.headers, {"assignee_id": str(assignee)}),
-                422, "invalid_assignee")
+        problem(
+            await post(client, report.id, "assign", officer.headers, {"assignee_id": str(assignee)}),
+            422,
+            "invalid_assignee",
+        )
     assert await seen.state(session, report.id) == before
 
     # No assignee at all is allowed: the unit handles it.
@@ -198,19 +205,38 @@ async def test_extend_deadline_once_with_working_days_or_a_date(
     due = datetime(2030, 3, 1, 10, 30, tzinfo=UTC)  # a Friday
     report = await insert_report(session, reporter=reporter, status=ReportStatus.ASSIGNED, resolve_due_at=due)
     before = await seen.state(session, report.id)
-    for bad in ({"reason": "x"}, {"reason": "x", "working_days": 2, "due_at": "2030-03-10T00:00:00Z"},
-                {"reason": "x", "working_days": 0}, {"reason": "x", "due_at": "2030-03-10T00:00:00"}):
-        problem(await post(client, report.id, "extend-deadline", officer.headers, bad), 422,
-                "validation_error")
-    problem(await post(client, report.id, "extend-deadline", officer.headers,
-                       {"reason": "x", "due_at": "2030-02-01T00:00:00Z"}), 422, "invalid_deadline")
-    problem(await post(client, report.id, "extend-deadline", reporter.headers, {"reason": "x",
-                                                                                "working_days": 1}),
-            403, "forbidden")
+    for bad in (
+        {"reason": "x"},
+        {"reason": "x", "working_days": 2, "due_at": "2030-03-10T00:00:00Z"},
+        {"reason": "x", "working_days": 0},
+        {"reason": "x", "due_at": "2030-03-10T00:00:00"},
+    ):
+        problem(
+            await post(client, report.id, "extend-deadline", officer.headers, bad), 422, "validation_error"
+        )
+    problem(
+        await post(
+            client,
+            report.id,
+            "extend-deadline",
+            officer.headers,
+            {"reason": "x", "due_at": "2030-02-01T00:00:00Z"},
+        ),
+        422,
+        "invalid_deadline",
+    )
+    problem(
+        await post(
+            client, report.id, "extend-deadline", reporter.headers, {"reason": "x", "working_days": 1}
+        ),
+        403,
+        "forbidden",
+    )
     assert await seen.state(session, report.id) == before
 
-    response = await post(client, report.id, "extend-deadline", officer.headers,
-                          {"reason": "Chờ vật tư", "working_days": 2})
+    response = await post(
+        client, report.id, "extend-deadline", officer.headers, {"reason": "Chờ vật tư", "working_days": 2}
+    )
     assert response.status_code == 200, response.text
     # Two working days after Friday 1 March: Tuesday 5 March, at closing time (17:30 in Vietnam).
     assert response.json()["resolve_due_at"] == "2030-03-05T10:30:00Z"
@@ -226,8 +252,17 @@ async def test_extend_deadline_once_with_working_days_or_a_date(
     assert await seen.pushed_users(session, report.id) == [reporter.id]
 
     again = await seen.state(session, report.id)
-    problem(await post(client, report.id, "extend-deadline", officer.headers,
-                       {"reason": "x", "due_at": "2031-01-01T00:00:00Z"}), 409, "deadline_already_extended")
+    problem(
+        await post(
+            client,
+            report.id,
+            "extend-deadline",
+            officer.headers,
+            {"reason": "x", "due_at": "2031-01-01T00:00:00Z"},
+        ),
+        409,
+        "deadline_already_extended",
+    )
     assert await seen.state(session, report.id) == again
 
 
@@ -235,11 +270,14 @@ async def test_extend_deadline_refuses_a_closed_report(
     client: httpx.AsyncClient, session: AsyncSession, person: PersonFactory
 ) -> None:
     officer = await person(Role.OFFICER, WARD)
-    report = await insert_report(session, reporter=await person(), status=ReportStatus.RESOLVED,
-                                 resolved_at=datetime.now(UTC))
-    problem(await post(client, report.id, "extend-deadline", officer.headers, {"reason": "x",
-                                                                               "working_days": 1}),
-            409, "report_not_open")
+    report = await insert_report(
+        session, reporter=await person(), status=ReportStatus.RESOLVED, resolved_at=datetime.now(UTC)
+    )
+    problem(
+        await post(client, report.id, "extend-deadline", officer.headers, {"reason": "x", "working_days": 1}),
+        409,
+        "report_not_open",
+    )
 
 
 async def test_reassign_to_another_unit_and_department(
@@ -248,22 +286,39 @@ async def test_reassign_to_another_unit_and_department(
     reporter = await person()
     officer = await person(Role.OFFICER, WARD)
     field = await person(Role.FIELD_STAFF, WARD)
-    report = await insert_report(session, reporter=reporter, status=ReportStatus.ASSIGNED,
-                                 assignee_id=field.id)
+    report = await insert_report(
+        session, reporter=reporter, status=ReportStatus.ASSIGNED, assignee_id=field.id
+    )
     before = await seen.state(session, report.id)
-    problem(await post(client, report.id, "reassign", officer.headers, {"unit_code": "99999", "reason": "x"}),
-            422, "unit_not_found")
-    problem(await post(client, report.id, "reassign", officer.headers,
-                       {"department_code": "NOPE", "reason": "x"}), 422, "department_not_found")
-    problem(await post(client, report.id, "reassign", officer.headers, {"reason": "x"}), 422,
-            "validation_error")
-    problem(await post(client, report.id, "reassign", field.headers, {"unit_code": OTHER_WARD,
-                                                                      "reason": "x"}),
-            403, "forbidden")
+    problem(
+        await post(client, report.id, "reassign", officer.headers, {"unit_code": "99999", "reason": "x"}),
+        422,
+        "unit_not_found",
+    )
+    problem(
+        await post(
+            client, report.id, "reassign", officer.headers, {"department_code": "NOPE", "reason": "x"}
+        ),
+        422,
+        "department_not_found",
+    )
+    problem(
+        await post(client, report.id, "reassign", officer.headers, {"reason": "x"}), 422, "validation_error"
+    )
+    problem(
+        await post(client, report.id, "reassign", field.headers, {"unit_code": OTHER_WARD, "reason": "x"}),
+        403,
+        "forbidden",
+    )
     assert await seen.state(session, report.id) == before
 
-    response = await post(client, report.id, "reassign", officer.headers,
-                          {"unit_code": OTHER_WARD, "department_code": "SNNMT", "reason": "Thuộc phường bên"})
+    response = await post(
+        client,
+        report.id,
+        "reassign",
+        officer.headers,
+        {"unit_code": OTHER_WARD, "department_code": "SNNMT", "reason": "Thuộc phường bên"},
+    )
     assert response.status_code == 200, response.text
     assert response.json()["unit_code"] == OTHER_WARD
     assert response.json()["department_code"] == "SNNMT"
@@ -271,8 +326,12 @@ async def test_reassign_to_another_unit_and_department(
     assert response.json()["status"] == "assigned"
     entry = (await seen.timeline(session, report.id))[-1]
     assert entry["kind"] == "reassigned"
-    assert entry["data"] == {"from_unit_code": WARD, "to_unit_code": OTHER_WARD,
-                             "from_department_code": "SXD", "to_department_code": "SNNMT"}
+    assert entry["data"] == {
+        "from_unit_code": WARD,
+        "to_unit_code": OTHER_WARD,
+        "from_department_code": "SXD",
+        "to_department_code": "SNNMT",
+    }
     [(kind, data)] = await seen.events(session, report.id)
     assert kind == "feedback.reassigned"
     assert data["_unit_code"] == OTHER_WARD
@@ -287,14 +346,22 @@ async def test_reopen_within_seven_days_restarts_the_clock(
     reporter, stranger = await person(), await person()
     resolved_at = datetime.now(UTC) - timedelta(days=2)
     report = await insert_report(
-        session, reporter=reporter, status=ReportStatus.CLOSED, resolved_at=resolved_at,
-        closed_at=resolved_at, close_reason="rated", rating="not_satisfied", rated_at=resolved_at,
+        session,
+        reporter=reporter,
+        status=ReportStatus.CLOSED,
+        resolved_at=resolved_at,
+        closed_at=resolved_at,
+        close_reason="rated",
+        rating="not_satisfied",
+        rated_at=resolved_at,
         resolution="Đã xử lý",
-        deadline_extended_at=resolved_at, resolve_due_at=resolved_at,
+        deadline_extended_at=resolved_at,
+        resolve_due_at=resolved_at,
     )
     before = await seen.state(session, report.id)
-    problem(await post(client, report.id, "reopen", stranger.headers, {"reason": "x"}), 403,
-            "not_report_owner")
+    problem(
+        await post(client, report.id, "reopen", stranger.headers, {"reason": "x"}), 403, "not_report_owner"
+    )
     problem(await post(client, report.id, "reopen", reporter.headers), 422, "validation_error")
     officer = await person(Role.OFFICER, WARD)
     problem(await post(client, report.id, "reopen", officer.headers, {"reason": "x"}), 403, "forbidden")
@@ -326,17 +393,27 @@ async def test_reopen_window_and_merged_reports(
     late = datetime.now(UTC) - timedelta(days=8)
     old = await insert_report(session, reporter=reporter, status=ReportStatus.RESOLVED, resolved_at=late)
     target = await insert_report(session, reporter=await person())
-    merged = await insert_report(session, reporter=reporter, status=ReportStatus.CLOSED,
-                                 close_reason="merged",
-                                 closed_at=late, merged_into_id=target.id)
+    merged = await insert_report(
+        session,
+        reporter=reporter,
+        status=ReportStatus.CLOSED,
+        close_reason="merged",
+        closed_at=late,
+        merged_into_id=target.id,
+    )
     open_one = await insert_report(session, reporter=reporter, status=ReportStatus.IN_PROGRESS)
     before = [await seen.state(session, r.id) for r in (old, merged, open_one)]
-    problem(await post(client, old.id, "reopen", reporter.headers, {"reason": "x"}), 409,
-            "reopen_window_passed")
-    problem(await post(client, merged.id, "reopen", reporter.headers, {"reason": "x"}), 409,
-            "invalid_transition")
-    problem(await post(client, open_one.id, "reopen", reporter.headers, {"reason": "x"}), 409,
-            "invalid_transition")
+    problem(
+        await post(client, old.id, "reopen", reporter.headers, {"reason": "x"}), 409, "reopen_window_passed"
+    )
+    problem(
+        await post(client, merged.id, "reopen", reporter.headers, {"reason": "x"}), 409, "invalid_transition"
+    )
+    problem(
+        await post(client, open_one.id, "reopen", reporter.headers, {"reason": "x"}),
+        409,
+        "invalid_transition",
+    )
     assert [await seen.state(session, r.id) for r in (old, merged, open_one)] == before
 
 
@@ -345,10 +422,16 @@ async def test_extending_an_overdue_report_counts_from_now(
 ) -> None:
     officer = await person(Role.OFFICER, WARD)
     passed = datetime.now(UTC) - timedelta(days=10)
-    report = await insert_report(session, reporter=await person(), status=ReportStatus.IN_PROGRESS,
-                                 resolve_due_at=passed, sla_state="overdue")
-    response = await post(client, report.id, "extend-deadline", officer.headers,
-                          {"reason": "Chờ vật tư", "working_days": 3})
+    report = await insert_report(
+        session,
+        reporter=await person(),
+        status=ReportStatus.IN_PROGRESS,
+        resolve_due_at=passed,
+        sla_state="overdue",
+    )
+    response = await post(
+        client, report.id, "extend-deadline", officer.headers, {"reason": "Chờ vật tư", "working_days": 3}
+    )
     assert response.status_code == 200, response.text
     assert datetime.fromisoformat(response.json()["resolve_due_at"]) > datetime.now(UTC) + timedelta(days=2)
     # Judged afresh by the next SLA pass.

@@ -35,17 +35,33 @@ async def test_resolve_with_proof_photos(
     field, other = await person(Role.FIELD_STAFF, WARD), await person(Role.FIELD_STAFF, WARD)
     report = await insert_report(session, reporter=await person(), status=ReportStatus.IN_PROGRESS)
     storage = media_storage(settings)
-    mine = [await store_upload(session, storage, settings, png((i * 60, 10, 10)), uploader_id=field.id)
-            for i in range(2)]
+    mine = [
+        await store_upload(session, storage, settings, png((i * 60, 10, 10)), uploader_id=field.id)
+        for i in range(2)
+    ]
     theirs = await store_upload(session, storage, settings, png((0, 200, 0)), uploader_id=other.id)
 
     before = await seen.state(session, report.id)
-    problem(await post(client, report.id, "resolve", field.headers,
-                       {"answer": "Xong", "proof_photo_ids": [str(theirs.id)]}), 422, "photo_not_found")
+    problem(
+        await post(
+            client,
+            report.id,
+            "resolve",
+            field.headers,
+            {"answer": "Xong", "proof_photo_ids": [str(theirs.id)]},
+        ),
+        422,
+        "photo_not_found",
+    )
     assert await seen.state(session, report.id) == before
 
-    response = await post(client, report.id, "resolve", field.headers,
-                          {"answer": "Đã sửa", "proof_photo_ids": [str(p.id) for p in mine]})
+    response = await post(
+        client,
+        report.id,
+        "resolve",
+        field.headers,
+        {"answer": "Đã sửa", "proof_photo_ids": [str(p.id) for p in mine]},
+    )
     assert response.status_code == 200, response.text
     read = response.json()
     assert [p["id"] for p in read["proof_photos"]] == [str(p.id) for p in mine]

@@ -20,8 +20,10 @@ pytestmark = pytest.mark.usefixtures("catalogue")
 
 
 async def _people(session: AsyncSession, table: str, report_id: uuid.UUID) -> set[uuid.UUID]:
-    query = {"followers": "SELECT user_id FROM feedback_followers WHERE report_id = :r",
-             "supports": "SELECT user_id FROM feedback_supports WHERE report_id = :r"}[table]
+    query = {
+        "followers": "SELECT user_id FROM feedback_followers WHERE report_id = :r",
+        "supports": "SELECT user_id FROM feedback_supports WHERE report_id = :r",
+    }[table]
     rows = await session.execute(text(query), {"r": report_id})
     return {r.user_id for r in rows}
 
@@ -39,8 +41,13 @@ async def test_merge_moves_followers_and_supporters_to_the_target(
     await seen.support(session, source.id, both.id, only_source.id)
     await seen.support(session, target.id, both.id)
 
-    response = await post(client, source.id, "merge", officer.headers,
-                          {"into_report_id": str(target.id), "reason": "Cùng một ổ gà"})
+    response = await post(
+        client,
+        source.id,
+        "merge",
+        officer.headers,
+        {"into_report_id": str(target.id), "reason": "Cùng một ổ gà"},
+    )
     assert response.status_code == 200, response.text
     read = response.json()
     assert read["status"] == "closed"
@@ -50,7 +57,11 @@ async def test_merge_moves_followers_and_supporters_to_the_target(
     assert read["support_count"] == 0
 
     assert await _people(session, "followers", target.id) == {
-        both.id, only_source.id, only_target.id, source_reporter.id}
+        both.id,
+        only_source.id,
+        only_target.id,
+        source_reporter.id,
+    }
     assert await _people(session, "supports", target.id) == {both.id, only_source.id}
     assert await _people(session, "followers", source.id) == set()
     target_row = await seen.row(session, target.id)
@@ -70,11 +81,14 @@ async def test_merge_moves_followers_and_supporters_to_the_target(
     assert merged_from["data"]["from_code"] == source.code
     assert merged_from["to_status"] is None
 
-    assert [t for t, _ in await seen.events(session, source.id)] == ["feedback.status_changed",
-                                                                     "feedback.merged"]
+    assert [t for t, _ in await seen.events(session, source.id)] == [
+        "feedback.status_changed",
+        "feedback.merged",
+    ]
     # Those who followed the source learn where it went; the officer is not told of their own action.
     assert sorted(await seen.pushed_users(session, source.id)) == sorted(
-        [source_reporter.id, both.id, only_source.id])
+        [source_reporter.id, both.id, only_source.id]
+    )
     assert await seen.pushed_users(session, target.id) == []
 
 
@@ -85,25 +99,35 @@ async def test_merge_refusals_change_nothing(
     citizen = await person()
     source = await insert_report(session, reporter=citizen)
     closed = await insert_report(session, reporter=await person(), status=ReportStatus.REJECTED)
-    elsewhere = await insert_report(session, reporter=await person(), unit_code=OTHER_WARD,
-                                    ward_code=OTHER_WARD)
+    elsewhere = await insert_report(
+        session, reporter=await person(), unit_code=OTHER_WARD, ward_code=OTHER_WARD
+    )
     before = [await seen.state(session, r.id) for r in (source, closed, elsewhere)]
 
     def merge_into(target: uuid.UUID) -> dict[str, str]:
         return {"into_report_id": str(target), "reason": "Trùng"}
 
-    problem(await post(client, source.id, "merge", officer.headers, merge_into(source.id)), 422,
-            "invalid_merge")
-    problem(await post(client, source.id, "merge", officer.headers, merge_into(closed.id)), 409,
-            "invalid_merge")
-    problem(await post(client, closed.id, "merge", officer.headers, merge_into(source.id)), 409,
-            "invalid_merge")
-    problem(await post(client, source.id, "merge", officer.headers, merge_into(elsewhere.id)), 403,
-            "outside_unit")
-    problem(await post(client, source.id, "merge", officer.headers, merge_into(uuid.uuid4())), 404,
-            "report_not_found")
+    problem(
+        await post(client, source.id, "merge", officer.headers, merge_into(source.id)), 422, "invalid_merge"
+    )
+    problem(
+        await post(client, source.id, "merge", officer.headers, merge_into(closed.id)), 409, "invalid_merge"
+    )
+    problem(
+        await post(client, closed.id, "merge", officer.headers, merge_into(source.id)), 409, "invalid_merge"
+    )
+    problem(
+        await post(client, source.id, "merge", officer.headers, merge_into(elsewhere.id)), 403, "outside_unit"
+    )
+    problem(
+        await post(client, source.id, "merge", officer.headers, merge_into(uuid.uuid4())),
+        404,
+        "report_not_found",
+    )
     problem(await post(client, source.id, "merge", citizen.headers, merge_into(closed.id)), 403, "forbidden")
-    problem(await post(client, source.id, "merge", officer.headers, {"into_report_id": "nope",
-                                                                     "reason": "x"}),
-            422, "validation_error")
+    problem(
+        await post(client, source.id, "merge", officer.headers, {"into_report_id": "nope", "reason": "x"}),
+        422,
+        "validation_error",
+    )
     assert [await seen.state(session, r.id) for r in (source, closed, elsewhere)] == before

@@ -30,11 +30,16 @@ def codes(body: Any) -> list[str]:
 
 
 async def test_list_in_json_has_the_spec_fields_and_only_public_reports(
-    client: httpx.AsyncClient, session: AsyncSession, person: PersonFactory,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    person: PersonFactory,
 ) -> None:
     reporter = await person(display_name="Nguyễn Văn Bí Mật")
     public = await insert_report(
-        session, reporter=reporter, created_at=NOW - timedelta(hours=2), address="12 Trần Hưng Đạo",
+        session,
+        reporter=reporter,
+        created_at=NOW - timedelta(hours=2),
+        address="12 Trần Hưng Đạo",
         reporter_contact={"email": "secret@example.com", "phone": "+84911111111"},
         status_notes="Đã tiếp nhận",
     )
@@ -66,7 +71,8 @@ async def test_list_in_json_has_the_spec_fields_and_only_public_reports(
 
 
 async def test_list_in_xml_uses_the_spec_element_names(
-    client: httpx.AsyncClient, session: AsyncSession,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
 ) -> None:
     report = await insert_report(session, created_at=NOW - timedelta(hours=1), address="Số 1")
 
@@ -76,8 +82,17 @@ async def test_list_in_xml_uses_the_spec_element_names(
     request = root[0]
     tags = [child.tag for child in request]
     assert set(tags) <= set(REQUEST_FIELDS)
-    assert {"service_request_id", "status", "service_code", "service_name", "description",
-            "requested_datetime", "updated_datetime", "lat", "long"} <= set(tags)
+    assert {
+        "service_request_id",
+        "status",
+        "service_code",
+        "service_name",
+        "description",
+        "requested_datetime",
+        "updated_datetime",
+        "lat",
+        "long",
+    } <= set(tags)
     assert request.findtext("service_request_id") == report.code
     assert request.findtext("status") == "open"
     assert request.findtext("long") == "106.175"
@@ -85,8 +100,9 @@ async def test_list_in_xml_uses_the_spec_element_names(
 
 async def test_filters_by_status_service_and_dates(client: httpx.AsyncClient, session: AsyncSession) -> None:
     road = await insert_report(session, created_at=NOW - timedelta(days=1))
-    light = await insert_report(session, category_code="lighting", created_at=NOW - timedelta(days=2),
-                                status=ReportStatus.RESOLVED)
+    light = await insert_report(
+        session, category_code="lighting", created_at=NOW - timedelta(days=2), status=ReportStatus.RESOLVED
+    )
     closed = await insert_report(session, created_at=NOW - timedelta(days=3), status=ReportStatus.REJECTED)
     old = await insert_report(session, created_at=NOW - timedelta(days=100))
 
@@ -102,8 +118,9 @@ async def test_filters_by_status_service_and_dates(client: httpx.AsyncClient, se
     assert await listed(service_code="No Such Code") == []
     start = (NOW - timedelta(days=2, hours=12)).isoformat()
     assert await listed(start_date=start) == [road.code, light.code]
-    assert await listed(start_date=(NOW - timedelta(days=101)).isoformat(),
-                        end_date=(NOW - timedelta(days=50)).isoformat()) == [old.code]
+    assert await listed(
+        start_date=(NOW - timedelta(days=101)).isoformat(), end_date=(NOW - timedelta(days=50)).isoformat()
+    ) == [old.code]
     assert await listed(end_date=(NOW - timedelta(days=2, hours=12)).isoformat()) == [closed.code]
     # A start alone runs 90 days at most.
     assert await listed(start_date=(NOW - timedelta(days=120)).isoformat()) == [old.code]
@@ -115,10 +132,17 @@ async def test_ids_override_the_other_filters(client: httpx.AsyncClient, session
     recent = await insert_report(session, created_at=NOW - timedelta(days=1))
     private = await insert_report(session, created_at=NOW - timedelta(days=1), is_public=False)
 
-    body = as_json(await client.get("/open311/v2/requests.json", params={
-        "service_request_id": f"{old.code}, {recent.code},{private.code},nonsense",
-        "status": "open", "service_code": "waste", "start_date": "garbage",
-    }))
+    body = as_json(
+        await client.get(
+            "/open311/v2/requests.json",
+            params={
+                "service_request_id": f"{old.code}, {recent.code},{private.code},nonsense",
+                "status": "open",
+                "service_code": "waste",
+                "start_date": "garbage",
+            },
+        )
+    )
 
     assert codes(body) == [recent.code, old.code]
     assert body[1]["status"] == "closed"
@@ -128,37 +152,45 @@ async def test_paging(client: httpx.AsyncClient, session: AsyncSession) -> None:
     reports = [await insert_report(session, created_at=NOW - timedelta(hours=hours)) for hours in (1, 2, 3)]
 
     async def page(number: int) -> list[str]:
-        return codes(as_json(await client.get("/open311/v2/requests.json",
-                                              params={"page": str(number), "page_size": "2"})))
+        return codes(
+            as_json(
+                await client.get("/open311/v2/requests.json", params={"page": str(number), "page_size": "2"})
+            )
+        )
 
     assert await page(1) == [reports[0].code, reports[1].code]
     assert await page(2) == [reports[2].code]
     assert await page(3) == []
 
 
-@pytest.mark.parametrize(("params", "fragment"), [
-    ({"page": "0"}, "page"),
-    ({"page": "x"}, "page"),
-    ({"page_size": "0"}, "page_size"),
-    ({"page_size": "1001"}, "page_size"),
-    ({"start_date": "yesterday"}, "start_date"),
-    ({"end_date": "2026-11-20T08:00:00"}, "end_date"),  # no time zone
-    ({"status": "pending"}, "pending"),
-    ({"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"}, "90"),
-    ({"start_date": "2026-06-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z"}, "start_date"),
-])
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"page": "0"}, "page"),
+        ({"page": "x"}, "page"),
+        ({"page_size": "0"}, "page_size"),
+        ({"page_size": "1001"}, "page_size"),
+        ({"start_date": "yesterday"}, "start_date"),
+        ({"end_date": "2026-11-20T08:00:00"}, "end_date"),  # no time zone
+        ({"status": "pending"}, "pending"),
+        ({"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"}, "90"),
+        ({"start_date": "2026-06-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z"}, "start_date"),
+    ],
+)
 async def test_bad_parameters_are_400_in_the_spec_format(
-    client: httpx.AsyncClient, params: dict[str, str], fragment: str,
+    client: httpx.AsyncClient,
+    params: dict[str, str],
+    fragment: str,
 ) -> None:
-    response = await client.get("/open311/v2/requests.json", params=params,
-                                headers={"accept-language": "en"})
+    response = await client.get("/open311/v2/requests.json", params=params, headers={"accept-language": "en"})
     assert_error(response, 400, fragment)
     assert_xml_error(await client.get("/open311/v2/requests.xml", params=params), 400)
 
 
 async def test_one_request_in_json_and_xml(client: httpx.AsyncClient, session: AsyncSession) -> None:
-    report = await insert_report(session, created_at=NOW - timedelta(days=200), status=ReportStatus.RESOLVED,
-                                 resolution="Đã vá ổ gà")
+    report = await insert_report(
+        session, created_at=NOW - timedelta(days=200), status=ReportStatus.RESOLVED, resolution="Đã vá ổ gà"
+    )
 
     body = as_json(await client.get(f"/open311/v2/requests/{report.code}.json"))
     root = as_xml(await client.get(f"/open311/v2/requests/{report.code}.xml"), "service_requests")
@@ -199,11 +231,13 @@ async def test_unknown_token_is_404(client: httpx.AsyncClient) -> None:
 
 
 async def test_merged_reports_are_left_out_of_lists_but_readable(
-    client: httpx.AsyncClient, session: AsyncSession,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
 ) -> None:
     kept = await insert_report(session, created_at=NOW - timedelta(hours=2))
-    merged = await insert_report(session, created_at=NOW - timedelta(hours=1), status=ReportStatus.CLOSED,
-                                 merged_into_id=kept.id)
+    merged = await insert_report(
+        session, created_at=NOW - timedelta(hours=1), status=ReportStatus.CLOSED, merged_into_id=kept.id
+    )
 
     assert codes(as_json(await client.get("/open311/v2/requests.json"))) == [kept.code]
     assert codes(as_json(await client.get(f"/open311/v2/requests/{merged.code}.json"))) == [merged.code]

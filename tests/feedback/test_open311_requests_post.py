@@ -23,15 +23,20 @@ from tests.feedback.test_open311_requests_support import as_json, as_xml, assert
 pytestmark = pytest.mark.usefixtures("catalogue")
 URL = "/open311/v2/requests.json"
 CONTACT = {
-    "email": "dan@example.com", "first_name": "Trần", "last_name": "Thị Dân", "phone": "+84912345678",
-    "account_id": "acct-42", "device_id": "device-7",
+    "email": "dan@example.com",
+    "first_name": "Trần",
+    "last_name": "Thị Dân",
+    "phone": "+84912345678",
+    "account_id": "acct-42",
+    "device_id": "device-7",
 }
 
 
 async def new_key(session: AsyncSession, person: PersonFactory, *scopes: str) -> str:
     admin = await person(Role.ADMIN)
-    created = await api_keys.create_api_key(session, name="Cổng Open311", scopes=list(scopes),
-                                            created_by=admin.id, now=datetime.now(UTC))
+    created = await api_keys.create_api_key(
+        session, name="Cổng Open311", scopes=list(scopes), created_by=admin.id, now=datetime.now(UTC)
+    )
     return created.key
 
 
@@ -42,9 +47,16 @@ async def key(session: AsyncSession, person: PersonFactory) -> str:
 
 def form(**extra: Any) -> dict[str, Any]:
     return {
-        "service_code": "road_damage", "lat": str(IN_WARD[0]), "long": str(IN_WARD[1]),
-        "description": "Ổ gà sâu trước cổng chợ", "address_string": "Chợ Rồng", "attribute[size]": "medium",
-        "attribute[lanes_blocked]": "2", "jurisdiction_id": "nam-dinh", **CONTACT, **extra,
+        "service_code": "road_damage",
+        "lat": str(IN_WARD[0]),
+        "long": str(IN_WARD[1]),
+        "description": "Ổ gà sâu trước cổng chợ",
+        "address_string": "Chợ Rồng",
+        "attribute[size]": "medium",
+        "attribute[lanes_blocked]": "2",
+        "jurisdiction_id": "nam-dinh",
+        **CONTACT,
+        **extra,
     }
 
 
@@ -57,7 +69,9 @@ async def reports(session: AsyncSession) -> list[Report]:
 
 
 async def test_post_files_a_report_and_answers_as_the_spec_says(
-    client: httpx.AsyncClient, session: AsyncSession, key: str,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    key: str,
 ) -> None:
     response = await client.post(URL, data=form(api_key=key, media_url="https://example.com/p.jpg"))
     body = as_json(response)
@@ -81,8 +95,9 @@ async def test_post_files_a_report_and_answers_as_the_spec_says(
     assert report.address == "Chợ Rồng"
     assert report.answers == {"size": "medium", "lanes_blocked": 2}
     assert report.reporter_contact == {**CONTACT, "media_url": "https://example.com/p.jpg"}
-    entry = (await session.execute(select(TimelineEntry).where(col(TimelineEntry.report_id) == report.id)
-                                   )).scalar_one()
+    entry = (
+        await session.execute(select(TimelineEntry).where(col(TimelineEntry.report_id) == report.id))
+    ).scalar_one()
     assert entry.actor_role == "integration"
 
     # The token and the id lead back to it, and nobody reads the contact there.
@@ -107,7 +122,9 @@ async def test_post_in_xml(client: httpx.AsyncClient, session: AsyncSession, key
 
 
 async def test_the_key_may_come_as_header_or_query_parameter(
-    client: httpx.AsyncClient, session: AsyncSession, key: str,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    key: str,
 ) -> None:
     as_json(await client.post(URL, data=form(), headers={"X-API-Key": key}))
     as_json(await client.post(URL, data=form(), params={"api_key": key}))
@@ -116,7 +133,9 @@ async def test_the_key_may_come_as_header_or_query_parameter(
 
 
 async def test_without_a_good_key_it_is_403_and_nothing_is_filed(
-    client: httpx.AsyncClient, session: AsyncSession, person: PersonFactory,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    person: PersonFactory,
 ) -> None:
     other = await new_key(session, person, "dossiers:sync")
 
@@ -127,28 +146,36 @@ async def test_without_a_good_key_it_is_403_and_nothing_is_filed(
     assert await report_count(session) == 0
 
 
-@pytest.mark.parametrize(("changes", "fragment"), [
-    ({"lat": None, "long": None, "address_string": "12 Trần Hưng Đạo"}, "lat"),
-    ({"long": None, "address_id": "123"}, "lat"),
-    ({"lat": "north"}, "lat"),
-    ({"lat": "95"}, "lat"),
-    ({"service_code": None}, "service_code"),
-    ({"service_code": "potholes"}, "potholes"),
-    ({"lat": str(OUTSIDE[0]), "long": str(OUTSIDE[1])}, ""),
-    ({"attribute[size]": "huge"}, "size"),
-    ({"attribute[size]": None}, "size"),
-    ({"attribute[lanes_blocked]": "many"}, "lanes_blocked"),
-    ({"description": "x" * 2001}, "description"),
-    ({"media_url": "file:///etc/passwd"}, "media_url"),
-    ({"description": "a\x00b"}, "NUL"),
-])
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        ({"lat": None, "long": None, "address_string": "12 Trần Hưng Đạo"}, "lat"),
+        ({"long": None, "address_id": "123"}, "lat"),
+        ({"lat": "north"}, "lat"),
+        ({"lat": "95"}, "lat"),
+        ({"service_code": None}, "service_code"),
+        ({"service_code": "potholes"}, "potholes"),
+        ({"lat": str(OUTSIDE[0]), "long": str(OUTSIDE[1])}, ""),
+        ({"attribute[size]": "huge"}, "size"),
+        ({"attribute[size]": None}, "size"),
+        ({"attribute[lanes_blocked]": "many"}, "lanes_blocked"),
+        ({"description": "x" * 2001}, "description"),
+        ({"media_url": "file:///etc/passwd"}, "media_url"),
+        ({"description": "a\x00b"}, "NUL"),
+    ],
+)
 async def test_bad_input_is_400_in_the_spec_format_and_changes_nothing(
-    client: httpx.AsyncClient, session: AsyncSession, key: str, changes: dict[str, str | None], fragment: str,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    key: str,
+    changes: dict[str, str | None],
+    fragment: str,
 ) -> None:
     data = {name: value for name, value in (form(api_key=key) | changes).items() if value is not None}
 
-    description = assert_error(await client.post(URL, data=data, headers={"accept-language": "en"}), 400,
-                               fragment)
+    description = assert_error(
+        await client.post(URL, data=data, headers={"accept-language": "en"}), 400, fragment
+    )
 
     assert description
     assert_xml_error(await client.post("/open311/v2/requests.xml", data=data), 400)
@@ -156,16 +183,26 @@ async def test_bad_input_is_400_in_the_spec_format_and_changes_nothing(
 
 
 async def test_list_and_number_attributes_become_typed_answers(
-    client: httpx.AsyncClient, session: AsyncSession, key: str,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    key: str,
 ) -> None:
     waste: dict[str, Any] = {
-        "service_code": "waste", "lat": str(IN_WARD[0]), "long": str(IN_WARD[1]),
+        "service_code": "waste",
+        "lat": str(IN_WARD[0]),
+        "long": str(IN_WARD[1]),
         # A list is sent as two fields of the same name.
-        "description": "Rác đổ trộm", "api_key": key, "attribute[waste_type][]": ["household", "bulky"],
+        "description": "Rác đổ trộm",
+        "api_key": key,
+        "attribute[waste_type][]": ["household", "bulky"],
     }
     flooding = {
-        "service_code": "flooding", "lat": str(IN_WARD[0]), "long": str(IN_WARD[1]),
-        "description": "Ngập sâu", "api_key": key, "attribute[water_depth_cm]": "35.5",
+        "service_code": "flooding",
+        "lat": str(IN_WARD[0]),
+        "long": str(IN_WARD[1]),
+        "description": "Ngập sâu",
+        "api_key": key,
+        "attribute[water_depth_cm]": "35.5",
     }
 
     waste_code = as_json(await client.post(URL, data=waste))
@@ -177,7 +214,9 @@ async def test_list_and_number_attributes_become_typed_answers(
 
 
 async def test_a_single_value_for_a_list_attribute_is_a_list_of_one(
-    client: httpx.AsyncClient, session: AsyncSession, key: str,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    key: str,
 ) -> None:
     data = form(api_key=key, service_code="waste", **{"attribute[waste_type]": "hazardous"})
     del data["attribute[size]"], data["attribute[lanes_blocked]"]
@@ -189,7 +228,9 @@ async def test_a_single_value_for_a_list_attribute_is_a_list_of_one(
 
 
 async def test_idempotency_key_replays_and_refuses_another_body(
-    client: httpx.AsyncClient, session: AsyncSession, key: str,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    key: str,
 ) -> None:
     headers = {"Idempotency-Key": "order-1", "X-API-Key": key}
 
@@ -205,7 +246,8 @@ async def test_idempotency_key_replays_and_refuses_another_body(
 
 
 async def test_a_path_without_an_open311_format_gets_the_apps_own_refusal(
-    client: httpx.AsyncClient, session: AsyncSession,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
 ) -> None:
     # Like every guarded route of the application: 401 problem+json, as there is no format to answer in.
     response = await client.post("/open311/v2/requests.csv", data=form())
@@ -217,7 +259,9 @@ async def test_a_path_without_an_open311_format_gets_the_apps_own_refusal(
 
 
 async def test_attributes_the_service_does_not_define_are_ignored(
-    client: httpx.AsyncClient, session: AsyncSession, key: str,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    key: str,
 ) -> None:
     # FixMyStreet adds attributes of its own to every request.
     data = form(api_key=key) | {"attribute[fixmystreet_id]": "4242", "attribute[title]": "Ổ gà"}

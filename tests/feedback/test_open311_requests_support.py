@@ -16,9 +16,23 @@ from feedback.status import ReportStatus, TimelineKind
 JSON = "application/json; charset=utf-8"
 XML = "text/xml; charset=utf-8"
 REQUEST_FIELDS = [
-    "service_request_id", "status", "status_notes", "service_name", "service_code", "description",
-    "agency_responsible", "service_notice", "requested_datetime", "updated_datetime", "expected_datetime",
-    "address", "address_id", "zipcode", "lat", "long", "media_url",
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
 ]
 
 
@@ -60,22 +74,44 @@ def assert_xml_error(response: httpx.Response, status: int, fragment: str = "") 
 
 async def add_photo(session: AsyncSession, report: Report, *, kind: str = "report", position: int = 0) -> str:
     key = f"reports/{uuid.uuid4().hex}.jpg"
-    session.add(ReportPhoto(
-        id=uuid.uuid4(), report_id=report.id, kind=kind, position=position, media_key=key,
-        thumbnail_key=key.replace(".jpg", "_t.jpg"), content_type="image/jpeg", width=640, height=480,
-        byte_size=1000,
-    ))
+    session.add(
+        ReportPhoto(
+            id=uuid.uuid4(),
+            report_id=report.id,
+            kind=kind,
+            position=position,
+            media_key=key,
+            thumbnail_key=key.replace(".jpg", "_t.jpg"),
+            content_type="image/jpeg",
+            width=640,
+            height=480,
+            byte_size=1000,
+        )
+    )
     await session.flush()
     return key
 
 
 async def add_entry(
-    session: AsyncSession, report: Report, kind: TimelineKind, at: datetime, *,
-    to_status: ReportStatus | None = None, note: str | None = None, actor_id: uuid.UUID | None = None,
+    session: AsyncSession,
+    report: Report,
+    kind: TimelineKind,
+    at: datetime,
+    *,
+    to_status: ReportStatus | None = None,
+    note: str | None = None,
+    actor_id: uuid.UUID | None = None,
 ) -> TimelineEntry:
     entry = TimelineEntry(
-        report_id=report.id, at=at, kind=kind, from_status=None, to_status=to_status, actor_id=actor_id,
-        actor_role="officer", note=note, data={},
+        report_id=report.id,
+        at=at,
+        kind=kind,
+        from_status=None,
+        to_status=to_status,
+        actor_id=actor_id,
+        actor_role="officer",
+        note=note,
+        data={},
     )
     session.add(entry)
     await session.flush()

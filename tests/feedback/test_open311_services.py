@@ -21,10 +21,15 @@ JSON = "application/json; charset=utf-8"
 XML = "text/xml; charset=utf-8"
 SERVICE_FIELDS = ["service_code", "service_name", "description", "metadata", "type", "keywords", "group"]
 ATTRIBUTE_FIELDS = [
-    "variable", "code", "datatype", "required", "datatype_description", "order", "description",
+    "variable",
+    "code",
+    "datatype",
+    "required",
+    "datatype_description",
+    "order",
+    "description",
 ]
 SHIPPED = sorted(RAW["categories"], key=lambda category: category["sort_order"])
-
 
 
 @pytest.fixture(autouse=True)
@@ -69,13 +74,15 @@ async def test_discovery_in_json(client: httpx.AsyncClient) -> None:
 
     assert list(body) == ["changeset", "contact", "key_service", "endpoints"]
     assert datetime.fromisoformat(body["changeset"]).tzinfo is not None
-    assert body["endpoints"] == [{
-        "specification": "http://wiki.open311.org/GeoReport_v2",
-        "url": "http://testserver/open311/v2",
-        "changeset": body["changeset"],
-        "type": "production",
-        "formats": ["text/xml", "application/json"],
-    }]
+    assert body["endpoints"] == [
+        {
+            "specification": "http://wiki.open311.org/GeoReport_v2",
+            "url": "http://testserver/open311/v2",
+            "changeset": body["changeset"],
+            "type": "production",
+            "formats": ["text/xml", "application/json"],
+        }
+    ]
 
 
 async def test_discovery_in_xml(client: httpx.AsyncClient) -> None:
@@ -131,7 +138,8 @@ async def test_services_in_english(client: httpx.AsyncClient, language: str) -> 
     body = as_json(await client.get("/open311/v2/services.json", headers={"Accept-Language": language}))
 
     assert (body[0]["service_name"], body[0]["description"]) == (
-        "Road and pavement damage", SHIPPED[0]["description_en"]
+        "Road and pavement damage",
+        SHIPPED[0]["description_en"],
     )
 
 
@@ -144,7 +152,8 @@ async def test_services_in_xml(client: httpx.AsyncClient) -> None:
     by_code = {service.findtext("service_code"): service for service in root}
     assert by_code["road_damage"].findtext("service_name") == "Hư hỏng đường, vỉa hè"
     assert (by_code["road_damage"].findtext("metadata"), by_code["traffic"].findtext("metadata")) == (
-        "true", "false"
+        "true",
+        "false",
     )
     assert by_code["waste"].findtext("type") == "realtime"
     assert by_code["waste"].findtext("group") == "environment"
@@ -160,8 +169,13 @@ async def test_a_service_definition_in_json_maps_the_questions(client: httpx.Asy
     assert body["service_code"] == "road_damage"
     size, lanes = body["attributes"]
     assert size == {
-        "variable": True, "code": "size", "datatype": "singlevaluelist", "required": True,
-        "datatype_description": "Chọn một giá trị", "order": 1, "description": "Kích thước hư hỏng",
+        "variable": True,
+        "code": "size",
+        "datatype": "singlevaluelist",
+        "required": True,
+        "datatype_description": "Chọn một giá trị",
+        "order": 1,
+        "description": "Kích thước hư hỏng",
         "values": [
             {"key": "small", "name": "Nhỏ (dưới 0,5 m)"},
             {"key": "medium", "name": "Vừa (0,5 đến 2 m)"},
@@ -171,13 +185,22 @@ async def test_a_service_definition_in_json_maps_the_questions(client: httpx.Asy
     # Values are given for the list datatypes only.
     assert list(lanes) == ATTRIBUTE_FIELDS
     assert (lanes["code"], lanes["datatype"], lanes["required"], lanes["order"]) == (
-        "lanes_blocked", "number", False, 2
+        "lanes_blocked",
+        "number",
+        False,
+        2,
     )
 
 
-@pytest.mark.parametrize(("code", "datatype"), [
-    ("lighting", "text"), ("flooding", "number"), ("trees", "singlevaluelist"), ("waste", "multivaluelist"),
-])
+@pytest.mark.parametrize(
+    ("code", "datatype"),
+    [
+        ("lighting", "text"),
+        ("flooding", "number"),
+        ("trees", "singlevaluelist"),
+        ("waste", "multivaluelist"),
+    ],
+)
 async def test_each_question_type_has_its_open311_datatype(
     client: httpx.AsyncClient, code: str, datatype: str
 ) -> None:
@@ -191,11 +214,13 @@ async def test_each_question_type_has_its_open311_datatype(
 async def test_the_order_is_the_position_even_when_order_values_tie(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    await session.execute(text("""
+    await session.execute(
+        text("""
         UPDATE feedback_categories
         SET questions = (SELECT jsonb_agg(q || '{"order": 0}') FROM jsonb_array_elements(questions) AS q)
         WHERE code = 'road_damage'
-    """))
+    """)
+    )
     await session.flush()
 
     body = as_json(await client.get("/open311/v2/services/road_damage.json"))
@@ -215,7 +240,8 @@ async def test_a_service_definition_in_english(client: httpx.AsyncClient) -> Non
 
     attribute = as_json(response)["attributes"][0]
     assert (attribute["description"], attribute["datatype_description"]) == (
-        "Kind of waste", "Choose one or more values"
+        "Kind of waste",
+        "Choose one or more values",
     )
     assert attribute["values"][0] == {"key": "household", "name": "Household waste"}
 
@@ -233,7 +259,9 @@ async def test_a_service_definition_in_xml(client: httpx.AsyncClient) -> None:
     flags = (size.findtext("variable"), size.findtext("required"), size.findtext("order"))
     assert flags == ("true", "true", "1")
     assert [(value.findtext("key"), value.findtext("name")) for value in size.iterfind("values/value")] == [
-        ("small", "Nhỏ (dưới 0,5 m)"), ("medium", "Vừa (0,5 đến 2 m)"), ("large", "Lớn (trên 2 m)"),
+        ("small", "Nhỏ (dưới 0,5 m)"),
+        ("medium", "Vừa (0,5 đến 2 m)"),
+        ("large", "Lớn (trên 2 m)"),
     ]
     assert all(children(value) == ["key", "name"] for value in size.iterfind("values/value"))
     assert children(lanes) == ATTRIBUTE_FIELDS
@@ -269,9 +297,14 @@ async def test_an_inactive_service_is_not_found(client: httpx.AsyncClient, sessi
     assert_open311_error(as_json(await client.get("/open311/v2/services/trees.json"), status=404), "trees")
 
 
-@pytest.mark.parametrize("path", [
-    "/open311/v2/discovery.csv", "/open311/v2/services.html", "/open311/v2/services/road_damage.JSON",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/open311/v2/discovery.csv",
+        "/open311/v2/services.html",
+        "/open311/v2/services/road_damage.JSON",
+    ],
+)
 async def test_an_unsupported_format_is_an_open311_404_in_json(client: httpx.AsyncClient, path: str) -> None:
     response = await client.get(path, headers={"Accept-Language": "en"})
 
@@ -279,7 +312,7 @@ async def test_an_unsupported_format_is_an_open311_404_in_json(client: httpx.Asy
 
 
 async def test_xml_text_is_escaped_and_stripped_of_characters_xml_cannot_carry() -> None:
-    body = open311_xml.render("errors", [Open311Error(code=404, description="<a> & \x01 \"b\"")])
+    body = open311_xml.render("errors", [Open311Error(code=404, description='<a> & \x01 "b"')])
 
     root = ElementTree.fromstring(body)  # noqa: S314 - rendered here, no external entities
-    assert root.findtext("error/description") == "<a> & \ufffd \"b\""
+    assert root.findtext("error/description") == '<a> & \ufffd "b"'

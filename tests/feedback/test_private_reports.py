@@ -20,10 +20,12 @@ async def test_another_citizen_learns_nothing_of_a_private_report(
     answers = [
         await client.get(f"/api/v1/feedback/{report.id}", headers=other.headers),
         await client.get(f"/api/v1/feedback/{report.id}"),
-        await client.post(f"/api/v1/feedback/{report.id}/rate", headers=other.headers,
-                          json={"rating": "satisfied"}),
-        await client.post(f"/api/v1/feedback/{report.id}/reopen", headers=other.headers,
-                          json={"reason": "Vẫn còn hỏng"}),
+        await client.post(
+            f"/api/v1/feedback/{report.id}/rate", headers=other.headers, json={"rating": "satisfied"}
+        ),
+        await client.post(
+            f"/api/v1/feedback/{report.id}/reopen", headers=other.headers, json={"reason": "Vẫn còn hỏng"}
+        ),
     ]
 
     for answer in answers:

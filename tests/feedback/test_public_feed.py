@@ -33,8 +33,13 @@ async def test_feed_excludes_private_and_merged_and_hides_reporter(
     shown = await insert_report(catalogue, reporter=citizen, created_at=T0, answers={"size": "xyzzy-secret"})
     anonymous = await insert_report(catalogue, reporter=citizen, created_at=T0 + timedelta(1), anonymous=True)
     await insert_report(catalogue, reporter=citizen, created_at=T0 + timedelta(2), is_public=False)
-    await insert_report(catalogue, reporter=citizen, created_at=T0 + timedelta(3), merged_into_id=shown.id,
-                        status=ReportStatus.CLOSED)
+    await insert_report(
+        catalogue,
+        reporter=citizen,
+        created_at=T0 + timedelta(3),
+        merged_into_id=shown.id,
+        status=ReportStatus.CLOSED,
+    )
     await insert_report(catalogue, reporter=citizen, lat_lon=OUTSIDE, created_at=T0)
     answer = await client.get(URL, params={"bbox": CITY})
     assert answer.status_code == 200, answer.text
@@ -44,12 +49,15 @@ async def test_feed_excludes_private_and_merged_and_hides_reporter(
     assert_no_identity(answer.text, citizen, "xyzzy-secret")
 
 
-async def test_near_a_point_within_radius(
-    client: httpx.AsyncClient, catalogue: AsyncSession
-) -> None:
+async def test_near_a_point_within_radius(client: httpx.AsyncClient, catalogue: AsyncSession) -> None:
     near = await insert_report(catalogue, created_at=T0)
-    far = await insert_report(catalogue, lat_lon=IN_OTHER_WARD, ward_code=OTHER_WARD, unit_code=OTHER_WARD,
-                              created_at=T0 + timedelta(1))
+    far = await insert_report(
+        catalogue,
+        lat_lon=IN_OTHER_WARD,
+        ward_code=OTHER_WARD,
+        unit_code=OTHER_WARD,
+        created_at=T0 + timedelta(1),
+    )
     lat, lon = IN_WARD
     small = await client.get(URL, params={"lat": lat, "lon": lon, "radius_m": 500})
     assert [item["code"] for item in small.json()["items"]] == [near.code]
@@ -60,16 +68,28 @@ async def test_near_a_point_within_radius(
 
 async def test_filters_and_paging(client: httpx.AsyncClient, catalogue: AsyncSession) -> None:
     codes = {}
-    for index, (category, status) in enumerate([
-        ("road_damage", ReportStatus.SUBMITTED), ("lighting", ReportStatus.SUBMITTED),
-        ("road_damage", ReportStatus.RESOLVED), ("waste", ReportStatus.IN_PROGRESS),
-        ("road_damage", ReportStatus.IN_PROGRESS),
-    ]):
-        report = await insert_report(catalogue, category_code=category, status=status,
-                                     created_at=T0 + timedelta(minutes=index))
+    for index, (category, status) in enumerate(
+        [
+            ("road_damage", ReportStatus.SUBMITTED),
+            ("lighting", ReportStatus.SUBMITTED),
+            ("road_damage", ReportStatus.RESOLVED),
+            ("waste", ReportStatus.IN_PROGRESS),
+            ("road_damage", ReportStatus.IN_PROGRESS),
+        ]
+    ):
+        report = await insert_report(
+            catalogue, category_code=category, status=status, created_at=T0 + timedelta(minutes=index)
+        )
         codes[index] = report.code
-    answer = await client.get(URL, params=[("bbox", CITY), ("category_code", "road_damage"),
-                                           ("status", "submitted"), ("status", "in_progress")])
+    answer = await client.get(
+        URL,
+        params=[
+            ("bbox", CITY),
+            ("category_code", "road_damage"),
+            ("status", "submitted"),
+            ("status", "in_progress"),
+        ],
+    )
     assert [item["code"] for item in answer.json()["items"]] == [codes[4], codes[0]]
     seen: list[str] = []
     cursor = None
@@ -87,9 +107,14 @@ async def test_filters_and_paging(client: httpx.AsyncClient, catalogue: AsyncSes
 async def test_bad_areas_are_422(client: httpx.AsyncClient, catalogue: AsyncSession) -> None:
     await insert_report(catalogue)
     bad_areas: list[dict[str, str | float]] = [
-        {"bbox": "106.2,20.4,106.1,20.5"}, {"bbox": "106.1,20.4,106.2"}, {"bbox": "a,b,c,d"},
-        {"bbox": "106.1,20.4,190,20.5"}, {"bbox": "106.1,20.4,nan,20.5"}, {},
-        {"lat": 20.4}, {"lat": 20.4, "lon": 106.1, "radius_m": 20001},
+        {"bbox": "106.2,20.4,106.1,20.5"},
+        {"bbox": "106.1,20.4,106.2"},
+        {"bbox": "a,b,c,d"},
+        {"bbox": "106.1,20.4,190,20.5"},
+        {"bbox": "106.1,20.4,nan,20.5"},
+        {},
+        {"lat": 20.4},
+        {"lat": 20.4, "lon": 106.1, "radius_m": 20001},
         {"bbox": CITY, "lat": 20.4, "lon": 106.1},
     ]
     for params in bad_areas:

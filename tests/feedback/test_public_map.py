@@ -22,9 +22,18 @@ async def test_geojson_features_newest_first_without_identity(
 ) -> None:
     citizen = await person()
     older = await insert_report(catalogue, reporter=citizen, created_at=T0, answers={"size": "xyzzy-secret"})
-    newer = await insert_report(catalogue, reporter=citizen, lat_lon=IN_OTHER_WARD, ward_code=OTHER_WARD,
-                                unit_code=OTHER_WARD, created_at=T0 + timedelta(1), urgent=True,
-                                status=ReportStatus.ACCEPTED, support_count=4, anonymous=True)
+    newer = await insert_report(
+        catalogue,
+        reporter=citizen,
+        lat_lon=IN_OTHER_WARD,
+        ward_code=OTHER_WARD,
+        unit_code=OTHER_WARD,
+        created_at=T0 + timedelta(1),
+        urgent=True,
+        status=ReportStatus.ACCEPTED,
+        support_count=4,
+        anonymous=True,
+    )
     await insert_report(catalogue, reporter=citizen, created_at=T0, is_public=False)
     await insert_report(catalogue, reporter=citizen, created_at=T0, merged_into_id=older.id)
     await insert_report(catalogue, reporter=citizen, lat_lon=OUTSIDE, created_at=T0)
@@ -38,8 +47,13 @@ async def test_geojson_features_newest_first_without_identity(
     feature = body["features"][0]
     assert feature["geometry"] == {"type": "Point", "coordinates": [IN_OTHER_WARD[1], IN_OTHER_WARD[0]]}
     assert feature["properties"] == {
-        "id": str(newer.id), "code": newer.code, "category_code": "road_damage", "status": "accepted",
-        "urgent": True, "support_count": 4, "created_at": "2026-11-02T03:00:00Z",
+        "id": str(newer.id),
+        "code": newer.code,
+        "category_code": "road_damage",
+        "status": "accepted",
+        "urgent": True,
+        "support_count": 4,
+        "created_at": "2026-11-02T03:00:00Z",
     }
     assert_no_identity(answer.text, citizen, "xyzzy-secret")
     plain = await client.get(URL, params={"bbox": CITY}, headers={"accept": "application/json"})
@@ -48,8 +62,12 @@ async def test_geojson_features_newest_first_without_identity(
 
 
 async def test_paging_filters_and_small_box(client: httpx.AsyncClient, catalogue: AsyncSession) -> None:
-    made = [await insert_report(catalogue, created_at=T0 + timedelta(minutes=i),
-                                category_code="lighting" if i % 2 else "waste") for i in range(7)]
+    made = [
+        await insert_report(
+            catalogue, created_at=T0 + timedelta(minutes=i), category_code="lighting" if i % 2 else "waste"
+        )
+        for i in range(7)
+    ]
     seen: list[str] = []
     cursor = None
     while True:
@@ -62,8 +80,11 @@ async def test_paging_filters_and_small_box(client: httpx.AsyncClient, catalogue
             break
     assert seen == [r.code for r in reversed(made)]
     lighting = await client.get(URL, params={"bbox": CITY, "category_code": "lighting"})
-    assert [f["properties"]["code"] for f in lighting.json()["features"]] == [made[5].code, made[3].code,
-                                                                              made[1].code]
+    assert [f["properties"]["code"] for f in lighting.json()["features"]] == [
+        made[5].code,
+        made[3].code,
+        made[1].code,
+    ]
     empty = await client.get(URL, params={"bbox": "106.0,20.0,106.01,20.01"})
     assert empty.json()["features"] == []
 

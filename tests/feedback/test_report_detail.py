@@ -19,8 +19,9 @@ async def test_shapes_by_audience(
     client: httpx.AsyncClient, catalogue: AsyncSession, person: PersonFactory
 ) -> None:
     citizen = await person(display_name="Lê Văn Riêng")
-    report = await insert_report(catalogue, reporter=citizen, answers={"size": "xyzzy-secret"},
-                                 anonymous=True)
+    report = await insert_report(
+        catalogue, reporter=citizen, answers={"size": "xyzzy-secret"}, anonymous=True
+    )
     stranger, other_officer = await person(), await person(Role.OFFICER, OTHER_WARD)
     for url in (f"{BASE}/{report.id}", f"{BASE}/by-code/{report.code}"):
         public = await client.get(url)

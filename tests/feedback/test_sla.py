@@ -27,9 +27,12 @@ def local(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
 
 
 async def unit_pushes(session: AsyncSession, code: str) -> list[str]:
-    rows = await session.execute(text(
-        "SELECT topic FROM notifications WHERE data->>'code' = :code AND topic IS NOT NULL ORDER BY topic"
-    ), {"code": code})
+    rows = await session.execute(
+        text(
+            "SELECT topic FROM notifications WHERE data->>'code' = :code AND topic IS NOT NULL ORDER BY topic"
+        ),
+        {"code": code},
+    )
     return [r.topic for r in rows]
 
 
@@ -38,8 +41,13 @@ async def test_a_submitted_report_goes_due_soon_then_overdue_once(
 ) -> None:
     calendar = working_calendar()
     due = local(2030, 3, 6, 10, 0)  # a Wednesday
-    report = await insert_report(session, reporter=await person(), created_at=due - timedelta(days=1),
-                                 acknowledge_due_at=due, resolve_due_at=due + timedelta(days=7))
+    report = await insert_report(
+        session,
+        reporter=await person(),
+        created_at=due - timedelta(days=1),
+        acknowledge_due_at=due,
+        resolve_due_at=due + timedelta(days=7),
+    )
 
     quiet = await run_sla_pass(session, calendar, settings, local(2030, 3, 5, 8, 0))
     assert quiet.checked == 1
@@ -76,8 +84,13 @@ async def test_office_hours_not_wall_clock_across_a_weekend(
 ) -> None:
     calendar = working_calendar()
     monday = local(2030, 3, 4, 10, 0)
-    report = await insert_report(session, reporter=await person(), status=ReportStatus.IN_PROGRESS,
-                                 acknowledge_due_at=monday - timedelta(days=10), resolve_due_at=monday)
+    report = await insert_report(
+        session,
+        reporter=await person(),
+        status=ReportStatus.IN_PROGRESS,
+        acknowledge_due_at=monday - timedelta(days=10),
+        resolve_due_at=monday,
+    )
     # Thursday 16:00: 1.5 h on Thursday, 8 h on Friday, 2 h on Monday: on track (and the acknowledge
     # deadline long gone does not matter any more).
     await run_sla_pass(session, calendar, settings, local(2030, 2, 28, 16, 0))
@@ -96,8 +109,13 @@ async def test_tet_holidays_count_zero_and_are_within_the_lookahead(
     due = calendar.add_working_hours(now, 6)
     assert due - now > timedelta(days=5)
     assert due - now < LOOKAHEAD
-    report = await insert_report(session, reporter=await person(), status=ReportStatus.ASSIGNED,
-                                 acknowledge_due_at=now, resolve_due_at=due)
+    report = await insert_report(
+        session,
+        reporter=await person(),
+        status=ReportStatus.ASSIGNED,
+        acknowledge_due_at=now,
+        resolve_due_at=due,
+    )
     result = await run_sla_pass(session, calendar, settings, now)
     assert result.due_soon == 1
     assert (await seen.row(session, report.id))["sla_state"] == "due_soon"
@@ -108,11 +126,20 @@ async def test_far_deadlines_are_not_even_read_and_moved_ones_go_back_on_track(
 ) -> None:
     calendar = working_calendar()
     now = local(2030, 3, 5, 9, 0)
-    far = await insert_report(session, reporter=await person(), status=ReportStatus.ACCEPTED,
-                              acknowledge_due_at=now - timedelta(days=1),
-                              resolve_due_at=now + timedelta(days=30))
-    extended = await insert_report(session, reporter=await person(), status=ReportStatus.ASSIGNED,
-                                   sla_state="overdue", resolve_due_at=now + timedelta(days=3))
+    far = await insert_report(
+        session,
+        reporter=await person(),
+        status=ReportStatus.ACCEPTED,
+        acknowledge_due_at=now - timedelta(days=1),
+        resolve_due_at=now + timedelta(days=30),
+    )
+    extended = await insert_report(
+        session,
+        reporter=await person(),
+        status=ReportStatus.ASSIGNED,
+        sla_state="overdue",
+        resolve_due_at=now + timedelta(days=3),
+    )
     result = await run_sla_pass(session, calendar, settings, now)
     assert result.checked == 1  # the far one is not even read
     assert result.back_on_track == 1
@@ -126,9 +153,13 @@ async def test_closed_and_rejected_reports_are_left_alone(
     session: AsyncSession, settings: Settings, person: PersonFactory
 ) -> None:
     now = local(2030, 3, 5, 9, 0)
-    rejected = await insert_report(session, reporter=await person(), status=ReportStatus.REJECTED,
-                                   acknowledge_due_at=now - timedelta(days=3),
-                                   resolve_due_at=now - timedelta(days=1))
+    rejected = await insert_report(
+        session,
+        reporter=await person(),
+        status=ReportStatus.REJECTED,
+        acknowledge_due_at=now - timedelta(days=3),
+        resolve_due_at=now - timedelta(days=1),
+    )
     result = await run_sla_pass(session, working_calendar(), settings, now)
     assert result.checked == 0
     assert (await seen.row(session, rejected.id))["sla_state"] == "on_track"
@@ -140,11 +171,16 @@ async def test_resolved_reports_nobody_rated_are_closed_automatically(
     reporter, follower = await person(), await person()
     now = datetime.now(UTC)
     days = settings.feedback_auto_close_days
-    stale = await insert_report(session, reporter=reporter, status=ReportStatus.RESOLVED,
-                                resolved_at=now - timedelta(days=days, minutes=1))
+    stale = await insert_report(
+        session,
+        reporter=reporter,
+        status=ReportStatus.RESOLVED,
+        resolved_at=now - timedelta(days=days, minutes=1),
+    )
     await seen.follow(session, stale.id, follower.id)
-    fresh = await insert_report(session, reporter=reporter, status=ReportStatus.RESOLVED,
-                                resolved_at=now - timedelta(days=days - 1))
+    fresh = await insert_report(
+        session, reporter=reporter, status=ReportStatus.RESOLVED, resolved_at=now - timedelta(days=days - 1)
+    )
     result = await run_sla_pass(session, working_calendar(), settings, now)
     assert result.auto_closed == 1
 
@@ -165,13 +201,17 @@ async def test_stale_uploads_are_removed(
     uploader = await person()
     old = datetime.now(UTC) - timedelta(days=2)
     for created in (old, datetime.now(UTC)):
-        await session.execute(text(
-            "INSERT INTO feedback_photos (id, uploader_id, media_key, thumbnail_key, content_type, width, "
-            "height, byte_size, created_at) VALUES (gen_random_uuid(), :u, 'missing.jpg', 'missing-t.jpg', "
-            "'image/jpeg', 1, 1, 1, :c)"
-        ), {"u": uploader.id, "c": created})
+        await session.execute(
+            text(
+                "INSERT INTO feedback_photos (id, uploader_id, media_key, thumbnail_key, content_type, "
+                "width, height, byte_size, created_at) "
+                "VALUES (gen_random_uuid(), :u, 'missing.jpg', 'missing-t.jpg', 'image/jpeg', 1, 1, 1, :c)"
+            ),
+            {"u": uploader.id, "c": created},
+        )
     result = await run_sla_pass(session, working_calendar(), settings, datetime.now(UTC))
     assert result.stale_uploads_deleted == 1
-    left = await session.scalar(text("SELECT count(*) FROM feedback_photos WHERE uploader_id = :u"),
-                                {"u": uploader.id})
+    left = await session.scalar(
+        text("SELECT count(*) FROM feedback_photos WHERE uploader_id = :u"), {"u": uploader.id}
+    )
     assert left == 1

@@ -38,9 +38,12 @@ async def overdue_report(engine: AsyncEngine) -> AsyncIterator[Report]:
         if not had_catalogue:
             await seed_catalogue(session, CATALOGUE)
         now = datetime.now(UTC)
-        report = await insert_report(session, created_at=now - timedelta(days=3),
-                                     acknowledge_due_at=now - timedelta(hours=1),
-                                     resolve_due_at=now + timedelta(days=5))
+        report = await insert_report(
+            session,
+            created_at=now - timedelta(days=3),
+            acknowledge_due_at=now - timedelta(hours=1),
+            resolve_due_at=now + timedelta(days=5),
+        )
         await session.commit()
     try:
         yield report
@@ -52,10 +55,13 @@ async def overdue_report(engine: AsyncEngine) -> AsyncIterator[Report]:
 
 async def _remove(session: AsyncSession, report: Report, *, units: bool, catalogue: bool) -> None:
     params = {"id": str(report.id)}
-    await session.execute(text(
-        "DELETE FROM push_outbox WHERE notification_id IN "
-        "(SELECT id FROM notifications WHERE data->>'report_id' = :id)"
-    ), params)
+    await session.execute(
+        text(
+            "DELETE FROM push_outbox WHERE notification_id IN "
+            "(SELECT id FROM notifications WHERE data->>'report_id' = :id)"
+        ),
+        params,
+    )
     await session.execute(text("DELETE FROM notifications WHERE data->>'report_id' = :id"), params)
     await session.execute(text("DELETE FROM event_outbox WHERE subject_id = :id"), params)
     await session.execute(text("DELETE FROM feedback_reports WHERE id = :id"), {"id": report.id})
@@ -77,28 +83,53 @@ async def test_the_sla_worker_marks_an_overdue_report_then_stops(
         "SMARTCITY_FEEDBACK_SLA_INTERVAL_SECONDS": "0.2",
     }
     process = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "smartcity"), "worker", "--only", "sla", cwd=PROJECT_ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        str(Path(sys.executable).parent / "smartcity"),
+        "worker",
+        "--only",
+        "sla",
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     committed = async_sessionmaker(engine, expire_on_commit=False)
     try:
+
         async def marked() -> bool:
             async with committed() as session:
-                state = await session.scalar(text("SELECT sla_state FROM feedback_reports WHERE id = :id"),
-                                             {"id": overdue_report.id})
+                state = await session.scalar(
+                    text("SELECT sla_state FROM feedback_reports WHERE id = :id"), {"id": overdue_report.id}
+                )
                 return bool(state == "overdue")
 
         await eventually(marked, "the worker marked the report overdue", seconds=30)
         async with committed() as session:
-            kinds = (await session.execute(text(
-                "SELECT kind, actor_role FROM feedback_timeline WHERE report_id = :id"
-            ), {"id": overdue_report.id})).all()
-            events = (await session.execute(text(
-                "SELECT type FROM event_outbox WHERE subject_id = :id"), {"id": str(overdue_report.id)}
-            )).scalars().all()
-            topics = (await session.execute(text(
-                "SELECT topic FROM notifications WHERE data->>'report_id' = :id ORDER BY topic"
-            ), {"id": str(overdue_report.id)})).scalars().all()
+            kinds = (
+                await session.execute(
+                    text("SELECT kind, actor_role FROM feedback_timeline WHERE report_id = :id"),
+                    {"id": overdue_report.id},
+                )
+            ).all()
+            events = (
+                (
+                    await session.execute(
+                        text("SELECT type FROM event_outbox WHERE subject_id = :id"),
+                        {"id": str(overdue_report.id)},
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            topics = (
+                (
+                    await session.execute(
+                        text("SELECT topic FROM notifications WHERE data->>'report_id' = :id ORDER BY topic"),
+                        {"id": str(overdue_report.id)},
+                    )
+                )
+                .scalars()
+                .all()
+            )
         assert [tuple(k) for k in kinds] == [("overdue", "system")]
         assert list(events) == ["feedback.overdue"]
         assert list(topics) == [f"unit-{WARD}-en", f"unit-{WARD}-vi"]

@@ -43,8 +43,9 @@ async def test_json_submission_is_filed_routed_and_timed(
     client: httpx.AsyncClient, catalogue: AsyncSession, person: PersonFactory
 ) -> None:
     citizen = await person()
-    response = await client.post(SUBMIT, json=body(answers={"size": "medium", "lanes_blocked": 1}),
-                                 headers=citizen.headers)
+    response = await client.post(
+        SUBMIT, json=body(answers={"size": "medium", "lanes_blocked": 1}), headers=citizen.headers
+    )
     assert response.status_code == 201, response.text
     report = response.json()
     assert response.headers["location"] == f"/api/v1/feedback/{report['id']}"
@@ -67,16 +68,23 @@ async def test_json_submission_is_filed_routed_and_timed(
         ("submitted", "submitted", "citizen")
     ]
 
-    row = (await catalogue.execute(text(
-        "SELECT reporter_id, source, description FROM feedback_reports WHERE id = :id"
-    ), {"id": report["id"]})).one()
+    row = (
+        await catalogue.execute(
+            text("SELECT reporter_id, source, description FROM feedback_reports WHERE id = :id"),
+            {"id": report["id"]},
+        )
+    ).one()
     assert (row.reporter_id, row.source) == (citizen.id, "app")
-    actor = await catalogue.scalar(text("SELECT actor_id FROM feedback_timeline WHERE report_id = :id"),
-                                   {"id": report["id"]})
+    actor = await catalogue.scalar(
+        text("SELECT actor_id FROM feedback_timeline WHERE report_id = :id"), {"id": report["id"]}
+    )
     assert actor == citizen.id
-    event = (await catalogue.execute(text(
-        "SELECT type, unit_code, data FROM event_outbox WHERE subject_id = :id"
-    ), {"id": report["id"]})).one()
+    event = (
+        await catalogue.execute(
+            text("SELECT type, unit_code, data FROM event_outbox WHERE subject_id = :id"),
+            {"id": report["id"]},
+        )
+    ).one()
     assert (event.type, event.unit_code) == ("feedback.created", WARD)
     assert str(citizen.id) not in str(event.data)  # the live channel never names the reporter
 
@@ -86,15 +94,26 @@ async def test_flags_urgency_and_routing_by_place_and_category(
 ) -> None:
     citizen = await person()
     lat, lon = IN_OTHER_WARD
-    response = await client.post(SUBMIT, json=body(
-        category_code="waste", answers={"waste_type": ["household", "bulky"]},
-        location={"lat": lat, "lon": lon},
-        anonymous=True, is_public=False, urgent=True, address=None,
-    ), headers=citizen.headers)
+    response = await client.post(
+        SUBMIT,
+        json=body(
+            category_code="waste",
+            answers={"waste_type": ["household", "bulky"]},
+            location={"lat": lat, "lon": lon},
+            anonymous=True,
+            is_public=False,
+            urgent=True,
+            address=None,
+        ),
+        headers=citizen.headers,
+    )
     assert response.status_code == 201, response.text
     report = response.json()
-    assert (report["ward_code"], report["unit_code"], report["department_code"]) == (OTHER_WARD, OTHER_WARD,
-                                                                                    "SNNMT")
+    assert (report["ward_code"], report["unit_code"], report["department_code"]) == (
+        OTHER_WARD,
+        OTHER_WARD,
+        "SNNMT",
+    )
     assert (report["anonymous"], report["is_public"], report["urgent"]) == (True, False, True)
     assert report["address"] is None
     created = _at(report["created_at"])
@@ -102,14 +121,18 @@ async def test_flags_urgency_and_routing_by_place_and_category(
     # Urgent: 4 working hours to acknowledge, whatever the category says (waste: 8).
     assert _at(report["acknowledge_due_at"]) == calendar.add_working_hours(created, 4)
     assert _at(report["resolve_due_at"]) == calendar.add_working_days(created, 2)
-    stored = (await catalogue.execute(text(
-        "SELECT anonymous, is_public, urgent FROM feedback_reports WHERE id = :id"
-    ), {"id": report["id"]})).one()
+    stored = (
+        await catalogue.execute(
+            text("SELECT anonymous, is_public, urgent FROM feedback_reports WHERE id = :id"),
+            {"id": report["id"]},
+        )
+    ).one()
     assert tuple(stored) == (True, False, True)
 
 
-async def test_numbers_follow_each_other(client: httpx.AsyncClient, catalogue: AsyncSession,
-                                         person: PersonFactory) -> None:
+async def test_numbers_follow_each_other(
+    client: httpx.AsyncClient, catalogue: AsyncSession, person: PersonFactory
+) -> None:
     citizen = await person()
     first = (await client.post(SUBMIT, json=body(), headers=citizen.headers)).json()["code"]
     second = (await client.post(SUBMIT, json=body(), headers=citizen.headers)).json()["code"]
@@ -132,9 +155,12 @@ async def test_multipart_submission_stores_clean_photos_in_order(
         assert not has_exif(served.content)
         stored = Path(settings.media_root) / photo["url"].removeprefix(settings.media_url_prefix + "/")
         assert stored.read_bytes() == served.content
-    positions = (await catalogue.execute(text(
-        "SELECT position, uploader_id FROM feedback_photos WHERE report_id = :id ORDER BY position"
-    ), {"id": report["id"]})).all()
+    positions = (
+        await catalogue.execute(
+            text("SELECT position, uploader_id FROM feedback_photos WHERE report_id = :id ORDER BY position"),
+            {"id": report["id"]},
+        )
+    ).all()
     assert [(row.position, row.uploader_id) for row in positions] == [(0, citizen.id), (1, citizen.id)]
 
 
@@ -142,16 +168,24 @@ async def test_uploaded_photos_are_attached_in_the_given_order(
     client: httpx.AsyncClient, catalogue: AsyncSession, person: PersonFactory
 ) -> None:
     citizen = await person()
-    first = (await client.post(UPLOAD, files={"file": ("a.jpg", jpeg_with_gps((1, 2, 3)), "image/jpeg")},
-                               headers=citizen.headers)).json()
-    second = (await client.post(UPLOAD, files={"file": ("b.png", png((9, 9, 9)), "image/png")},
-                                headers=citizen.headers)).json()
-    response = await client.post(SUBMIT, json=body(photo_ids=[second["id"], first["id"]]),
-                                 headers=citizen.headers)
+    first = (
+        await client.post(
+            UPLOAD, files={"file": ("a.jpg", jpeg_with_gps((1, 2, 3)), "image/jpeg")}, headers=citizen.headers
+        )
+    ).json()
+    second = (
+        await client.post(
+            UPLOAD, files={"file": ("b.png", png((9, 9, 9)), "image/png")}, headers=citizen.headers
+        )
+    ).json()
+    response = await client.post(
+        SUBMIT, json=body(photo_ids=[second["id"], first["id"]]), headers=citizen.headers
+    )
     assert response.status_code == 201, response.text
     assert [photo["id"] for photo in response.json()["photos"]] == [second["id"], first["id"]]
-    attached = await catalogue.scalar(text(
-        "SELECT count(*) FROM feedback_photos WHERE report_id = :id"), {"id": response.json()["id"]})
+    attached = await catalogue.scalar(
+        text("SELECT count(*) FROM feedback_photos WHERE report_id = :id"), {"id": response.json()["id"]}
+    )
     assert attached == 2
 
 
@@ -159,10 +193,14 @@ async def test_multipart_photos_follow_uploaded_ones(
     client: httpx.AsyncClient, catalogue: AsyncSession, person: PersonFactory
 ) -> None:
     citizen = await person()
-    uploaded = (await client.post(UPLOAD, files={"file": ("a.jpg", jpeg_with_gps(), "image/jpeg")},
-                                  headers=citizen.headers)).json()
-    response = await client.post(SUBMIT, headers=citizen.headers,
-                                 **multipart(body(photo_ids=[uploaded["id"]]), [png()]))
+    uploaded = (
+        await client.post(
+            UPLOAD, files={"file": ("a.jpg", jpeg_with_gps(), "image/jpeg")}, headers=citizen.headers
+        )
+    ).json()
+    response = await client.post(
+        SUBMIT, headers=citizen.headers, **multipart(body(photo_ids=[uploaded["id"]]), [png()])
+    )
     assert response.status_code == 201, response.text
     photos = response.json()["photos"]
     assert [photo["content_type"] for photo in photos] == ["image/jpeg", "image/png"]
@@ -170,7 +208,10 @@ async def test_multipart_photos_follow_uploaded_ones(
 
 
 async def test_submissions_are_rate_limited_per_citizen(
-    client: httpx.AsyncClient, catalogue: AsyncSession, person: PersonFactory, redis: Redis,
+    client: httpx.AsyncClient,
+    catalogue: AsyncSession,
+    person: PersonFactory,
+    redis: Redis,
     settings: Settings,
 ) -> None:
     citizen = await person()
@@ -189,7 +230,10 @@ async def test_submissions_are_rate_limited_per_citizen(
 
 
 async def test_a_refused_report_does_not_use_up_the_allowance(
-    client: httpx.AsyncClient, catalogue: AsyncSession, person: PersonFactory, redis: Redis,
+    client: httpx.AsyncClient,
+    catalogue: AsyncSession,
+    person: PersonFactory,
+    redis: Redis,
     settings: Settings,
 ) -> None:
     citizen = await person()
@@ -201,8 +245,9 @@ async def test_a_refused_report_does_not_use_up_the_allowance(
     assert await redis.zcard(limit.key) == 1
 
 
-async def test_only_citizens_submit(client: httpx.AsyncClient, catalogue: AsyncSession,
-                                    person: PersonFactory) -> None:
+async def test_only_citizens_submit(
+    client: httpx.AsyncClient, catalogue: AsyncSession, person: PersonFactory
+) -> None:
     from core.identity.principal import Role
 
     officer = await person(Role.OFFICER, WARD)

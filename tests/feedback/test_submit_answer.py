@@ -14,11 +14,18 @@ async def test_submit_answer_equals_the_reporters_view(
     client: httpx.AsyncClient, catalogue: AsyncSession, person: PersonFactory
 ) -> None:
     citizen = await person()
-    submitted = await client.post("/api/v1/feedback", headers=citizen.headers, json={
-        "category_code": "traffic", "description": "Đèn tín hiệu hỏng ở ngã tư",
-        "location": {"lat": IN_WARD[0], "lon": IN_WARD[1]}, "address": "Ngã tư Trần Hưng Đạo",
-        "urgent": True, "anonymous": True,
-    })
+    submitted = await client.post(
+        "/api/v1/feedback",
+        headers=citizen.headers,
+        json={
+            "category_code": "traffic",
+            "description": "Đèn tín hiệu hỏng ở ngã tư",
+            "location": {"lat": IN_WARD[0], "lon": IN_WARD[1]},
+            "address": "Ngã tư Trần Hưng Đạo",
+            "urgent": True,
+            "anonymous": True,
+        },
+    )
     assert submitted.status_code == 201, submitted.text
     read_back = await client.get(submitted.headers["location"], headers=citizen.headers)
     assert read_back.status_code == 200, read_back.text

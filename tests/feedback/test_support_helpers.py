@@ -14,16 +14,20 @@ from tests.feedback.support import WARD, insert_report
 async def test_inserted_report_lies_in_its_ward(catalogue: AsyncSession, person: PersonFactory) -> None:
     citizen = await person()
     report = await insert_report(catalogue, reporter=citizen)
-    ward = await catalogue.scalar(text(
-        "SELECT u.code FROM admin_units u JOIN feedback_reports r ON ST_Covers(u.boundary, r.location) "
-        "WHERE r.id = :id AND u.level = 'ward'"
-    ), {"id": report.id})
+    ward = await catalogue.scalar(
+        text(
+            "SELECT u.code FROM admin_units u JOIN feedback_reports r ON ST_Covers(u.boundary, r.location) "
+            "WHERE r.id = :id AND u.level = 'ward'"
+        ),
+        {"id": report.id},
+    )
     assert ward == WARD
     assert report.code.startswith(f"PA-{report.created_at.year}-")
 
 
-async def test_person_token_is_accepted(client: httpx.AsyncClient, catalogue: AsyncSession,
-                                        person: PersonFactory) -> None:
+async def test_person_token_is_accepted(
+    client: httpx.AsyncClient, catalogue: AsyncSession, person: PersonFactory
+) -> None:
     officer = await person(Role.OFFICER, WARD)
     response = await client.get("/api/v1/me", headers=officer.headers)
     assert response.status_code == 200, response.text

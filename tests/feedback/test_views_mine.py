@@ -27,8 +27,13 @@ async def test_own_reports_newest_first_with_private_and_merged(
     target = await insert_report(catalogue, reporter=other, created_at=T0)
     first = await insert_report(catalogue, reporter=me, created_at=T0 + timedelta(hours=1))
     private = await insert_report(catalogue, reporter=me, created_at=T0 + timedelta(hours=2), is_public=False)
-    merged = await insert_report(catalogue, reporter=me, created_at=T0 + timedelta(hours=3),
-                                 status=ReportStatus.CLOSED, merged_into_id=target.id)
+    merged = await insert_report(
+        catalogue,
+        reporter=me,
+        created_at=T0 + timedelta(hours=3),
+        status=ReportStatus.CLOSED,
+        merged_into_id=target.id,
+    )
     answer = await client.get(URL, headers=me.headers)
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -42,8 +47,9 @@ async def test_status_filter_is_repeatable(
 ) -> None:
     me = await person()
     submitted = await insert_report(catalogue, reporter=me, created_at=T0)
-    resolved = await insert_report(catalogue, reporter=me, created_at=T0 + timedelta(1),
-                                   status=ReportStatus.RESOLVED)
+    resolved = await insert_report(
+        catalogue, reporter=me, created_at=T0 + timedelta(1), status=ReportStatus.RESOLVED
+    )
     await insert_report(catalogue, reporter=me, created_at=T0 + timedelta(2), status=ReportStatus.REJECTED)
     statuses: QueryPairs = [("status", "submitted"), ("status", "resolved")]
     answer = await client.get(URL, headers=me.headers, params=statuses)
@@ -85,7 +91,7 @@ async def test_tampered_cursor_is_400(
         await insert_report(catalogue, reporter=me, created_at=T0 + timedelta(minutes=index))
     cursor = (await client.get(URL, headers=me.headers, params={"limit": 1})).json()["next_cursor"]
     raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    public_sort = base64.urlsafe_b64encode(("public" + raw[raw.index("|"):]).encode()).decode().rstrip("=")
+    public_sort = base64.urlsafe_b64encode(("public" + raw[raw.index("|") :]).encode()).decode().rstrip("=")
     for bad in ("not-a-cursor", cursor[:-3], cursor + "x", public_sort, "%%%"):
         answer = await client.get(URL, headers=me.headers, params={"cursor": bad})
         assert answer.status_code == 400, bad

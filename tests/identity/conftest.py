@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.app import create_app
-from api.resources import Resources
+from core.http.resources import Resources
 from core.settings import PROJECT_ROOT, Settings
 from core.units.importer import import_units, read_document
 

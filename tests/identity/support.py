@@ -29,9 +29,10 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def latest_code(session: AsyncSession, phone_e164: str) -> str:
-    body = await session.scalar(text(
-        "SELECT body FROM sms_outbox WHERE phone = :phone ORDER BY created_at DESC LIMIT 1"
-    ), {"phone": phone_e164})
+    body = await session.scalar(
+        text("SELECT body FROM sms_outbox WHERE phone = :phone ORDER BY created_at DESC LIMIT 1"),
+        {"phone": phone_e164},
+    )
     assert body is not None, f"no text message to {phone_e164}"
     found = re.search(r"\b([0-9]{6})\b", body)
     assert found is not None, body
@@ -55,12 +56,20 @@ async def sign_in_citizen(
 
 
 async def make_staff(
-    session: AsyncSession, username: str, role: Role = Role.OFFICER, unit_code: str | None = "13666",
+    session: AsyncSession,
+    username: str,
+    role: Role = Role.OFFICER,
+    unit_code: str | None = "13666",
     password: str = STAFF_PASSWORD,
 ) -> User:
     user = await service.create_staff(
-        session, username=username, password=password, role=role, unit_code=unit_code,
-        display_name=None, now=datetime.now(UTC),
+        session,
+        username=username,
+        password=password,
+        role=role,
+        unit_code=unit_code,
+        display_name=None,
+        now=datetime.now(UTC),
     )
     await session.flush()
     return user

@@ -66,24 +66,39 @@ async def test_deleting_the_account_erases_personal_data_and_ends_every_session(
     response = await client.delete(ME, headers=bearer(phone["access_token"]))
 
     assert response.status_code == 204
-    account = await row(session, "SELECT phone, display_name, username, password_hash, is_active, deleted_at "
-                                 "FROM users WHERE id = :id", id=phone["user"]["id"])
+    account = await row(
+        session,
+        "SELECT phone, display_name, username, password_hash, is_active, deleted_at "
+        "FROM users WHERE id = :id",
+        id=phone["user"]["id"],
+    )
     assert account["deleted_at"] is not None
     assert {key: value for key, value in account.items() if key != "deleted_at"} == {
-        "phone": None, "display_name": None, "username": None, "password_hash": None, "is_active": False}
+        "phone": None,
+        "display_name": None,
+        "username": None,
+        "password_hash": None,
+        "is_active": False,
+    }
     # The row stays, so that reports keep an (anonymous) author.
     assert await count(session, "SELECT count(*) FROM users") == users_before
     assert await count(session, "SELECT count(*) FROM refresh_tokens WHERE revoked_at IS NULL") == 0
     assert await count(session, "SELECT count(*) FROM otp_challenges WHERE phone = :p", p=PHONE_E164) == 0
     assert await count(session, "SELECT count(*) FROM sms_outbox WHERE phone = :p", p=PHONE_E164) == 0
     for tokens in (phone, tablet):
-        problem(await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}),
-                401, "refresh_token_invalid")
+        problem(
+            await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}),
+            401,
+            "refresh_token_invalid",
+        )
     # Access tokens handed out before the deletion stop working at once, on every route.
     for tokens in (phone, tablet):
         for method, path in (("GET", ME), ("DELETE", ME), ("GET", "/api/v1/me/devices")):
-            problem(await client.request(method, path, headers=bearer(tokens["access_token"])),
-                    401, "invalid_token")
+            problem(
+                await client.request(method, path, headers=bearer(tokens["access_token"])),
+                401,
+                "invalid_token",
+            )
 
 
 async def test_the_number_can_open_a_new_account_after_deletion(
@@ -108,8 +123,14 @@ async def test_one_citizen_deleting_leaves_another_untouched(
 
     me = await client.get(ME, headers=bearer(alice["access_token"]))
     assert me.json()["phone"] == "+84911111111"
-    assert await count(session, "SELECT count(*) FROM refresh_tokens "
-                                "WHERE user_id = :id AND revoked_at IS NULL", id=alice["user"]["id"]) == 1
+    assert (
+        await count(
+            session,
+            "SELECT count(*) FROM refresh_tokens WHERE user_id = :id AND revoked_at IS NULL",
+            id=alice["user"]["id"],
+        )
+        == 1
+    )
     assert await count(session, "SELECT count(*) FROM sms_outbox WHERE phone = '+84911111111'") == 1
     data = (await client.get(f"{ME}/data", headers=bearer(alice["access_token"]))).json()
     assert "+84922222222" not in str(data)
@@ -124,7 +145,9 @@ async def test_staff_accounts_are_not_deleted_by_their_owner(
     problem(await client.delete(ME, headers=bearer(tokens["access_token"])), 403, "forbidden")
 
     assert (await row(units, "SELECT deleted_at, is_active FROM users WHERE username = 'officer.one'")) == {
-        "deleted_at": None, "is_active": True}
+        "deleted_at": None,
+        "is_active": True,
+    }
     assert (await client.get(ME, headers=bearer(tokens["access_token"]))).json()["username"] == "officer.one"
 
 
@@ -134,8 +157,11 @@ async def test_the_account_routes_need_a_valid_token(
     tokens = await sign_in_citizen(client, session)
     problem(await client.get(ME), 401, "unauthenticated")
     problem(await client.get(f"{ME}/data", headers=bearer("not.a.token")), 401, "invalid_token")
-    problem(await client.delete(ME, headers={"authorization": f"Basic {tokens['access_token']}"}), 401,
-            "unauthenticated")
+    problem(
+        await client.delete(ME, headers={"authorization": f"Basic {tokens['access_token']}"}),
+        401,
+        "unauthenticated",
+    )
     assert await count(session, "SELECT count(*) FROM users WHERE deleted_at IS NOT NULL") == 0
 
 

@@ -12,8 +12,13 @@ from core.identity.principal import Role
 from tests.identity.support import bearer, count, make_staff, problem, sign_in_citizen, sign_in_staff
 
 STAFF = "/api/v1/admin/staff"
-GOOD: dict[str, Any] = {"username": "Nguyen.Van.A", "password": "a long passphrase", "role": "officer",
-                        "unit_code": "13666", "display_name": "Nguyễn Văn A"}
+GOOD: dict[str, Any] = {
+    "username": "Nguyen.Van.A",
+    "password": "a long passphrase",
+    "role": "officer",
+    "unit_code": "13666",
+    "display_name": "Nguyễn Văn A",
+}
 
 
 @pytest.fixture
@@ -47,16 +52,22 @@ async def test_a_taken_username_is_a_conflict(
     client: httpx.AsyncClient, session: AsyncSession, admin_token: str
 ) -> None:
     assert (await client.post(STAFF, json=GOOD, headers=bearer(admin_token))).status_code == 201
-    problem(await client.post(STAFF, json={**GOOD, "username": "NGUYEN.van.a"}, headers=bearer(admin_token)),
-            409, "conflict")
+    problem(
+        await client.post(STAFF, json={**GOOD, "username": "NGUYEN.van.a"}, headers=bearer(admin_token)),
+        409,
+        "conflict",
+    )
     assert await count(session, "SELECT count(*) FROM users WHERE username = 'nguyen.van.a'") == 1
 
 
 async def test_an_unknown_unit_is_refused(
     client: httpx.AsyncClient, session: AsyncSession, admin_token: str
 ) -> None:
-    problem(await client.post(STAFF, json={**GOOD, "unit_code": "99999"}, headers=bearer(admin_token)), 400,
-            "unit_not_found")
+    problem(
+        await client.post(STAFF, json={**GOOD, "unit_code": "99999"}, headers=bearer(admin_token)),
+        400,
+        "unit_not_found",
+    )
     assert await count(session, "SELECT count(*) FROM users WHERE username = 'nguyen.van.a'") == 0
 
 
@@ -77,8 +88,11 @@ async def test_invalid_staff_requests_create_nothing(
     client: httpx.AsyncClient, session: AsyncSession, admin_token: str, change: dict[str, Any]
 ) -> None:
     before = await count(session, "SELECT count(*) FROM users")
-    problem(await client.post(STAFF, json={**GOOD, **change}, headers=bearer(admin_token)), 422,
-            "validation_error")
+    problem(
+        await client.post(STAFF, json={**GOOD, **change}, headers=bearer(admin_token)),
+        422,
+        "validation_error",
+    )
     assert await count(session, "SELECT count(*) FROM users") == before
 
 

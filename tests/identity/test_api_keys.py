@@ -10,9 +10,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.policies import require_api_key
 from api.problems import install_problem_handlers
-from api.resources import Resources
+from core.http.policies import require_api_key
+from core.http.resources import Resources
 from core.identity.api_keys import ApiClient
 from core.identity.principal import Role
 from tests.identity.support import bearer, count, make_staff, problem, row, sign_in_citizen, sign_in_staff
@@ -52,8 +52,9 @@ async def create_key(
 async def test_a_key_is_shown_once_and_stored_as_a_hash(
     client: httpx.AsyncClient, session: AsyncSession, admin_token: str
 ) -> None:
-    response = await client.post(KEYS, json={"name": "Sở Tư pháp", "scopes": ["dossiers:sync"]},
-                                 headers=bearer(admin_token))
+    response = await client.post(
+        KEYS, json={"name": "Sở Tư pháp", "scopes": ["dossiers:sync"]}, headers=bearer(admin_token)
+    )
 
     assert response.status_code == 201
     created = response.json()
@@ -64,8 +65,12 @@ async def test_a_key_is_shown_once_and_stored_as_a_hash(
     stored = await row(session, "SELECT key_hash, prefix FROM api_keys WHERE id = :id", id=created["id"])
     assert stored == {"key_hash": hashlib.sha256(key.encode()).hexdigest(), "prefix": created["prefix"]}
     secret = key.split("_", 2)[2]
-    assert await count(session, "SELECT count(*) FROM api_keys k WHERE row_to_json(k)::text LIKE :s",
-                       s=f"%{secret}%") == 0
+    assert (
+        await count(
+            session, "SELECT count(*) FROM api_keys k WHERE row_to_json(k)::text LIKE :s", s=f"%{secret}%"
+        )
+        == 0
+    )
 
     listed = (await client.get(KEYS, headers=bearer(admin_token))).json()
     assert [item["id"] for item in listed] == [created["id"]]
@@ -82,18 +87,25 @@ async def test_a_key_opens_routes_of_its_scope_only(
     allowed = await probe.get("/probe/dossiers", headers={"x-api-key": dossiers})
     assert allowed.status_code == 200
     assert allowed.json() == {"name": "Sở Tư pháp"}
-    assert (await row(session, "SELECT last_used_at FROM api_keys WHERE name = 'Sở Tư pháp'")
-            )["last_used_at"] is not None
+    assert (await row(session, "SELECT last_used_at FROM api_keys WHERE name = 'Sở Tư pháp'"))[
+        "last_used_at"
+    ] is not None
 
-    body = problem(await probe.get("/probe/dossiers", headers={"x-api-key": reports}), 403,
-                   "insufficient_scope")
+    body = problem(
+        await probe.get("/probe/dossiers", headers={"x-api-key": reports}), 403, "insufficient_scope"
+    )
     assert body["required_scope"] == "dossiers:sync"
 
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"x-api-key": ""}, {"x-api-key": "sc_00000000_" + "a" * 43}, {"x-api-key": "garbage"},
-     {"authorization": "Bearer sc_00000000_x"}],
+    [
+        {},
+        {"x-api-key": ""},
+        {"x-api-key": "sc_00000000_" + "a" * 43},
+        {"x-api-key": "garbage"},
+        {"authorization": "Bearer sc_00000000_x"},
+    ],
 )
 async def test_missing_or_wrong_keys_are_refused(probe: httpx.AsyncClient, headers: dict[str, str]) -> None:
     response = await probe.get("/probe/dossiers", headers=headers)
@@ -117,8 +129,11 @@ async def test_a_revoked_key_stops_working(
 
 
 async def test_revoking_an_unknown_key_is_not_found(client: httpx.AsyncClient, admin_token: str) -> None:
-    problem(await client.delete(f"{KEYS}/0b8f3c1e-4a5d-4d1c-9a57-0c0f3f1d2e11", headers=bearer(admin_token)),
-            404, "not_found")
+    problem(
+        await client.delete(f"{KEYS}/0b8f3c1e-4a5d-4d1c-9a57-0c0f3f1d2e11", headers=bearer(admin_token)),
+        404,
+        "not_found",
+    )
     problem(await client.delete(f"{KEYS}/not-a-uuid", headers=bearer(admin_token)), 422, "validation_error")
 
 
@@ -147,8 +162,9 @@ async def test_only_admins_manage_keys(
     officer = (await sign_in_staff(client, "officer.one"))["access_token"]
     citizen = (await sign_in_citizen(client, session))["access_token"]
     for token in (officer, citizen):
-        response = await client.post(KEYS, json={"name": "x", "scopes": ["feedback:read"]},
-                                     headers=bearer(token))
+        response = await client.post(
+            KEYS, json={"name": "x", "scopes": ["feedback:read"]}, headers=bearer(token)
+        )
         problem(response, 403, "forbidden")
         problem(await client.get(KEYS, headers=bearer(token)), 403, "forbidden")
     problem(await client.get(KEYS), 401, "unauthenticated")

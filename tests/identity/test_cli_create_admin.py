@@ -28,11 +28,13 @@ def _dsn(settings: Settings) -> str:
 async def _fetch(settings: Settings, username: str) -> list[asyncpg.Record]:
     connection = await asyncpg.connect(_dsn(settings))
     try:
-        return list(await connection.fetch(
-            "SELECT role::text AS role, unit_code, password_hash, display_name FROM users "
-            "WHERE username = $1",
-            username,
-        ))
+        return list(
+            await connection.fetch(
+                "SELECT role::text AS role, unit_code, password_hash, display_name FROM users "
+                "WHERE username = $1",
+                username,
+            )
+        )
     finally:
         await connection.close()
 
@@ -57,14 +59,26 @@ def username(migrated: Settings) -> Iterator[str]:
 def run(settings: Settings, *arguments: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "SMARTCITY_DATABASE_URL": settings.database_dsn, "SMARTCITY_PROFILE": "test"}
     return subprocess.run(
-        [str(SMARTCITY), "create-admin", *arguments], input=stdin, capture_output=True, text=True,
-        env=environment, timeout=60, check=False,
+        [str(SMARTCITY), "create-admin", *arguments],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+        check=False,
     )
 
 
 def test_create_admin_creates_an_admin_with_a_hashed_password(migrated: Settings, username: str) -> None:
-    result = run(migrated, "--username", username, "--display-name", "Quản trị", "--password-stdin",
-                 stdin=PASSWORD + "\n")
+    result = run(
+        migrated,
+        "--username",
+        username,
+        "--display-name",
+        "Quản trị",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
 
     assert result.returncode == 0, result.stderr
     assert f"admin {username} created" in result.stdout

@@ -58,8 +58,9 @@ async def test_a_code_signs_a_citizen_in_and_creates_the_account(
     user = await row(session, "SELECT id, role::text AS role FROM users WHERE phone = :p", p=PHONE_E164)
     assert str(user["id"]) == tokens["user"]["id"]
     assert user["role"] == "citizen"
-    assert (await row(session, "SELECT consumed_at FROM otp_challenges WHERE phone = :p",
-                      p=PHONE_E164))["consumed_at"] is not None
+    assert (await row(session, "SELECT consumed_at FROM otp_challenges WHERE phone = :p", p=PHONE_E164))[
+        "consumed_at"
+    ] is not None
     me = await client.get("/api/v1/me", headers=bearer(tokens["access_token"]))
     assert me.status_code == 200
     assert me.json()["id"] == tokens["user"]["id"]
@@ -84,7 +85,8 @@ async def test_a_wrong_code_counts_an_attempt_and_signs_nobody_in(
     assert body["attempts_left"] == 4
     # The attempt is kept although the request failed.
     assert (await row(session, "SELECT attempts FROM otp_challenges WHERE phone = :p", p=PHONE_E164)) == {
-        "attempts": 1}
+        "attempts": 1
+    }
     assert await count(session, "SELECT count(*) FROM users") == 0
     assert await count(session, "SELECT count(*) FROM refresh_tokens") == 0
 
@@ -102,7 +104,9 @@ async def test_five_wrong_codes_lock_the_code_even_against_the_right_one(
     problem(await client.post(VERIFY, json={"phone": PHONE, "code": code}), 400, "otp_attempts_exceeded")
 
     assert (await row(session, "SELECT attempts, consumed_at FROM otp_challenges")) == {
-        "attempts": 5, "consumed_at": None}
+        "attempts": 5,
+        "consumed_at": None,
+    }
     assert await count(session, "SELECT count(*) FROM users") == 0
 
 
@@ -116,7 +120,9 @@ async def test_an_expired_code_is_refused_and_nothing_changes(
     problem(await client.post(VERIFY, json={"phone": PHONE, "code": code}), 400, "otp_expired")
 
     assert (await row(session, "SELECT attempts, consumed_at FROM otp_challenges")) == {
-        "attempts": 0, "consumed_at": None}
+        "attempts": 0,
+        "consumed_at": None,
+    }
     assert await count(session, "SELECT count(*) FROM users") == 0
 
 

@@ -28,8 +28,13 @@ def test_the_forms_of_one_number_are_the_same_person(raw: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("0323456789", "+84323456789"), ("0523456789", "+84523456789"), ("0703456789", "+84703456789"),
-     ("0823456789", "+84823456789"), ("0987654321", "+84987654321")],
+    [
+        ("0323456789", "+84323456789"),
+        ("0523456789", "+84523456789"),
+        ("0703456789", "+84703456789"),
+        ("0823456789", "+84823456789"),
+        ("0987654321", "+84987654321"),
+    ],
 )
 def test_every_mobile_prefix_is_accepted(raw: str, expected: str) -> None:
     assert normalise_phone(raw) == expected

@@ -12,15 +12,14 @@ import pytest
 from fastapi import APIRouter, Depends, FastAPI, WebSocket
 
 from api.app import create_app
-from api.policies import (
+from api.route_access import UNGUARDED_PATHS, route_access
+from core.http.policies import (
     AUTH_IN_FIRST_MESSAGE,
     PUBLIC,
-    UNGUARDED_PATHS,
     Authenticated,
     VisibleUnits,
     require_api_key,
     require_roles,
-    route_access,
 )
 from core.identity.principal import Principal, Role
 from core.settings import Settings
@@ -35,8 +34,11 @@ def test_every_route_of_the_app_declares_exactly_one_policy(settings: Settings) 
 
     problems = [
         f"{' '.join(route.methods)} {route.path}: "
-        + (f"{len(route.policies)} policies ({', '.join(p.name for p in route.policies)})" if route.policies
-           else "no policy")
+        + (
+            f"{len(route.policies)} policies ({', '.join(p.name for p in route.policies)})"
+            if route.policies
+            else "no policy"
+        )
         for route in routes
         if len(route.policies) != 1 and route.unguarded_reason is None
     ]
@@ -45,8 +47,13 @@ def test_every_route_of_the_app_declares_exactly_one_policy(settings: Settings) 
     assert len(routes) >= MINIMUM_ROUTES, [route.path for route in routes]
     paths = {route.path for route in routes}
     # Routes of included routers and of the app itself are both seen.
-    assert {"/health", "/api/v1/units/{code}", "/api/v1/auth/login", "/api/v1/admin/api-keys/{key_id}",
-            "/docs"} <= paths
+    assert {
+        "/health",
+        "/api/v1/units/{code}",
+        "/api/v1/auth/login",
+        "/api/v1/admin/api-keys/{key_id}",
+        "/docs",
+    } <= paths
 
 
 def test_the_allow_list_names_only_existing_routes_without_a_policy(settings: Settings) -> None:

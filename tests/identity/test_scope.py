@@ -10,10 +10,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.policies import VisibleUnits, require_roles
 from api.problems import install_problem_handlers
-from api.resources import Resources
 from core.errors import ProblemError
+from core.http.policies import VisibleUnits, require_roles
+from core.http.resources import Resources
 from core.identity.principal import Principal, Role
 from core.identity.scope import ensure_can_see_unit, outside_unit, unit_scope
 from tests.identity.conftest import DEMO

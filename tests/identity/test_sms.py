@@ -35,12 +35,14 @@ def gateway() -> Iterator[FakeGateway]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", "0"))
-            fake.received.append({
-                "path": self.path,
-                "authorization": self.headers.get("authorization"),
-                "content_type": self.headers.get("content-type"),
-                "json": json.loads(self.rfile.read(length)),
-            })
+            fake.received.append(
+                {
+                    "path": self.path,
+                    "authorization": self.headers.get("authorization"),
+                    "content_type": self.headers.get("content-type"),
+                    "json": json.loads(self.rfile.read(length)),
+                }
+            )
             self.send_response(fake.status)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", "2")
@@ -75,10 +77,14 @@ async def test_the_http_sender_posts_json_with_the_bearer_token(
 ) -> None:
     await HttpSmsSender(gateway.url, "gateway-token").send(session, PHONE_E164, "xin chao")
 
-    assert gateway.received == [{
-        "path": "/sms", "authorization": "Bearer gateway-token", "content_type": "application/json",
-        "json": {"to": PHONE_E164, "text": "xin chao"},
-    }]
+    assert gateway.received == [
+        {
+            "path": "/sms",
+            "authorization": "Bearer gateway-token",
+            "content_type": "application/json",
+            "json": {"to": PHONE_E164, "text": "xin chao"},
+        }
+    ]
     assert await count(session, "SELECT count(*) FROM sms_outbox") == 0
 
 
@@ -95,14 +101,25 @@ async def test_an_unreachable_gateway_is_a_delivery_error(session: AsyncSession)
 
 async def test_the_outbox_sender_writes_in_the_callers_transaction(session: AsyncSession) -> None:
     await OutboxSmsSender().send(session, PHONE_E164, "ma 123456")
-    assert await count(session, "SELECT count(*) FROM sms_outbox WHERE phone = :p AND body = 'ma 123456' "
-                                "AND status = 'pending'", p=PHONE_E164) == 1
+    assert (
+        await count(
+            session,
+            "SELECT count(*) FROM sms_outbox WHERE phone = :p AND body = 'ma 123456' AND status = 'pending'",
+            p=PHONE_E164,
+        )
+        == 1
+    )
 
 
 def test_the_sender_follows_the_settings(settings: Settings) -> None:
     assert isinstance(sender_from_settings(settings), OutboxSmsSender)
-    http = settings.model_copy(update={"sms_sender": "http", "sms_gateway_url": "http://127.0.0.1:9/sms",
-                                       "sms_gateway_token": SecretStr("t")})
+    http = settings.model_copy(
+        update={
+            "sms_sender": "http",
+            "sms_gateway_url": "http://127.0.0.1:9/sms",
+            "sms_gateway_token": SecretStr("t"),
+        }
+    )
     assert isinstance(sender_from_settings(http), HttpSmsSender)
     with pytest.raises(ValueError, match="SMS_GATEWAY_URL"):
         sender_from_settings(settings.model_copy(update={"sms_sender": "http"}))
@@ -111,8 +128,9 @@ def test_the_sender_follows_the_settings(settings: Settings) -> None:
 async def test_a_code_goes_through_the_configured_gateway(
     make_client: ClientFactory, gateway: FakeGateway, session: AsyncSession
 ) -> None:
-    async with make_client(sms_sender="http", sms_gateway_url=gateway.url,
-                           sms_gateway_token=SecretStr("gw-secret")) as client:
+    async with make_client(
+        sms_sender="http", sms_gateway_url=gateway.url, sms_gateway_token=SecretStr("gw-secret")
+    ) as client:
         response = await client.post("/api/v1/auth/otp/request", json={"phone": PHONE})
 
     assert response.status_code == 202, response.text

@@ -28,10 +28,20 @@ async def test_an_officer_signs_in_and_the_token_carries_role_and_unit(
 
     tokens = await sign_in_staff(client, "officer.one")
 
-    assert tokens["user"] == {"id": str(officer.id), "role": "officer", "unit_code": "13666",
-                              "username": "officer.one", "display_name": None, "phone": None}
-    claims = jwt.decode(tokens["access_token"], settings.secret_key.get_secret_value(), algorithms=["HS256"],
-                        audience="smartcity-api")
+    assert tokens["user"] == {
+        "id": str(officer.id),
+        "role": "officer",
+        "unit_code": "13666",
+        "username": "officer.one",
+        "display_name": None,
+        "phone": None,
+    }
+    claims = jwt.decode(
+        tokens["access_token"],
+        settings.secret_key.get_secret_value(),
+        algorithms=["HS256"],
+        audience="smartcity-api",
+    )
     assert (claims["role"], claims["unit"], claims["sub"]) == ("officer", "13666", str(officer.id))
     stored = await row(units, "SELECT password_hash FROM users WHERE id = :id", id=officer.id)
     assert stored["password_hash"].startswith("$argon2id$")
@@ -48,10 +58,16 @@ async def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(
 ) -> None:
     await make_staff(units, "officer.one")
 
-    wrong = problem(await client.post(LOGIN, json={"username": "officer.one", "password": "not it at all"}),
-                    401, "invalid_credentials")
-    unknown = problem(await client.post(LOGIN, json={"username": "nobody", "password": "not it at all"}),
-                      401, "invalid_credentials")
+    wrong = problem(
+        await client.post(LOGIN, json={"username": "officer.one", "password": "not it at all"}),
+        401,
+        "invalid_credentials",
+    )
+    unknown = problem(
+        await client.post(LOGIN, json={"username": "nobody", "password": "not it at all"}),
+        401,
+        "invalid_credentials",
+    )
 
     def comparable(body: dict[str, object]) -> dict[str, object]:
         return {key: value for key, value in body.items() if key not in ("request_id",)}
@@ -60,13 +76,14 @@ async def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(
     assert await count(units, "SELECT count(*) FROM refresh_tokens") == 0
 
 
-async def test_a_closed_account_cannot_sign_in(
-    client: httpx.AsyncClient, units: AsyncSession
-) -> None:
+async def test_a_closed_account_cannot_sign_in(client: httpx.AsyncClient, units: AsyncSession) -> None:
     closed = await make_staff(units, "closed.account")
     await units.execute(text("UPDATE users SET is_active = false WHERE id = :id"), {"id": closed.id})
-    problem(await client.post(LOGIN, json={"username": "closed.account", "password": STAFF_PASSWORD}),
-            401, "invalid_credentials")
+    problem(
+        await client.post(LOGIN, json={"username": "closed.account", "password": STAFF_PASSWORD}),
+        401,
+        "invalid_credentials",
+    )
 
 
 async def test_failed_attempts_are_limited_per_username(
@@ -75,15 +92,21 @@ async def test_failed_attempts_are_limited_per_username(
     await make_staff(units, "officer.one")
     async with make_client(login_attempts_per_15_minutes=3) as client:
         for _ in range(3):
-            problem(await client.post(LOGIN, json={"username": "officer.one", "password": "wrong password"}),
-                    401, "invalid_credentials")
+            problem(
+                await client.post(LOGIN, json={"username": "officer.one", "password": "wrong password"}),
+                401,
+                "invalid_credentials",
+            )
         # Even the right password waits now: the limit is what stops guessing.
         response = await client.post(LOGIN, json={"username": "officer.one", "password": STAFF_PASSWORD})
         problem(response, 429, "rate_limited")
         assert 0 < int(response.headers["retry-after"]) <= 15 * 60
     async with make_client(ip="198.51.100.20", login_attempts_per_15_minutes=3) as elsewhere:
-        problem(await elsewhere.post(LOGIN, json={"username": "officer.one", "password": STAFF_PASSWORD}),
-                429, "rate_limited")
+        problem(
+            await elsewhere.post(LOGIN, json={"username": "officer.one", "password": STAFF_PASSWORD}),
+            429,
+            "rate_limited",
+        )
     assert await count(units, "SELECT count(*) FROM refresh_tokens") == 0
 
 
@@ -93,21 +116,29 @@ async def test_failed_attempts_are_limited_per_address(
     await make_staff(units, "officer.one")
     async with make_client(ip="203.0.113.50", login_attempts_per_15_minutes=3) as client:
         for name in ("a.one", "b.two", "c.three"):
-            problem(await client.post(LOGIN, json={"username": name, "password": "guess"}), 401,
-                    "invalid_credentials")
-        problem(await client.post(LOGIN, json={"username": "officer.one", "password": STAFF_PASSWORD}),
-                429, "rate_limited")
+            problem(
+                await client.post(LOGIN, json={"username": name, "password": "guess"}),
+                401,
+                "invalid_credentials",
+            )
+        problem(
+            await client.post(LOGIN, json={"username": "officer.one", "password": STAFF_PASSWORD}),
+            429,
+            "rate_limited",
+        )
     async with make_client(ip="203.0.113.51", login_attempts_per_15_minutes=3) as other:
-        assert (await other.post(LOGIN, json={"username": "officer.one", "password": STAFF_PASSWORD})
-                ).status_code == 200
+        assert (
+            await other.post(LOGIN, json={"username": "officer.one", "password": STAFF_PASSWORD})
+        ).status_code == 200
 
 
 async def test_successful_sign_ins_do_not_count(make_client: ClientFactory, units: AsyncSession) -> None:
     await make_staff(units, "officer.one")
     async with make_client(login_attempts_per_15_minutes=2) as client:
         for _ in range(4):
-            assert (await client.post(LOGIN, json={"username": "officer.one", "password": STAFF_PASSWORD})
-                    ).status_code == 200
+            assert (
+                await client.post(LOGIN, json={"username": "officer.one", "password": STAFF_PASSWORD})
+            ).status_code == 200
 
 
 async def test_a_hash_with_old_parameters_is_upgraded_at_sign_in(
@@ -115,8 +146,9 @@ async def test_a_hash_with_old_parameters_is_upgraded_at_sign_in(
 ) -> None:
     officer = await make_staff(units, "officer.one")
     weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(STAFF_PASSWORD)
-    await units.execute(text("UPDATE users SET password_hash = :h WHERE id = :id"),
-                        {"h": weak, "id": officer.id})
+    await units.execute(
+        text("UPDATE users SET password_hash = :h WHERE id = :id"), {"h": weak, "id": officer.id}
+    )
 
     await sign_in_staff(client, "officer.one")
 
@@ -138,8 +170,13 @@ async def test_password_checks() -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"username": "", "password": "x"}, {"username": "a", "password": ""}, {"username": "a"},
-     {"username": "a", "password": "x" * 257}],
+    [
+        {},
+        {"username": "", "password": "x"},
+        {"username": "a", "password": ""},
+        {"username": "a"},
+        {"username": "a", "password": "x" * 257},
+    ],
 )
 async def test_malformed_sign_ins_are_validation_problems(
     client: httpx.AsyncClient, redis: Redis, body: dict[str, str]

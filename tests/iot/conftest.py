@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from api.app import create_app
-from api.resources import Resources
+from core.http.resources import Resources
 from core.identity.principal import Role
 from core.settings import PROJECT_ROOT, Settings
 from core.units.importer import import_units, read_document

@@ -19,8 +19,13 @@ def point(lat_lon: tuple[float, float]) -> dict[str, float]:
 
 def body(**fields: Any) -> dict[str, Any]:
     """A valid registration, with `fields` replacing its defaults."""
-    return {"type": "air_quality", "name": "Trạm quan trắc Vị Xuyên", "location": point(IN_WARD),
-            "metadata": {"model": "AQ-200"}, **fields}
+    return {
+        "type": "air_quality",
+        "name": "Trạm quan trắc Vị Xuyên",
+        "location": point(IN_WARD),
+        "metadata": {"model": "AQ-200"},
+        **fields,
+    }
 
 
 async def count_devices(session: AsyncSession) -> int:

@@ -22,7 +22,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.app import create_app
-from api.resources import Resources
+from core.http.resources import Resources
 from core.identity.principal import Role
 from core.settings import Settings
 from iot.models import Device
@@ -60,8 +60,9 @@ class MqttPeer:
         self.pubacks: dict[int, ReasonCode] = {}
         self.subacks: set[int] = set()
         self.messages: list[tuple[str, bytes]] = []
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id or username,
-                                  protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id or username, protocol=mqtt.MQTTv5
+        )
         self.client.username_pw_set(username, password)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
@@ -149,8 +150,11 @@ async def test_registration_answers_credentials_that_work_at_once(
     assert mqtt_block["host"] == settings.mqtt_device_host
     assert mqtt_block["port"] == settings.mqtt_device_port
     assert mqtt_block["username"] == mqtt_block["client_id"] == device_id
-    assert mqtt_block["topics"] == {"telemetry": f"{root}/telemetry", "event": f"{root}/event",
-                                    "status": f"{root}/status"}
+    assert mqtt_block["topics"] == {
+        "telemetry": f"{root}/telemetry",
+        "event": f"{root}/event",
+        "status": f"{root}/status",
+    }
     assert len(mqtt_block["password"]) >= 32
     # Shown once: reading the device never answers it again.
     read = await client.get(f"/api/v1/devices/{device_id}", headers=admin.headers)
@@ -169,8 +173,11 @@ async def test_a_device_publishes_only_under_its_own_id(
 ) -> None:
     admin = await person(Role.ADMIN)
     first, second = await register(client, admin), await register(client, admin)
-    watcher = peers(settings.mqtt_username, settings.mqtt_password.get_secret_value(),
-                    f"test-watch-{uuid.uuid4().hex[:8]}")
+    watcher = peers(
+        settings.mqtt_username,
+        settings.mqtt_password.get_secret_value(),
+        f"test-watch-{uuid.uuid4().hex[:8]}",
+    )
     await watcher.connect()
     await watcher.subscribe(f"city/v1/devices/{second['id']}/#")
 
@@ -196,8 +203,11 @@ async def test_a_device_cannot_read_another_devices_messages(
     await snooper.connect()
     # The broker grants these subscriptions and filters at delivery, so only the absence of messages counts.
     await snooper.subscribe(f"city/v1/devices/{second['id']}/#", "city/v1/devices/#", "#")
-    watcher = peers(settings.mqtt_username, settings.mqtt_password.get_secret_value(),
-                    f"test-watch-{uuid.uuid4().hex[:8]}")
+    watcher = peers(
+        settings.mqtt_username,
+        settings.mqtt_password.get_secret_value(),
+        f"test-watch-{uuid.uuid4().hex[:8]}",
+    )
     await watcher.connect()
     await watcher.subscribe(f"city/v1/devices/{second['id']}/#")
 
@@ -262,7 +272,8 @@ async def test_renewed_credentials_replace_the_old_ones_at_once(
     renewed = response.json()["mqtt"]
     assert renewed["password"] != device["mqtt"]["password"]
     assert {key: value for key, value in renewed.items() if key != "password"} == {
-        key: value for key, value in device["mqtt"].items() if key != "password"}
+        key: value for key, value in device["mqtt"].items() if key != "password"
+    }
     # The connection made with the old password is closed, and the old password no longer opens one.
     await eventually(lambda: bool(old.disconnects), "the old connection's end")
     old.close()
@@ -305,7 +316,10 @@ async def brokerless_client(settings: Settings, resources: Resources) -> AsyncIt
 
 
 async def test_broker_down_stores_nothing(
-    client: AsyncClient, brokerless_client: AsyncClient, person: PersonFactory, session: AsyncSession,
+    client: AsyncClient,
+    brokerless_client: AsyncClient,
+    person: PersonFactory,
+    session: AsyncSession,
     peers: Callable[..., MqttPeer],
 ) -> None:
     admin = await person(Role.ADMIN)
@@ -327,8 +341,9 @@ async def test_broker_down_stores_nothing(
     assert stored is not None
     assert stored.status == "active"
     assert stored.decommissioned_at is None
-    renewed = await brokerless_client.post(f"/api/v1/devices/{device['id']}/credentials",
-                                           headers=admin.headers)
+    renewed = await brokerless_client.post(
+        f"/api/v1/devices/{device['id']}/credentials", headers=admin.headers
+    )
     assert renewed.status_code == 503
     assert peer.disconnects == []
     assert (await peer.publish(device["mqtt"]["topics"]["telemetry"])).value in (0, NO_MATCHING_SUBSCRIBERS)

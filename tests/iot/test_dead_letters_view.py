@@ -24,8 +24,9 @@ async def _pages(client: AsyncClient, headers: dict[str, str], **params: Any) ->
     items: list[dict[str, Any]] = []
     cursor: str | None = None
     for _ in range(10):
-        response = await client.get(PATH, headers=headers, params={**params, **({"cursor": cursor} if cursor
-                                                                                  else {})})
+        response = await client.get(
+            PATH, headers=headers, params={**params, **({"cursor": cursor} if cursor else {})}
+        )
         assert response.status_code == 200, response.text
         page = response.json()
         items += page["items"]
@@ -42,8 +43,13 @@ async def test_newest_first_by_reason_in_pages(
     same_moment = now - timedelta(minutes=1)
     ids = [
         await add_dead_letter(session, reason="malformed_json", received_at=now - timedelta(minutes=3)),
-        await add_dead_letter(session, reason="unknown_device", received_at=same_moment,
-                              topic="city/v1/devices/0b9a/telemetry", device_ref="0b9a"),
+        await add_dead_letter(
+            session,
+            reason="unknown_device",
+            received_at=same_moment,
+            topic="city/v1/devices/0b9a/telemetry",
+            device_ref="0b9a",
+        ),
         await add_dead_letter(session, reason="malformed_json", received_at=same_moment, payload="x" * 2048),
         await add_dead_letter(session, reason="oversized_payload", received_at=now),
     ]
@@ -56,8 +62,13 @@ async def test_newest_first_by_reason_in_pages(
     assert [item["id"] for item in two] == [ids[3], ids[1]]
     shown = everything[2]
     assert shown == {
-        "id": ids[1], "received_at": shown["received_at"], "topic": "city/v1/devices/0b9a/telemetry",
-        "device_ref": "0b9a", "reason": "unknown_device", "detail": "detail", "payload": "{oops",
+        "id": ids[1],
+        "received_at": shown["received_at"],
+        "topic": "city/v1/devices/0b9a/telemetry",
+        "device_ref": "0b9a",
+        "reason": "unknown_device",
+        "detail": "detail",
+        "payload": "{oops",
         "payload_bytes": 5,
     }
     assert everything[1]["payload_bytes"] == 2048

@@ -38,22 +38,38 @@ async def test_state_is_null_until_something_arrives_then_shown(
 ) -> None:
     silent = await add_device(session)
     speaking = await add_device(session)
-    await set_state(session, speaking.id, seq=42, ts=SEEN, metrics={"pm25": 35.2, "pm10": 51.0},
-                    last_seen_at=SEEN, reported_state="online", reported_at=SEEN, online=True,
-                    online_changed_at=SEEN)
+    await set_state(
+        session,
+        speaking.id,
+        seq=42,
+        ts=SEEN,
+        metrics={"pm25": 35.2, "pm10": 51.0},
+        last_seen_at=SEEN,
+        reported_state="online",
+        reported_at=SEEN,
+        online=True,
+        online_changed_at=SEEN,
+    )
     admin = await person(Role.ADMIN)
     one = (await client.get(f"/api/v1/devices/{speaking.id}", headers=admin.headers)).json()
     assert one["state"] == {
-        "online": True, "online_changed_at": "2026-11-22T08:30:00.250000Z", "last_seen_at":
-        "2026-11-22T08:30:00.250000Z", "ts": "2026-11-22T08:30:00.250000Z", "seq": 42,
-        "metrics": {"pm25": 35.2, "pm10": 51.0}, "reported_state": "online", "last_event_type": None,
+        "online": True,
+        "online_changed_at": "2026-11-22T08:30:00.250000Z",
+        "last_seen_at": "2026-11-22T08:30:00.250000Z",
+        "ts": "2026-11-22T08:30:00.250000Z",
+        "seq": 42,
+        "metrics": {"pm25": 35.2, "pm10": 51.0},
+        "reported_state": "online",
+        "last_event_type": None,
         "last_event_at": None,
     }
     assert (await client.get(f"/api/v1/devices/{silent.id}", headers=admin.headers)).json()["state"] is None
     statements.clear()
     listed = (await client.get("/api/v1/devices", headers=admin.headers)).json()["items"]
-    assert {item["id"]: item["state"] is None for item in listed} == {str(silent.id): True,
-                                                                       str(speaking.id): False}
+    assert {item["id"]: item["state"] is None for item in listed} == {
+        str(silent.id): True,
+        str(speaking.id): False,
+    }
     device_queries = [sql for sql in statements if "FROM devices" in sql]
     assert len(device_queries) == 1
     assert "LEFT OUTER JOIN device_state" in device_queries[0]

@@ -23,7 +23,8 @@ from tests.iot.telemetry_support import add_device, events_of, set_state
 
 _HOLDERS = text(
     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = :key "
-    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
 
 
 async def _poll(check: Callable[[], Awaitable[bool]], seconds: float = 20.0) -> None:
@@ -73,8 +74,9 @@ async def test_one_instance_is_active_and_both_stop_promptly(engine: AsyncEngine
 async def test_an_unreachable_database_is_retried_not_fatal(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    closed = settings.model_copy(update={
-        "database_url": SecretStr("postgresql+asyncpg://nobody:nothing@127.0.0.1:9/none")})
+    closed = settings.model_copy(
+        update={"database_url": SecretStr("postgresql+asyncpg://nobody:nothing@127.0.0.1:9/none")}
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(run_devices(closed, stop))
 

@@ -24,22 +24,32 @@ async def test_one_event_per_ward_with_each_changed_device_once(session: AsyncSe
     now = utcnow()
     # Many readings per device since the last tick end up as one state row each: one entry per device.
     for seq, device in enumerate([*here, there], start=10):
-        await set_state(session, device.id, seq=seq, ts=now, metrics={"pm25": float(seq)}, updated_at=now,
-                        online=True)
-    await set_state(session, quiet.id, updated_at=now - timedelta(minutes=5),
-                    last_seen_at=now - timedelta(minutes=5))
+        await set_state(
+            session, device.id, seq=seq, ts=now, metrics={"pm25": float(seq)}, updated_at=now, online=True
+        )
+    await set_state(
+        session, quiet.id, updated_at=now - timedelta(minutes=5), last_seen_at=now - timedelta(minutes=5)
+    )
     live = LiveUpdates()
     assert await live.tick(session, now) == 4
     live.confirm()
     events = await events_of(session, "devices.updated")
     assert [(e["unit_code"], e["location"], e["subject_id"]) for e in events] == [
-        (WARD, None, None), (OTHER_WARD, None, None)]
+        (WARD, None, None),
+        (OTHER_WARD, None, None),
+    ]
     listed = events[0]["data"]["devices"]
     assert sorted(d["id"] for d in listed) == sorted(str(d.id) for d in here)
     entry = next(d for d in listed if d["id"] == str(here[0].id))
-    assert entry == {"id": str(here[0].id), "type": "air_quality", "ts": now.isoformat(), "seq": 10,
-                     "metrics": {"pm25": 10.0}, "online": True, "location": {
-                         "lat": pytest.approx(20.43), "lon": pytest.approx(106.175)}}
+    assert entry == {
+        "id": str(here[0].id),
+        "type": "air_quality",
+        "ts": now.isoformat(),
+        "seq": 10,
+        "metrics": {"pm25": 10.0},
+        "online": True,
+        "location": {"lat": pytest.approx(20.43), "lon": pytest.approx(106.175)},
+    }
     assert events[1]["data"]["devices"][0]["type"] == "water_level"
 
 
@@ -71,8 +81,13 @@ async def test_an_online_change_alone_is_sent(session: AsyncSession) -> None:
     await live.tick(session, now)
     live.confirm()
     assert await events_of(session, "devices.updated") == []
-    await set_state(session, device.id, updated_at=now - timedelta(minutes=1), online=True,
-                    online_changed_at=now + timedelta(seconds=1))
+    await set_state(
+        session,
+        device.id,
+        updated_at=now - timedelta(minutes=1),
+        online=True,
+        online_changed_at=now + timedelta(seconds=1),
+    )
     assert await live.tick(session, now + timedelta(seconds=1)) == 1
 
 

@@ -23,8 +23,11 @@ AIR_SILENCE = timedelta(seconds=REPORT_INTERVAL_SECONDS[DeviceType.AIR_QUALITY] 
 
 
 async def _online(session: AsyncSession, device_id: uuid.UUID) -> tuple[bool, object]:
-    row = (await session.execute(text(
-        "SELECT online, online_changed_at FROM device_state WHERE device_id = :d"), {"d": device_id})).one()
+    row = (
+        await session.execute(
+            text("SELECT online, online_changed_at FROM device_state WHERE device_id = :d"), {"d": device_id}
+        )
+    ).one()
     return row.online, row.online_changed_at
 
 
@@ -36,12 +39,20 @@ async def test_a_device_that_speaks_goes_online_once(session: AsyncSession) -> N
     assert [(f.device_id, f.online, f.reason) for f in flips] == [(device.id, True, "message")]
     assert await _online(session, device.id) == (True, now)
     events = await events_of(session)
-    assert events == [{
-        "type": "devices.online", "unit_code": WARD, "subject_id": str(device.id),
-        "location": {"lat": pytest.approx(IN_WARD[0]), "lon": pytest.approx(IN_WARD[1])},
-        "data": {"device_id": str(device.id), "type": "air_quality", "name": device.name,
-                 "reason": "message"},
-    }]
+    assert events == [
+        {
+            "type": "devices.online",
+            "unit_code": WARD,
+            "subject_id": str(device.id),
+            "location": {"lat": pytest.approx(IN_WARD[0]), "lon": pytest.approx(IN_WARD[1])},
+            "data": {
+                "device_id": str(device.id),
+                "type": "air_quality",
+                "name": device.name,
+                "reason": "message",
+            },
+        }
+    ]
     # Nothing changed: nothing written, no event.
     assert await update_liveness(session, now + timedelta(seconds=1)) == []
     assert len(await events_of(session)) == 1
@@ -74,14 +85,16 @@ async def test_the_last_will_is_offline_until_the_device_speaks_again(session: A
     device = await add_device(session)
     now = utcnow()
     seen = now - timedelta(seconds=3)
-    await set_state(session, device.id, last_seen_at=seen, reported_state="offline", reported_at=seen,
-                    online=True)
+    await set_state(
+        session, device.id, last_seen_at=seen, reported_state="offline", reported_at=seen, online=True
+    )
     flips = await update_liveness(session, now)
     assert [(f.online, f.reason) for f in flips] == [(False, "last_will")]
     assert (await events_of(session))[-1]["data"]["reason"] == "last_will"
     # Telemetry after the will: online again, although the last status message is still "offline".
-    await set_state(session, device.id, last_seen_at=now, reported_state="offline", reported_at=seen,
-                    online=False)
+    await set_state(
+        session, device.id, last_seen_at=now, reported_state="offline", reported_at=seen, online=False
+    )
     flips = await update_liveness(session, now + timedelta(seconds=1))
     assert [(f.online, f.reason) for f in flips] == [(True, "message")]
 

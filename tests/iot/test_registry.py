@@ -52,15 +52,18 @@ async def test_outside_the_province_is_refused_and_nothing_is_stored(
     assert await count_devices(session) == 0
 
 
-@pytest.mark.parametrize("fields", [
-    {"type": "toaster"},
-    {"name": ""},
-    {"name": "x" * 201},
-    {"metadata": ["not", "an", "object"]},
-    {"metadata": {"blob": "x" * 9000}},
-    {"location": {"lat": 95, "lon": 106}},
-    {"status": "decommissioned"},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"type": "toaster"},
+        {"name": ""},
+        {"name": "x" * 201},
+        {"metadata": ["not", "an", "object"]},
+        {"metadata": {"blob": "x" * 9000}},
+        {"location": {"lat": 95, "lon": 106}},
+        {"status": "decommissioned"},
+    ],
+)
 async def test_bad_registrations_are_refused_and_nothing_is_stored(
     client: AsyncClient, session: AsyncSession, person: PersonFactory, fields: dict[str, Any]
 ) -> None:
@@ -109,10 +112,16 @@ async def test_admin_changes_name_metadata_status_and_location(
 ) -> None:
     admin = await person(Role.ADMIN)
     device = await _create(client, admin.headers)
-    response = await client.patch(f"/api/v1/devices/{device['id']}", headers=admin.headers, json={
-        "name": "Trạm mới", "metadata": {"firmware": "2.1"}, "status": "maintenance",
-        "location": point(IN_OTHER_WARD),
-    })
+    response = await client.patch(
+        f"/api/v1/devices/{device['id']}",
+        headers=admin.headers,
+        json={
+            "name": "Trạm mới",
+            "metadata": {"firmware": "2.1"},
+            "status": "maintenance",
+            "location": point(IN_OTHER_WARD),
+        },
+    )
     assert response.status_code == 200, response.text
     changed = response.json()
     assert changed["name"] == "Trạm mới"
@@ -121,19 +130,23 @@ async def test_admin_changes_name_metadata_status_and_location(
     assert changed["ward_code"] == OTHER_WARD
     assert changed["location"] == point(IN_OTHER_WARD)
     assert changed["updated_at"] >= device["updated_at"]
-    back = await client.patch(f"/api/v1/devices/{device['id']}", headers=admin.headers,
-                              json={"status": "active"})
+    back = await client.patch(
+        f"/api/v1/devices/{device['id']}", headers=admin.headers, json={"status": "active"}
+    )
     assert back.json()["status"] == "active"
 
 
-@pytest.mark.parametrize("patch", [
-    {"status": "decommissioned"},
-    {"status": "broken"},
-    {"name": ""},
-    {"metadata": "text"},
-    {"location": point(OUTSIDE)},
-    {"owner": "someone"},
-])
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"status": "decommissioned"},
+        {"status": "broken"},
+        {"name": ""},
+        {"metadata": "text"},
+        {"location": point(OUTSIDE)},
+        {"owner": "someone"},
+    ],
+)
 async def test_bad_changes_are_refused_and_change_nothing(
     client: AsyncClient, session: AsyncSession, person: PersonFactory, patch: dict[str, Any]
 ) -> None:

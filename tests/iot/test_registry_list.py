@@ -20,12 +20,19 @@ pytestmark = pytest.mark.usefixtures("units")
 
 
 async def _add(
-    session: AsyncSession, lat_lon: tuple[float, float], device_type: str = "noise", *, minutes_ago: int = 0,
+    session: AsyncSession,
+    lat_lon: tuple[float, float],
+    device_type: str = "noise",
+    *,
+    minutes_ago: int = 0,
 ) -> str:
-    data = DeviceCreate.model_validate({
-        "type": device_type, "name": f"{device_type} {minutes_ago}",
-        "location": DevicePoint(lat=lat_lon[0], lon=lat_lon[1]),
-    })
+    data = DeviceCreate.model_validate(
+        {
+            "type": device_type,
+            "name": f"{device_type} {minutes_ago}",
+            "location": DevicePoint(lat=lat_lon[0], lon=lat_lon[1]),
+        }
+    )
     device = await registry.create_device(session, data, now=utcnow() - timedelta(minutes=minutes_ago))
     return str(device.id)
 
@@ -88,9 +95,13 @@ async def test_cursor_pages_visit_every_device_once(
     assert len(seen) == len(set(seen))
 
 
-@pytest.mark.parametrize("params", [
-    {"cursor": "garbage!"}, {"cursor": "Zm9vfGJhcnxiYXo"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"cursor": "garbage!"},
+        {"cursor": "Zm9vfGJhcnxiYXo"},
+    ],
+)
 async def test_garbage_cursor_is_400(
     client: AsyncClient, person: PersonFactory, params: dict[str, str]
 ) -> None:
@@ -100,10 +111,19 @@ async def test_garbage_cursor_is_400(
     assert response.json()["code"] == "invalid_cursor"
 
 
-@pytest.mark.parametrize("params", [
-    {"bbox": "1,2,3"}, {"bbox": "107,20,106,21"}, {"bbox": "a,b,c,d"}, {"limit": 0}, {"limit": 501},
-    {"type": "toaster"}, {"status": "broken"}, {"ward_code": "abc"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"bbox": "1,2,3"},
+        {"bbox": "107,20,106,21"},
+        {"bbox": "a,b,c,d"},
+        {"limit": 0},
+        {"limit": 501},
+        {"type": "toaster"},
+        {"status": "broken"},
+        {"ward_code": "abc"},
+    ],
+)
 async def test_bad_list_queries_are_422(
     client: AsyncClient, person: PersonFactory, params: dict[str, Any]
 ) -> None:

@@ -24,9 +24,15 @@ Hourly = tuple[str, str, int, float, float, float]
 
 
 async def _hourly(session: AsyncSession, device_id: object) -> list[Hourly]:
-    rows = (await session.execute(text(
-        "SELECT metric, hour, n, sum, min, max FROM device_readings_hourly WHERE device_id = :d "
-        "ORDER BY hour, metric"), {"d": device_id})).all()
+    rows = (
+        await session.execute(
+            text(
+                "SELECT metric, hour, n, sum, min, max FROM device_readings_hourly WHERE device_id = :d "
+                "ORDER BY hour, metric"
+            ),
+            {"d": device_id},
+        )
+    ).all()
     return [(row.metric, row.hour.strftime("%H:%M"), row.n, row.sum, row.min, row.max) for row in rows]
 
 
@@ -36,19 +42,29 @@ async def test_partitions_ahead_and_old_ones_dropped(session: AsyncSession, sett
     old_days = [keep_day - timedelta(days=2), keep_day - timedelta(days=1)]
     await partitions.ensure_days(connection, [*old_days, keep_day])
     device = await add_device(session)
-    await add_readings(session, device.id, [
-        (partitions.day_start(old_days[0]) + timedelta(hours=1), {"pm25": 1}),
-        (partitions.day_start(keep_day) + timedelta(hours=1), {"pm25": 2}),
-    ])
+    await add_readings(
+        session,
+        device.id,
+        [
+            (partitions.day_start(old_days[0]) + timedelta(hours=1), {"pm25": 1}),
+            (partitions.day_start(keep_day) + timedelta(hours=1), {"pm25": 2}),
+        ],
+    )
     result = await retention.apply_retention(connection, settings, NOW)
     days = await partitions.existing_days(connection)
     assert result.partitions_made == [NOW.date() + timedelta(days=n) for n in range(3)]
     assert set(result.partitions_dropped) >= set(old_days)
     assert days >= {NOW.date(), NOW.date() + timedelta(days=1), NOW.date() + timedelta(days=2), keep_day}
     assert not any(day < keep_day for day in days)
-    remaining = (await session.execute(
-        text("SELECT metrics->>'pm25' FROM device_readings WHERE device_id = :d"), {"d": device.id}
-    )).scalars().all()
+    remaining = (
+        (
+            await session.execute(
+                text("SELECT metrics->>'pm25' FROM device_readings WHERE device_id = :d"), {"d": device.id}
+            )
+        )
+        .scalars()
+        .all()
+    )
     assert remaining == ["2"]
     # Running again changes nothing.
     again = await retention.apply_retention(connection, settings, NOW)
@@ -60,20 +76,29 @@ async def test_old_rows_of_the_other_tables_are_deleted(session: AsyncSession, s
     device = await add_device(session, device_type="camera_traffic")
     readings_edge = NOW - timedelta(days=settings.iot_readings_retention_days)
     for seq, ts in enumerate([readings_edge - timedelta(minutes=1), readings_edge + timedelta(minutes=1)]):
-        await session.execute(text(
-            "INSERT INTO device_camera_events (device_id, ts, seq, type, confidence, location) "
-            "VALUES (:d, :ts, :seq, 'speeding', 0.5, ST_SetSRID(ST_MakePoint(106.17, 20.43), 4326))"
-        ), {"d": device.id, "ts": ts, "seq": seq})
+        await session.execute(
+            text(
+                "INSERT INTO device_camera_events (device_id, ts, seq, type, confidence, location) "
+                "VALUES (:d, :ts, :seq, 'speeding', 0.5, ST_SetSRID(ST_MakePoint(106.17, 20.43), 4326))"
+            ),
+            {"d": device.id, "ts": ts, "seq": seq},
+        )
     rollup_edge = NOW - timedelta(days=settings.iot_rollup_retention_days)
     for hour in (rollup_edge - timedelta(hours=1), rollup_edge + timedelta(hours=1)):
-        await session.execute(text(
-            "INSERT INTO device_readings_hourly (device_id, metric, hour, n, sum, min, max) "
-            "VALUES (:d, 'pm25', :h, 1, 1, 1, 1)"), {"d": device.id, "h": hour})
+        await session.execute(
+            text(
+                "INSERT INTO device_readings_hourly (device_id, metric, hour, n, sum, min, max) "
+                "VALUES (:d, 'pm25', :h, 1, 1, 1, 1)"
+            ),
+            {"d": device.id, "h": hour},
+        )
     dead_edge = NOW - timedelta(days=settings.iot_dead_letter_retention_days)
     await add_dead_letter(session, received_at=dead_edge - timedelta(seconds=1))
     kept_letter = await add_dead_letter(session, received_at=dead_edge + timedelta(seconds=1))
-    before = {table: await count(session, table) for table in
-              ("device_camera_events", "device_readings_hourly", "ingest_dead_letters")}
+    before = {
+        table: await count(session, table)
+        for table in ("device_camera_events", "device_readings_hourly", "ingest_dead_letters")
+    }
     result = retention.RetentionResult()
     await retention.delete_old_rows(await session.connection(), settings, NOW, result)
     assert (result.camera_events_deleted, result.rollups_deleted, result.dead_letters_deleted) == (1, 1, 1)
@@ -85,17 +110,26 @@ async def test_old_rows_of_the_other_tables_are_deleted(session: AsyncSession, s
 async def test_rollup_counts_numbers_only_and_absorbs_late_readings(session: AsyncSession) -> None:
     device = await add_device(session)
     hour = rollups.hour_start(NOW)
-    await add_readings(session, device.id, [
-        (hour - timedelta(minutes=50), {"pm25": 10, "pm10": 1, "note": "x"}),
-        (hour - timedelta(minutes=10), {"pm25": 30}),
-        (hour + timedelta(minutes=5), {"pm25": 5, "flag": True}),  # the current hour: read raw, not rolled up
-        (hour - timedelta(hours=4), {"pm25": 1000}),  # an hour the job has never seen: caught up
-    ])
+    await add_readings(
+        session,
+        device.id,
+        [
+            (hour - timedelta(minutes=50), {"pm25": 10, "pm10": 1, "note": "x"}),
+            (hour - timedelta(minutes=10), {"pm25": 30}),
+            (
+                hour + timedelta(minutes=5),
+                {"pm25": 5, "flag": True},
+            ),  # the current hour: read raw, not rolled up
+            (hour - timedelta(hours=4), {"pm25": 1000}),  # an hour the job has never seen: caught up
+        ],
+    )
     connection = await session.connection()
     await rollups.roll_up(connection, NOW)
     assert await _hourly(session, device.id) == [
         ("pm25", "06:00", 1, 1000.0, 1000.0, 1000.0),
-        ("pm10", "09:00", 1, 1.0, 1.0, 1.0), ("pm25", "09:00", 2, 40.0, 10.0, 30.0)]
+        ("pm10", "09:00", 1, 1.0, 1.0, 1.0),
+        ("pm25", "09:00", 2, 40.0, 10.0, 30.0),
+    ]
     # Idempotent: the same run again has nothing due and writes nothing.
     assert await rollups.roll_up(connection, NOW) == 0
     assert len(await _hourly(session, device.id)) == 3

@@ -108,8 +108,11 @@ def test_flood_rises_to_the_peak_on_the_incident_gauge_only() -> None:
         levels[index] = [(t, _decoded(topic, body, START + timedelta(hours=1))) for t, topic, body in played]
     incident = [(t, r.metrics["level_cm"]) for t, r in levels[0] if isinstance(r, Telemetry)]
     before = [level for t, level in incident if t < timeline.flood_start]
-    rising = [level for t, level in incident if timeline.flood_start <= t <= timeline.flood_start
-              + timeline.flood_rise]
+    rising = [
+        level
+        for t, level in incident
+        if timeline.flood_start <= t <= timeline.flood_start + timeline.flood_rise
+    ]
     assert max(before) < 20
     assert rising == sorted(rising)
     assert rising[-1] == timeline.flood_peak_cm
@@ -132,8 +135,11 @@ def test_pm25_spike_within_its_window() -> None:
 
 def test_smoke_detected_once_with_a_small_jpeg_snapshot() -> None:
     played = _play(_run(DeviceType.CAMERA_SECURITY, 0), 120, step=5)
-    events = [(t, _decoded(topic, body, START + timedelta(hours=1)))
-              for t, topic, body in played if topic.endswith("/event")]
+    events = [
+        (t, _decoded(topic, body, START + timedelta(hours=1)))
+        for t, topic, body in played
+        if topic.endswith("/event")
+    ]
     assert len(events) == 1
     t, smoke = events[0]
     assert isinstance(smoke, CameraDetection)
@@ -156,8 +162,9 @@ def test_incident_camera_falls_silent_at_its_time() -> None:
 
 
 def test_no_incident_when_switched_off() -> None:
-    run = DeviceRun(SimDevice(str(uuid.uuid4()), DeviceType.AIR_QUALITY, 0), START, 0, seeded(2),
-                    incidents_on=False)
+    run = DeviceRun(
+        SimDevice(str(uuid.uuid4()), DeviceType.AIR_QUALITY, 0), START, 0, seeded(2), incidents_on=False
+    )
     readings = [_decoded(t, b, START + timedelta(hours=1)) for _, t, b in _play(run, 90, step=5)]
     assert all(isinstance(r, Telemetry) and r.metrics["pm25"] < 150 for r in readings)
 
@@ -166,15 +173,23 @@ async def test_spots_lie_inside_their_wards_spread_over_all(units: AsyncSession)
     spots = await repository.spots(units, 40, seed=11)
     assert len(spots) == 40
     assert spots == await repository.spots(units, 40, seed=11)
-    wards = {row.code for row in (await units.execute(text(
-        "SELECT code FROM admin_units WHERE level = 'ward'"))).all()}
+    wards = {
+        row.code
+        for row in (await units.execute(text("SELECT code FROM admin_units WHERE level = 'ward'"))).all()
+    }
     assert {spot.ward_code for spot in spots} == wards
-    assert len({spot.ward_code for spot in spots[:len(wards)]}) == len(wards)
+    assert len({spot.ward_code for spot in spots[: len(wards)]}) == len(wards)
     for spot in spots:
-        inside = (await units.execute(text(
-            "SELECT ST_Contains(boundary, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) AND parent_code = :p "
-            "FROM admin_units WHERE code = :code"
-        ), {"lon": spot.lon, "lat": spot.lat, "code": spot.ward_code, "p": spot.province_code})).scalar_one()
+        inside = (
+            await units.execute(
+                text(
+                    "SELECT ST_Contains(boundary, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) AND "
+                    "parent_code = :p "
+                    "FROM admin_units WHERE code = :code"
+                ),
+                {"lon": spot.lon, "lat": spot.lat, "code": spot.ward_code, "p": spot.province_code},
+            )
+        ).scalar_one()
         assert inside, spot
 
 
@@ -191,8 +206,9 @@ def listening(settings: Settings, topic: str) -> Iterator[None]:
     """A plain subscriber on `topic` for the duration: without one the broker answers 0x10, which the
     publisher (as the contract asks of devices) takes as "send it again later"."""
     subscribed = threading.Event()
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-listener-{uuid.uuid4().hex[:8]}",
-                         protocol=mqtt.MQTTv5)
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id=f"test-listener-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5
+    )
     client.username_pw_set(settings.mqtt_username, settings.mqtt_password.get_secret_value())
     client.on_connect = lambda c, u, flags, rc, props: c.subscribe(topic, qos=1)
     client.on_subscribe = lambda c, u, mid, codes, props: subscribed.set()

@@ -52,8 +52,11 @@ def test_device_topics_carry_timestamp_and_sequence(document: dict[str, Any]) ->
         assert set(channel["parameters"]) == {"device_id"}, topic
         for message in channel["messages"].values():
             payload = _follow(document, _follow(document, message)["payload"])
-            required = {name for part in payload.get("allOf", [payload]) for name in
-                        _follow(document, part).get("required", [])}
+            required = {
+                name
+                for part in payload.get("allOf", [payload])
+                for name in _follow(document, part).get("required", [])
+            }
             assert {"ts", "seq"} <= required, topic
     assert schemas["DeviceMessage"]["properties"]["seq"]["type"] == "integer"
 
@@ -62,7 +65,13 @@ def test_event_envelope_is_defined(document: dict[str, Any]) -> None:
     envelope = document["components"]["schemas"]["EventEnvelope"]
     assert set(envelope["required"]) == {"id", "type", "occurred_at", "unit_code", "subject_id", "data"}
     assert set(envelope["properties"]) == {
-        "id", "type", "occurred_at", "unit_code", "location", "subject_id", "data"
+        "id",
+        "type",
+        "occurred_at",
+        "unit_code",
+        "location",
+        "subject_id",
+        "data",
     }
     location = [_follow(document, variant) for variant in envelope["properties"]["location"]["oneOf"]]
     assert {"lat", "lon"} in [set(variant.get("required", ())) for variant in location]
@@ -134,9 +143,11 @@ def test_live_channel_examples_are_valid_messages(document: dict[str, Any]) -> N
     for message in document["channels"]["events"]["messages"].values():
         for example in _follow(document, message).get("examples", ()):
             payload = example["payload"]
-            parsed = events.SERVER_MESSAGE.validate_python(payload) if payload["type"] not in (
-                "auth", "subscribe", "unsubscribe", "ping"
-            ) else events.CLIENT_MESSAGE.validate_python(payload)
+            parsed = (
+                events.SERVER_MESSAGE.validate_python(payload)
+                if payload["type"] not in ("auth", "subscribe", "unsubscribe", "ping")
+                else events.CLIENT_MESSAGE.validate_python(payload)
+            )
             assert parsed.type == payload["type"]
             checked += 1
     assert checked >= 4

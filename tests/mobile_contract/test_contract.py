@@ -120,8 +120,9 @@ def test_export_accepts_a_breaking_change_with_a_major_bump(tmp_path: Path) -> N
 def test_export_accepts_a_compatible_change_without_a_bump(tmp_path: Path) -> None:
     # The exported file lacks an operation the code has: the code added it, which breaks no one.
     target = _exported_with(tmp_path, lambda document: document["paths"].pop("/health"))
-    assert check_contract(target) == [f"{target.name} differs from what the code produces: "
-                                      "run `smartcity contract export`"]
+    assert check_contract(target) == [
+        f"{target.name} differs from what the code produces: run `smartcity contract export`"
+    ]
     export_openapi(target)
     assert check_contract(target) == []
 
@@ -166,45 +167,76 @@ BASE: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "t", "version": "1.0.0"},
     "paths": {
-        "/units/{code}": {"get": {
-            "parameters": [
-                {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}},
-                {"name": "lang", "in": "query", "required": False, "schema": {"type": "string"}},
-            ],
-            "responses": {"200": {"description": "OK", "content": _json("Unit")},
-                          "404": {"description": "Not found"}},
-        }},
+        "/units/{code}": {
+            "get": {
+                "parameters": [
+                    {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "lang", "in": "query", "required": False, "schema": {"type": "string"}},
+                ],
+                "responses": {
+                    "200": {"description": "OK", "content": _json("Unit")},
+                    "404": {"description": "Not found"},
+                },
+            }
+        },
         "/reports": {
-            "get": {"responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
-                "type": "array", "items": {"$ref": "#/components/schemas/Report"}}}}}}},
+            "get": {
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "content": {
+                            "application/json": {
+                                "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Report"}}
+                            }
+                        },
+                    }
+                }
+            },
             "post": {
                 "requestBody": {"required": True, "content": _json("NewReport")},
                 "responses": {"201": {"description": "Created", "content": _json("Report")}},
             },
         },
     },
-    "components": {"schemas": {
-        "Unit": {"type": "object", "required": ["code", "name", "centroid"], "properties": {
-            "code": {"type": "string"},
-            "name": {"type": "string"},
-            "level": {"type": "string", "enum": ["province", "ward"]},
-            "centroid": {"$ref": "#/components/schemas/Point"},
-            "parent_code": {"anyOf": [{"type": "string"}, {"type": "null"}]},
-        }},
-        "Point": {"type": "object", "required": ["lat", "lon"],
-                  "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}}},
-        "NewReport": {"type": "object", "required": ["description"], "properties": {
-            "description": {"type": "string", "maxLength": 4000},
-            "category": {"type": "string", "enum": ["road", "light", "waste"]},
-            "rating": {"type": "number"},
-            "photo_url": {"type": "string"},
-        }},
-        "Report": {"type": "object", "required": ["id", "status"], "properties": {
-            "id": {"type": "integer"},
-            "status": {"type": "string", "enum": ["open", "closed"]},
-            "children": {"type": "array", "items": {"$ref": "#/components/schemas/Report"}},
-        }},
-    }},
+    "components": {
+        "schemas": {
+            "Unit": {
+                "type": "object",
+                "required": ["code", "name", "centroid"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "name": {"type": "string"},
+                    "level": {"type": "string", "enum": ["province", "ward"]},
+                    "centroid": {"$ref": "#/components/schemas/Point"},
+                    "parent_code": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                },
+            },
+            "Point": {
+                "type": "object",
+                "required": ["lat", "lon"],
+                "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}},
+            },
+            "NewReport": {
+                "type": "object",
+                "required": ["description"],
+                "properties": {
+                    "description": {"type": "string", "maxLength": 4000},
+                    "category": {"type": "string", "enum": ["road", "light", "waste"]},
+                    "rating": {"type": "number"},
+                    "photo_url": {"type": "string"},
+                },
+            },
+            "Report": {
+                "type": "object",
+                "required": ["id", "status"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "status": {"type": "string", "enum": ["open", "closed"]},
+                    "children": {"type": "array", "items": {"$ref": "#/components/schemas/Report"}},
+                },
+            },
+        }
+    },
 }
 
 
@@ -350,9 +382,9 @@ def test_non_nullable_response_field_made_nullable() -> None:
 
 
 def test_response_gains_a_union_variant() -> None:
-    assert changed(lambda d: props(d, "Report").update(
-        id={"anyOf": [{"type": "integer"}, {"type": "string"}]}
-    )) == ["GET /reports: response 200: field [].id: may return new variant string"]
+    assert changed(
+        lambda d: props(d, "Report").update(id={"anyOf": [{"type": "integer"}, {"type": "string"}]})
+    ) == ["GET /reports: response 200: field [].id: may return new variant string"]
 
 
 def test_union_variants_pair_by_name_before_order() -> None:

@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from sqlalchemy import Table, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from api.resources import Resources
+from core.http.resources import Resources
 from core.identity.models import User
 from core.identity.principal import Principal, Role
 from core.identity.tokens import issue_access_token
@@ -116,13 +116,21 @@ def rows(session: AsyncSession) -> Rows:
 
 
 def make_dispatcher(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], sender: PushSender, clock: Clock,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sender: PushSender,
+    clock: Clock,
     **options: Any,
 ) -> Dispatcher:
     # Jitter 0.5 is the middle of the ±20 % band: the delay is exactly push_backoff_seconds * 2**(n-1).
     return Dispatcher(
-        sessionmaker, sender, max_attempts=settings.push_max_attempts,
-        backoff_seconds=settings.push_backoff_seconds, clock=clock, jitter=lambda: 0.5, **options,
+        sessionmaker,
+        sender,
+        max_attempts=settings.push_max_attempts,
+        backoff_seconds=settings.push_backoff_seconds,
+        clock=clock,
+        jitter=lambda: 0.5,
+        **options,
     )
 
 

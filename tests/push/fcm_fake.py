@@ -40,12 +40,18 @@ class Reply:
 
 
 def fcm_error(status: int, rpc_status: str, fcm_code: str, message: str, **headers: str) -> Reply:
-    return Reply(status, {"error": {
-        "code": status,
-        "message": message,
-        "status": rpc_status,
-        "details": [{"@type": FCM_ERROR_TYPE, "errorCode": fcm_code}],
-    }}, headers)
+    return Reply(
+        status,
+        {
+            "error": {
+                "code": status,
+                "message": message,
+                "status": rpc_status,
+                "details": [{"@type": FCM_ERROR_TYPE, "errorCode": fcm_code}],
+            }
+        },
+        headers,
+    )
 
 
 def unregistered() -> Reply:
@@ -57,13 +63,18 @@ def unavailable() -> Reply:
 
 
 def invalid_argument() -> Reply:
-    return fcm_error(400, "INVALID_ARGUMENT", "INVALID_ARGUMENT",
-                     "The registration token is not a valid FCM registration token")
+    return fcm_error(
+        400,
+        "INVALID_ARGUMENT",
+        "INVALID_ARGUMENT",
+        "The registration token is not a valid FCM registration token",
+    )
 
 
 def quota_exceeded(retry_after: int) -> Reply:
-    return fcm_error(429, "RESOURCE_EXHAUSTED", "QUOTA_EXCEEDED", "Quota exceeded.",
-                     **{"Retry-After": str(retry_after)})
+    return fcm_error(
+        429, "RESOURCE_EXHAUSTED", "QUOTA_EXCEEDED", "Quota exceeded.", **{"Retry-After": str(retry_after)}
+    )
 
 
 @dataclass(frozen=True)
@@ -157,8 +168,11 @@ class FcmFake:
             return Reply(400, {"error": "unsupported_grant_type"})
         try:
             claims = jwt.decode(
-                form.get("assertion", ""), self.private_key.public_key(), algorithms=["RS256"],
-                audience=ASSERTION_AUDIENCE, issuer=self.client_email,
+                form.get("assertion", ""),
+                self.private_key.public_key(),
+                algorithms=["RS256"],
+                audience=ASSERTION_AUDIENCE,
+                issuer=self.client_email,
             )
         except jwt.PyJWTError as exc:
             return Reply(400, {"error": "invalid_grant", "error_description": str(exc)})
@@ -170,8 +184,16 @@ class FcmFake:
         with self._lock:
             self.sends.append(request)
             if request.headers.get("authorization") != f"Bearer {self.access_token}":
-                return Reply(401, {"error": {"code": 401, "message": "Request had invalid authentication.",
-                                             "status": "UNAUTHENTICATED"}})
+                return Reply(
+                    401,
+                    {
+                        "error": {
+                            "code": 401,
+                            "message": "Request had invalid authentication.",
+                            "status": "UNAUTHENTICATED",
+                        }
+                    },
+                )
             plan = self._plans.get(_target(request.body) or "")
             if plan:
                 return plan.popleft()

@@ -58,7 +58,9 @@ async def test_a_new_device_is_registered_with_201(
     assert response.status_code == 201, response.text
     body = response.json()
     assert {k: body[k] for k in ("device_id", "platform", "language")} == {
-        "device_id": "phone-1", "platform": "android", "language": "vi",
+        "device_id": "phone-1",
+        "platform": "android",
+        "language": "vi",
     }
     assert "token" not in body
     [row] = await rows.devices_of(alice)
@@ -94,8 +96,9 @@ async def test_a_token_moves_to_the_account_that_registers_it_last(
 ) -> None:
     # One phone: Alice signed out, Bob signed in on the same app installation.
     token = fcm_token("shared")
-    assert (await put(client, api_settings, alice, "install-1", token=token, platform="ios", language="vi")
-            ).status_code == 201
+    assert (
+        await put(client, api_settings, alice, "install-1", token=token, platform="ios", language="vi")
+    ).status_code == 201
 
     response = await put(client, api_settings, bob, "install-1", token=token, platform="ios", language="en")
 
@@ -167,8 +170,13 @@ async def test_another_users_device_is_not_found_and_stays(
     ],
 )
 async def test_bad_input_is_a_422_problem_and_changes_nothing(
-    client: httpx.AsyncClient, api_settings: Settings, alice: uuid.UUID, rows: Rows,
-    device_id: str, body: dict[str, Any], where: str,
+    client: httpx.AsyncClient,
+    api_settings: Settings,
+    alice: uuid.UUID,
+    rows: Rows,
+    device_id: str,
+    body: dict[str, Any],
+    where: str,
 ) -> None:
     original = fcm_token("original")
     await put(client, api_settings, alice, "phone-1", token=original, platform="ios", language="en")
@@ -185,8 +193,15 @@ async def test_the_least_recently_seen_devices_are_forgotten_past_the_limit(
     client: httpx.AsyncClient, api_settings: Settings, alice: uuid.UUID, rows: Rows
 ) -> None:
     async def register(index: int) -> None:
-        response = await put(client, api_settings, alice, f"phone-{index}", token=f"{'t' * 40}{index}",
-                             platform="android", language="vi")
+        response = await put(
+            client,
+            api_settings,
+            alice,
+            f"phone-{index}",
+            token=f"{'t' * 40}{index}",
+            platform="android",
+            language="vi",
+        )
         assert response.status_code in (200, 201), response.text
 
     for index in range(MAX_DEVICES_PER_USER + 2):

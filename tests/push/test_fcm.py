@@ -40,7 +40,10 @@ DEADLINE_SECONDS = HOLD_LIMIT_SECONDS
 
 
 async def phone(
-    session: AsyncSession, user_id: uuid.UUID, device_id: str, language: PushLanguage = PushLanguage.VI,
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    device_id: str,
+    language: PushLanguage = PushLanguage.VI,
     platform: Platform = Platform.ANDROID,
 ) -> str:
     token = fcm_token(device_id)
@@ -68,13 +71,22 @@ def dispatcher(
 
 
 async def test_the_exact_request_firebase_admin_sends_for_a_device(
-    fcm_settings: Settings, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession],
-    fcm_sender: FcmSender, fcm: FcmFake, clock: Clock, rows: Rows,
+    fcm_settings: Settings,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    fcm_sender: FcmSender,
+    fcm: FcmFake,
+    clock: Clock,
+    rows: Rows,
 ) -> None:
     user = await make_user(session)
     token = await phone(session, user, "iphone", PushLanguage.EN, Platform.IOS)
     [notification_id] = await service.enqueue_to_user(
-        session, user, title=TITLE, body=BODY, data={"alert_id": "a-17", "severity": "major"},
+        session,
+        user,
+        title=TITLE,
+        body=BODY,
+        data={"alert_id": "a-17", "severity": "major"},
         high_priority=True,
     )
     await session.commit()
@@ -84,15 +96,18 @@ async def test_the_exact_request_firebase_admin_sends_for_a_device(
     assert report.sent == 1
     [request] = fcm.sends
     assert request.path == "/v1/projects/smartcity-push-test/messages:send"
-    assert request.body == {"message": {
-        "token": token,
-        "notification": {
-            "title": "Flood alert: Tran Hung Dao street", "body": "Water 30 cm deep, avoid the area.",
-        },
-        "data": {"alert_id": "a-17", "severity": "major"},
-        "android": {"priority": "high"},
-        "apns": {"headers": {"apns-priority": "10"}},
-    }}
+    assert request.body == {
+        "message": {
+            "token": token,
+            "notification": {
+                "title": "Flood alert: Tran Hung Dao street",
+                "body": "Water 30 cm deep, avoid the area.",
+            },
+            "data": {"alert_id": "a-17", "severity": "major"},
+            "android": {"priority": "high"},
+            "apns": {"headers": {"apns-priority": "10"}},
+        }
+    }
     # The outbox sender records the same message FCM receives.
     assert request.body["message"] == fcm_message_json_of(request.body["message"])
     assert request.headers["authorization"] == f"Bearer {fcm.access_token}"
@@ -110,15 +125,27 @@ async def test_the_exact_request_firebase_admin_sends_for_a_device(
 
 
 def fcm_message_json_of(sent: dict[str, Any]) -> dict[str, Any]:
-    return fcm_message_json(PushMessage(
-        uuid.uuid4(), sent["notification"]["title"], sent["notification"]["body"], sent.get("data", {}),
-        sent["android"]["priority"] == "high", token=sent.get("token"), topic=sent.get("topic"),
-    ))
+    return fcm_message_json(
+        PushMessage(
+            uuid.uuid4(),
+            sent["notification"]["title"],
+            sent["notification"]["body"],
+            sent.get("data", {}),
+            sent["android"]["priority"] == "high",
+            token=sent.get("token"),
+            topic=sent.get("topic"),
+        )
+    )
 
 
 async def test_the_exact_requests_for_a_unit_topic(
-    fcm_settings: Settings, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession],
-    fcm_sender: FcmSender, fcm: FcmFake, clock: Clock, rows: Rows,
+    fcm_settings: Settings,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    fcm_sender: FcmSender,
+    fcm: FcmFake,
+    clock: Clock,
+    rows: Rows,
 ) -> None:
     ids = await service.enqueue_to_topic(session, unit_topic("13666"), title=TITLE, body=BODY)
     await session.commit()
@@ -127,25 +154,34 @@ async def test_the_exact_requests_for_a_unit_topic(
 
     sent = sorted((r.body for r in fcm.sends), key=lambda body: body["message"]["topic"])
     assert sent == [
-        {"message": {
-            "topic": "unit-13666-en",
-            "notification": {"title": TITLE.en, "body": BODY.en},
-            "android": {"priority": "normal"},
-            "apns": {"headers": {"apns-priority": "5"}},
-        }},
-        {"message": {
-            "topic": "unit-13666-vi",
-            "notification": {"title": TITLE.vi, "body": BODY.vi},
-            "android": {"priority": "normal"},
-            "apns": {"headers": {"apns-priority": "5"}},
-        }},
+        {
+            "message": {
+                "topic": "unit-13666-en",
+                "notification": {"title": TITLE.en, "body": BODY.en},
+                "android": {"priority": "normal"},
+                "apns": {"headers": {"apns-priority": "5"}},
+            }
+        },
+        {
+            "message": {
+                "topic": "unit-13666-vi",
+                "notification": {"title": TITLE.vi, "body": BODY.vi},
+                "android": {"priority": "normal"},
+                "apns": {"headers": {"apns-priority": "5"}},
+            }
+        },
     ]
     assert {(await rows.notification(i)).status for i in ids} == {"sent"}
 
 
 async def test_an_unregistered_token_is_deleted_and_its_notifications_dropped(
-    fcm_settings: Settings, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession],
-    fcm_sender: FcmSender, fcm: FcmFake, clock: Clock, rows: Rows,
+    fcm_settings: Settings,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    fcm_sender: FcmSender,
+    fcm: FcmFake,
+    clock: Clock,
+    rows: Rows,
 ) -> None:
     user = await make_user(session)
     stale = await phone(session, user, "old-phone")
@@ -159,8 +195,10 @@ async def test_an_unregistered_token_is_deleted_and_its_notifications_dropped(
 
     assert (report.sent, report.dropped, report.tokens_deleted) == (1, 1, 1)
     assert [d.device_id for d in await rows.devices_of(user)] == ["new-phone"]
-    statuses = {(r.status, r.last_error, r.device_token_id is None) for r in
-                [await rows.notification(i) for i in first]}
+    statuses = {
+        (r.status, r.last_error, r.device_token_id is None)
+        for r in [await rows.notification(i) for i in first]
+    }
     assert statuses == {("dropped", "UNREGISTERED", True), ("sent", None, False)}
     # Later notifications go to the remaining phone only.
     second = await service.enqueue_to_user(session, user, title=TITLE, body=BODY)
@@ -171,8 +209,13 @@ async def test_an_unregistered_token_is_deleted_and_its_notifications_dropped(
 
 
 async def test_a_transient_failure_is_retried_after_the_backoff(
-    fcm_settings: Settings, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession],
-    fcm_sender: FcmSender, fcm: FcmFake, clock: Clock, rows: Rows,
+    fcm_settings: Settings,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    fcm_sender: FcmSender,
+    fcm: FcmFake,
+    clock: Clock,
+    rows: Rows,
 ) -> None:
     _, token, notification_id = await one_user_notification(session)
     fcm.plan(token, unavailable())
@@ -195,8 +238,13 @@ async def test_a_transient_failure_is_retried_after_the_backoff(
 
 
 async def test_a_failure_that_persists_ends_as_failed_after_the_last_attempt(
-    fcm_settings: Settings, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession],
-    fcm_sender: FcmSender, fcm: FcmFake, clock: Clock, rows: Rows,
+    fcm_settings: Settings,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    fcm_sender: FcmSender,
+    fcm: FcmFake,
+    clock: Clock,
+    rows: Rows,
 ) -> None:
     _, token, notification_id = await one_user_notification(session)
     fcm.plan(token, *[unavailable() for _ in range(fcm_settings.push_max_attempts + 1)])
@@ -213,7 +261,7 @@ async def test_a_failure_that_persists_ends_as_failed_after_the_last_attempt(
         clock.now = row.next_attempt_at
 
     backoff = fcm_settings.push_backoff_seconds
-    assert delays == [backoff * 2 ** n for n in range(fcm_settings.push_max_attempts - 1)]
+    assert delays == [backoff * 2**n for n in range(fcm_settings.push_max_attempts - 1)]
     assert (row.status, row.last_error) == ("failed", "UNAVAILABLE")
     assert row.attempts == fcm_settings.push_max_attempts
     assert len(fcm.sends_to(token)) == fcm_settings.push_max_attempts
@@ -222,8 +270,13 @@ async def test_a_failure_that_persists_ends_as_failed_after_the_last_attempt(
 
 
 async def test_retry_after_from_fcm_is_honoured(
-    fcm_settings: Settings, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession],
-    fcm_sender: FcmSender, fcm: FcmFake, clock: Clock, rows: Rows,
+    fcm_settings: Settings,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    fcm_sender: FcmSender,
+    fcm: FcmFake,
+    clock: Clock,
+    rows: Rows,
 ) -> None:
     _, token, notification_id = await one_user_notification(session)
     fcm.plan(token, quota_exceeded(retry_after=120))
@@ -236,8 +289,13 @@ async def test_retry_after_from_fcm_is_honoured(
 
 
 async def test_an_invalid_argument_is_dropped_without_retry_and_the_token_kept(
-    fcm_settings: Settings, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession],
-    fcm_sender: FcmSender, fcm: FcmFake, clock: Clock, rows: Rows,
+    fcm_settings: Settings,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    fcm_sender: FcmSender,
+    fcm: FcmFake,
+    clock: Clock,
+    rows: Rows,
 ) -> None:
     user, token, notification_id = await one_user_notification(session)
     fcm.plan(token, invalid_argument())
@@ -254,8 +312,13 @@ async def test_an_invalid_argument_is_dropped_without_retry_and_the_token_kept(
 
 
 async def test_one_malformed_notification_does_not_stop_the_others(
-    fcm_settings: Settings, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession],
-    fcm_sender: FcmSender, fcm: FcmFake, clock: Clock, rows: Rows,
+    fcm_settings: Settings,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    fcm_sender: FcmSender,
+    fcm: FcmFake,
+    clock: Clock,
+    rows: Rows,
 ) -> None:
     user = await make_user(session)
     token = await phone(session, user, "phone")
@@ -283,8 +346,13 @@ async def test_one_malformed_notification_does_not_stop_the_others(
 
 
 async def test_no_access_token_means_retry_not_loss(
-    fcm_settings: Settings, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession],
-    fcm_sender: FcmSender, fcm: FcmFake, clock: Clock, rows: Rows,
+    fcm_settings: Settings,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    fcm_sender: FcmSender,
+    fcm: FcmFake,
+    clock: Clock,
+    rows: Rows,
 ) -> None:
     _, token, notification_id = await one_user_notification(session)
     fcm.refuse_tokens = True
@@ -302,8 +370,13 @@ async def test_no_access_token_means_retry_not_loss(
 
 
 async def test_firebase_admin_runs_off_the_event_loop(
-    fcm_settings: Settings, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession],
-    fcm_sender: FcmSender, fcm: FcmFake, clock: Clock, rows: Rows,
+    fcm_settings: Settings,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    fcm_sender: FcmSender,
+    fcm: FcmFake,
+    clock: Clock,
+    rows: Rows,
 ) -> None:
     _, token, notification_id = await one_user_notification(session)
     release = threading.Event()

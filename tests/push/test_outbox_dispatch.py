@@ -29,8 +29,12 @@ BODY = Message("Cảm ơn bạn đã phản ánh.", "Thank you for your report."
 
 
 async def add_device(
-    session: AsyncSession, user_id: uuid.UUID, device_id: str, language: PushLanguage,
-    platform: Platform = Platform.ANDROID, token: str | None = None,
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    device_id: str,
+    language: PushLanguage,
+    platform: Platform = Platform.ANDROID,
+    token: str | None = None,
 ) -> str:
     token = token or fcm_token(device_id)
     await service.register_device(
@@ -47,8 +51,12 @@ def outbox_sender(settings: Settings, sessionmaker: async_sessionmaker[AsyncSess
 
 
 async def test_a_user_notification_goes_to_each_device_in_its_language(
-    settings: Settings, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession],
-    outbox_sender: OutboxPushSender, clock: Clock, rows: Rows,
+    settings: Settings,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    outbox_sender: OutboxPushSender,
+    clock: Clock,
+    rows: Rows,
 ) -> None:
     user = await make_user(session)
     vi_token = await add_device(session, user, "android-vi", PushLanguage.VI)
@@ -80,8 +88,12 @@ async def test_a_user_notification_goes_to_each_device_in_its_language(
 
 
 async def test_a_user_without_devices_gets_a_dropped_record(
-    settings: Settings, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession],
-    outbox_sender: OutboxPushSender, clock: Clock, rows: Rows,
+    settings: Settings,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    outbox_sender: OutboxPushSender,
+    clock: Clock,
+    rows: Rows,
 ) -> None:
     user = await make_user(session)
     [notification_id] = await service.enqueue_to_user(session, user, title=TITLE, body=BODY)
@@ -96,7 +108,8 @@ async def test_a_user_without_devices_gets_a_dropped_record(
 
 
 async def test_a_deactivated_account_gets_nothing(
-    session: AsyncSession, rows: Rows,
+    session: AsyncSession,
+    rows: Rows,
 ) -> None:
     user = await make_user(session)
     await add_device(session, user, "phone", PushLanguage.VI)
@@ -109,8 +122,12 @@ async def test_a_deactivated_account_gets_nothing(
 
 
 async def test_a_topic_notification_is_one_message_per_language_topic(
-    settings: Settings, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession],
-    outbox_sender: OutboxPushSender, clock: Clock, rows: Rows,
+    settings: Settings,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    outbox_sender: OutboxPushSender,
+    clock: Clock,
+    rows: Rows,
 ) -> None:
     ids = await service.enqueue_to_topic(session, unit_topic("13666"), title=TITLE, body=BODY)
     await session.commit()
@@ -126,8 +143,12 @@ async def test_a_topic_notification_is_one_message_per_language_topic(
 
 
 async def test_a_token_taken_by_another_account_after_enqueue_is_not_sent_to_it(
-    settings: Settings, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession],
-    outbox_sender: OutboxPushSender, clock: Clock, rows: Rows,
+    settings: Settings,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    outbox_sender: OutboxPushSender,
+    clock: Clock,
+    rows: Rows,
 ) -> None:
     alice, bob = await make_user(session), await make_user(session)
     token = await add_device(session, alice, "shared-install", PushLanguage.VI)
@@ -166,8 +187,12 @@ async def test_content_fcm_would_refuse_is_refused_at_enqueue(
 
 
 async def test_a_sender_that_raises_does_not_stop_the_dispatcher(
-    settings: Settings, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession],
-    outbox_sender: OutboxPushSender, clock: Clock, rows: Rows,
+    settings: Settings,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    outbox_sender: OutboxPushSender,
+    clock: Clock,
+    rows: Rows,
 ) -> None:
     user = await make_user(session)
     await add_device(session, user, "phone", PushLanguage.VI)
@@ -177,9 +202,13 @@ async def test_a_sender_that_raises_does_not_stop_the_dispatcher(
     ]
     await session.commit()
     # A real outbox sender whose database cannot be reached: every call raises.
-    unreachable = create_engine(settings.model_copy(update={
-        "database_url": type(settings.database_url)("postgresql+asyncpg://nobody:x@127.0.0.1:1/none"),
-    }))
+    unreachable = create_engine(
+        settings.model_copy(
+            update={
+                "database_url": type(settings.database_url)("postgresql+asyncpg://nobody:x@127.0.0.1:1/none"),
+            }
+        )
+    )
     try:
         broken_sender = OutboxPushSender(create_sessionmaker(unreachable))
         broken = make_dispatcher(settings, sessionmaker, broken_sender, clock)
@@ -201,7 +230,10 @@ async def test_a_sender_that_raises_does_not_stop_the_dispatcher(
 
 
 async def test_a_claimed_row_is_hidden_until_its_lease_ends(
-    settings: Settings, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
+    settings: Settings,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
 ) -> None:
     user = await make_user(session)
     await add_device(session, user, "phone", PushLanguage.VI)
@@ -223,16 +255,22 @@ async def test_a_claimed_row_is_hidden_until_its_lease_ends(
 
 
 async def test_the_loop_sends_until_stopped(
-    settings: Settings, session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession],
-    outbox_sender: OutboxPushSender, rows: Rows,
+    settings: Settings,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    outbox_sender: OutboxPushSender,
+    rows: Rows,
 ) -> None:
     user = await make_user(session)
     await add_device(session, user, "phone", PushLanguage.EN)
     [notification_id] = await service.enqueue_to_user(session, user, title=TITLE, body=BODY)
     await session.commit()
     dispatcher = Dispatcher(
-        sessionmaker, outbox_sender, max_attempts=settings.push_max_attempts,
-        backoff_seconds=settings.push_backoff_seconds, poll_seconds=0.01,
+        sessionmaker,
+        outbox_sender,
+        max_attempts=settings.push_max_attempts,
+        backoff_seconds=settings.push_backoff_seconds,
+        poll_seconds=0.01,
     )
     stop = asyncio.Event()
 
@@ -257,8 +295,10 @@ def test_retry_delays_double_with_bounded_jitter(settings: Settings) -> None:
 def test_messages_are_rendered_for_fcm_the_same_way_for_tokens_and_topics() -> None:
     message = PushMessage(uuid.uuid4(), "T", "B", topic="unit-37-vi")
     assert fcm_message_json(message) == {
-        "topic": "unit-37-vi", "notification": {"title": "T", "body": "B"},
-        "android": {"priority": "normal"}, "apns": {"headers": {"apns-priority": "5"}},
+        "topic": "unit-37-vi",
+        "notification": {"title": "T", "body": "B"},
+        "android": {"priority": "normal"},
+        "apns": {"headers": {"apns-priority": "5"}},
     }
     with pytest.raises(ValueError, match="exactly one"):
         PushMessage(uuid.uuid4(), "T", "B", token="t", topic="unit-37-vi")

@@ -22,12 +22,14 @@ def test_settings() -> Settings:
     name = os.environ.get("SMARTCITY_TEST_DATABASE") or f"{db.path.strip('/')}_test"
     test_db = db._replace(path=f"/{name}")
     redis = urlsplit(base.redis_dsn)._replace(path=f"/{int(os.environ.get('SMARTCITY_TEST_REDIS_DB', '15'))}")
-    return base.model_copy(update={
-        "profile": Profile.TEST,
-        "database_url": type(base.database_url)(urlunsplit(test_db)),
-        "redis_url": type(base.redis_url)(urlunsplit(redis)),
-        "log_level": "WARNING",
-    })
+    return base.model_copy(
+        update={
+            "profile": Profile.TEST,
+            "database_url": type(base.database_url)(urlunsplit(test_db)),
+            "redis_url": type(base.redis_url)(urlunsplit(redis)),
+            "log_level": "WARNING",
+        }
+    )
 
 
 def _asyncpg_dsn(sqlalchemy_url: str) -> str:

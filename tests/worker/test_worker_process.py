@@ -37,8 +37,12 @@ async def worker_env(settings: Settings, engine: AsyncEngine) -> AsyncIterator[d
     }
     async with engine.begin() as connection:
         await connection.execute(text("DELETE FROM event_outbox WHERE id > :start"), {"start": outbox_start})
-        await connection.execute(text("DELETE FROM push_outbox WHERE notification_id IN "
-                                      "(SELECT id FROM notifications WHERE topic LIKE 'unit-98777-%')"))
+        await connection.execute(
+            text(
+                "DELETE FROM push_outbox WHERE notification_id IN "
+                "(SELECT id FROM notifications WHERE topic LIKE 'unit-98777-%')"
+            )
+        )
         await connection.execute(text("DELETE FROM notifications WHERE topic LIKE 'unit-98777-%'"))
     redis = Redis.from_url(settings.redis_dsn)
     await redis.delete(stream)
@@ -56,11 +60,16 @@ async def test_worker_relays_events_and_sends_pushes_then_stops(
         await session.commit()
 
     process = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "smartcity"), "worker", cwd=PROJECT_ROOT, env=worker_env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        str(Path(sys.executable).parent / "smartcity"),
+        "worker",
+        cwd=PROJECT_ROOT,
+        env=worker_env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     redis = Redis.from_url(settings.redis_dsn)
     try:
+
         async def relayed() -> bool:
             entries = await redis.xrange(worker_env["SMARTCITY_EVENTS_STREAM"]) or []
             values = [value for _, fields in entries for value in (fields or {}).values()]
@@ -82,8 +91,10 @@ async def test_worker_relays_events_and_sends_pushes_then_stops(
 
 
 async def _sent(session: AsyncSession) -> int:
-    count = await session.scalar(text(
-        "SELECT count(*) FROM notifications n JOIN push_outbox o ON o.notification_id = n.id "
-        "WHERE n.topic LIKE 'unit-98777-%' AND n.status = 'sent'"
-    ))
+    count = await session.scalar(
+        text(
+            "SELECT count(*) FROM notifications n JOIN push_outbox o ON o.notification_id = n.id "
+            "WHERE n.topic LIKE 'unit-98777-%' AND n.status = 'sent'"
+        )
+    )
     return int(count or 0)

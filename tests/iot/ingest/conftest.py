@@ -23,8 +23,10 @@ from iot.simulator.publisher import Connection
 from tests.iot.ingest.support import LiveDb, clear_session, seed_units, wait_until
 from tests.support.stack import prepare_database
 
-TABLES = ("device_readings, device_readings_hourly, device_camera_events, device_state, ingest_dead_letters, "
-          "devices")
+TABLES = (
+    "device_readings, device_readings_hourly, device_camera_events, device_state, ingest_dead_letters, "
+    "devices"
+)
 
 ConsumerFactory = Callable[..., AbstractAsyncContextManager["RunningConsumer"]]
 
@@ -34,12 +36,14 @@ def live_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
     """The test settings on a database of their own (`<test database>_live`), created and migrated once."""
     url = urlsplit(settings.database_dsn)
     live = url._replace(path=f"{url.path}_live")
-    live_settings = settings.model_copy(update={
-        "database_url": type(settings.database_url)(urlunsplit(live)),
-        "media_root": tmp_path_factory.mktemp("ingest-media"),
-        "ingest_metrics_port": 0,
-        "ingest_batch_seconds": 0.05,
-    })
+    live_settings = settings.model_copy(
+        update={
+            "database_url": type(settings.database_url)(urlunsplit(live)),
+            "media_root": tmp_path_factory.mktemp("ingest-media"),
+            "ingest_metrics_port": 0,
+            "ingest_batch_seconds": 0.05,
+        }
+    )
     prepare_database(live_settings)
     asyncio.run(seed_units(live_settings))
     return live_settings
@@ -78,14 +82,21 @@ def gateway(live_settings: Settings) -> Iterator[Connection]:
             await admin.close()
 
     asyncio.run(create())
-    yield Connection(live_settings.mqtt_host, live_settings.mqtt_port, username, password,
-                     client_id=f"{username}-pub")
+    yield Connection(
+        live_settings.mqtt_host, live_settings.mqtt_port, username, password, client_id=f"{username}-pub"
+    )
     asyncio.run(delete())
 
 
 class RunningConsumer:
-    def __init__(self, task: asyncio.Task[None], stop: asyncio.Event, metrics: IngestMetrics,
-                 client_id: str, group: str) -> None:
+    def __init__(
+        self,
+        task: asyncio.Task[None],
+        stop: asyncio.Event,
+        metrics: IngestMetrics,
+        client_id: str,
+        group: str,
+    ) -> None:
         self.task = task
         self.stop = stop
         self.metrics = metrics
@@ -107,12 +118,17 @@ def consumer(live_settings: Settings, live_db: LiveDb) -> ConsumerFactory:
         stop = asyncio.Event()
         metrics = IngestMetrics()
         holder: list[Source] = []
-        task = asyncio.create_task(run_ingest(settings, stop, client_id=client_id, group=group,
-                                              metrics=metrics, ready=holder.append))
+        task = asyncio.create_task(
+            run_ingest(settings, stop, client_id=client_id, group=group, metrics=metrics, ready=holder.append)
+        )
         running = RunningConsumer(task, stop, metrics, client_id, group)
         try:
-            await wait_until("consumer subscribed", lambda: bool(holder) and holder[0].subscribed.is_set(),
-                             within=15, task=task)
+            await wait_until(
+                "consumer subscribed",
+                lambda: bool(holder) and holder[0].subscribed.is_set(),
+                within=15,
+                task=task,
+            )
             running.source = holder[0]
             yield running
         finally:
@@ -121,4 +137,3 @@ def consumer(live_settings: Settings, live_db: LiveDb) -> ConsumerFactory:
             await asyncio.to_thread(clear_session, settings, client_id)
 
     return start
-

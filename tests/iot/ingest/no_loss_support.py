@@ -85,12 +85,22 @@ class Broker:
         return cls(state_dir=state, port=free_port())
 
     def _env(self) -> dict[str, str]:
-        return {**os.environ, "SMARTCITY_STATE_DIR": str(self.state_dir),
-                "SMARTCITY_MQTT_PORT": str(self.port)}
+        return {
+            **os.environ,
+            "SMARTCITY_STATE_DIR": str(self.state_dir),
+            "SMARTCITY_MQTT_PORT": str(self.port),
+        }
 
     def _services(self, action: str) -> None:
-        done = subprocess.run(["bash", str(SERVICES), action], cwd=PROJECT_ROOT, env=self._env(),
-                              capture_output=True, text=True, timeout=90, check=False)
+        done = subprocess.run(
+            ["bash", str(SERVICES), action],
+            cwd=PROJECT_ROOT,
+            env=self._env(),
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+        )
         assert done.returncode == 0, f"services.sh {action}: {done.stdout}{done.stderr}\n{self.log_tail()}"
 
     def start(self) -> None:
@@ -135,8 +145,14 @@ class Broker:
         shutil.rmtree(self.state_dir, ignore_errors=True)
 
     def settings(self, base: Settings) -> Settings:
-        return base.model_copy(update={"mqtt_host": "127.0.0.1", "mqtt_port": self.port,
-                                       "mqtt_device_host": "127.0.0.1", "mqtt_device_port": self.port})
+        return base.model_copy(
+            update={
+                "mqtt_host": "127.0.0.1",
+                "mqtt_port": self.port,
+                "mqtt_device_host": "127.0.0.1",
+                "mqtt_device_port": self.port,
+            }
+        )
 
 
 # --- consumers ---------------------------------------------------------------------------------------
@@ -182,7 +198,10 @@ class Consumer:
             log.flush()
             self.process = subprocess.Popen(
                 [str(SMARTCITY), "ingest", "--client-id", self.client_id, "--group", self.group],
-                cwd=PROJECT_ROOT, env=self._env(), stdout=log, stderr=subprocess.STDOUT,
+                cwd=PROJECT_ROOT,
+                env=self._env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
 
     def _connects(self) -> list[dict[str, Any]]:
@@ -243,8 +262,10 @@ class Consumer:
                 except subprocess.TimeoutExpired:
                     self.process.kill()
                     self.process.wait(timeout=10)
-                raise AssertionError(f"{self.client_id} ignored SIGTERM for {STOP_WITHIN:.0f} s; "
-                                     f"its threads:\n{self.log_tail(60)}") from None
+                raise AssertionError(
+                    f"{self.client_id} ignored SIGTERM for {STOP_WITHIN:.0f} s; "
+                    f"its threads:\n{self.log_tail(60)}"
+                ) from None
         return self.process.returncode
 
     def log_tail(self, lines: int = 40) -> str:
@@ -285,8 +306,9 @@ class ConsumerPool:
 # --- devices and messages ----------------------------------------------------------------------------
 
 
-def telemetry(device_ids: Sequence[str], per_device: int, first_seq: int,
-              base_epoch: float) -> Iterator[Message]:
+def telemetry(
+    device_ids: Sequence[str], per_device: int, first_seq: int, base_epoch: float
+) -> Iterator[Message]:
     """`per_device` telemetry messages for every device, device after device within each round.
 
     A message's ts follows from its seq, so a resent copy is byte for byte the original (the dedupe key is
@@ -297,8 +319,11 @@ def telemetry(device_ids: Sequence[str], per_device: int, first_seq: int,
         moment = base + timedelta(milliseconds=10 * seq)
         ts = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         for index, device in enumerate(device_ids):
-            body = {"ts": ts, "seq": seq, "metrics": {"pm25": round(10 + (index + seq) % 90 * 0.5, 1),
-                                                       "pm10": float(20 + seq % 40)}}
+            body = {
+                "ts": ts,
+                "seq": seq,
+                "metrics": {"pm25": round(10 + (index + seq) % 90 * 0.5, 1), "pm10": float(20 + seq % 40)},
+            }
             yield f"city/v1/devices/{device}/telemetry", json.dumps(body, separators=(",", ":")).encode()
 
 
@@ -324,9 +349,13 @@ class Burst:
     def jobs(self, gateway: Connection, publishers: int) -> list[PublisherJob]:
         slices = [self.device_ids[i::publishers] for i in range(publishers)]
         return [
-            PublisherJob(conn=Connection(gateway.host, gateway.port, gateway.username, gateway.password,
-                                         f"{gateway.client_id}-{i}"),
-                         source=telemetry, args=(part, self.per_device, self.first_seq, self.base_epoch))
+            PublisherJob(
+                conn=Connection(
+                    gateway.host, gateway.port, gateway.username, gateway.password, f"{gateway.client_id}-{i}"
+                ),
+                source=telemetry,
+                args=(part, self.per_device, self.first_seq, self.base_epoch),
+            )
             for i, part in enumerate(slices)
         ]
 
@@ -347,14 +376,16 @@ def assert_all_acked(stats: PublishStats, burst: Burst, *, unrouted: bool = Fals
     assert stats.failed == 0, f"PUBACK failures: {dict(stats.reasons)}"
     assert stats.acked == burst.size, (
         f"{stats.acked} of {burst.size} messages accepted by the broker "
-        f"(reason codes: {dict(stats.reasons)}, {stats.retried} published again)")
+        f"(reason codes: {dict(stats.reasons)}, {stats.retried} published again)"
+    )
     dropped = stats.reasons.get(NO_MATCHING_SUBSCRIBERS, 0)
     if unrouted:
         assert stats.retried == dropped, f"{dropped:,} answered 0x10 but {stats.retried:,} published again"
         return
     assert dropped == 0, (
         f"the broker answered {dropped:,} messages with 0x10 'no matching subscribers': "
-        f"the group had no subscription then (reason codes: {dict(stats.reasons)})")
+        f"the group had no subscription then (reason codes: {dict(stats.reasons)})"
+    )
 
 
 # --- what was stored --------------------------------------------------------------------------------
@@ -395,13 +426,19 @@ class Run:
         """
         assert self.publishing is None
         stats = PublishStats()
-        conn = Connection(self.gateway.host, self.gateway.port, self.gateway.username, self.gateway.password,
-                          f"{self.gateway.client_id}-watched")
+        conn = Connection(
+            self.gateway.host,
+            self.gateway.port,
+            self.gateway.username,
+            self.gateway.password,
+            f"{self.gateway.client_id}-watched",
+        )
         source = telemetry(burst.device_ids, burst.per_device, burst.first_seq, burst.base_epoch)
 
         async def publishing() -> PublishStats:
-            await asyncio.to_thread(publish_all, conn, source, stop_at=time.time() + give_up_after,
-                                    stats=stats)
+            await asyncio.to_thread(
+                publish_all, conn, source, stop_at=time.time() + give_up_after, stats=stats
+            )
             assert_all_acked(stats, burst, unrouted=True)
             return stats
 
@@ -417,8 +454,11 @@ class Run:
         return await asyncio.wait_for(task, within)
 
     async def stored(self) -> int:
-        return int(await self.db.fetchval(
-            "SELECT count(*) FROM device_readings WHERE device_id <> $1::uuid", self.canary))
+        return int(
+            await self.db.fetchval(
+                "SELECT count(*) FROM device_readings WHERE device_id <> $1::uuid", self.canary
+            )
+        )
 
     async def wait_ready(self, within: float = 60) -> float:
         """Wait until every running consumer has connected and a canary message sent now gets stored."""
@@ -431,18 +471,24 @@ class Run:
             # Not accepted within the arrival window (nobody subscribed yet: it keeps coming back 0x10), it is
             # given up and the next round sends another.
             stats = await asyncio.to_thread(
-                publish_all, self.gateway, telemetry([self.canary], 1, seq, time.time() - 600),
-                stop_at=time.time() + 2)
+                publish_all,
+                self.gateway,
+                telemetry([self.canary], 1, seq, time.time() - 600),
+                stop_at=time.time() + 2,
+            )
             assert stats.failed == 0, f"canary refused: {dict(stats.reasons)}"
             arrival = time.monotonic() + 2
             while time.monotonic() < arrival:
                 if await self.db.fetchval(
-                        "SELECT count(*) FROM device_readings WHERE device_id = $1::uuid AND seq = $2",
-                        self.canary, seq):
+                    "SELECT count(*) FROM device_readings WHERE device_id = $1::uuid AND seq = $2",
+                    self.canary,
+                    seq,
+                ):
                     return time.monotonic() - started
                 await asyncio.sleep(POLL_SECONDS)
-        raise AssertionError(f"no canary stored within {within:.0f}s:\n" +
-                             "\n".join(c.log_tail(10) for c in self.pool.members))
+        raise AssertionError(
+            f"no canary stored within {within:.0f}s:\n" + "\n".join(c.log_tail(10) for c in self.pool.members)
+        )
 
     async def wait_stored(self, count: int, within: float) -> float:
         """Poll until at least `count` readings are stored, failing early when a consumer died or when
@@ -456,7 +502,8 @@ class Run:
             if rows != progress["rows"]:
                 progress.update(rows=rows, at=now)
             assert now - progress["at"] < STALL_SECONDS, (
-                f"nothing stored for {STALL_SECONDS:.0f} s at {rows:,} of {count:,} rows")
+                f"nothing stored for {STALL_SECONDS:.0f} s at {rows:,} of {count:,} rows"
+            )
             return rows >= count
 
         return await wait_for(f"{count} stored readings", reached, within)
@@ -465,13 +512,17 @@ class Run:
         """count = distinct = published, no dead letter, and the stored (device, seq) are the published."""
         total_rows, distinct = await self.db.fetchrow(
             "SELECT count(*), count(DISTINCT (device_id, seq)) FROM device_readings "
-            "WHERE device_id <> $1::uuid", self.canary)
+            "WHERE device_id <> $1::uuid",
+            self.canary,
+        )
         assert (total_rows, distinct) == (burst.size, burst.size), (
-            f"{total_rows} rows, {distinct} distinct (device, seq), {burst.size} published")
+            f"{total_rows} rows, {distinct} distinct (device, seq), {burst.size} published"
+        )
         letters = await self.db.fetch("SELECT reason, detail, topic FROM ingest_dead_letters LIMIT 5")
         assert not letters, f"dead letters, e.g. {[dict(row) for row in letters]}"
         rows = await self.db.fetch(
-            "SELECT device_id::text AS d, seq FROM device_readings WHERE device_id <> $1::uuid", self.canary)
+            "SELECT device_id::text AS d, seq FROM device_readings WHERE device_id <> $1::uuid", self.canary
+        )
         stored = {(row["d"], int(row["seq"])) for row in rows}
         expected = burst.expected
         missing, extra = expected - stored, stored - expected

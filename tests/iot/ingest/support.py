@@ -47,7 +47,14 @@ class LiveDb:
             "decommissioned_at) "
             "VALUES ($1, $2, 'test device', ST_SetSRID(ST_MakePoint($3, $4), 4326), $5, $6, $7::text, "
             "CASE WHEN $7::text = 'decommissioned' THEN now() END)",
-            device_id, type_, lon, lat, WARD, PROVINCE, status)
+            device_id,
+            type_,
+            lon,
+            lat,
+            WARD,
+            PROVINCE,
+            status,
+        )
         return str(device_id)
 
     async def add_devices(self, count: int, type_: str = "air_quality") -> list[str]:
@@ -56,7 +63,14 @@ class LiveDb:
         await self.connection.execute(
             "INSERT INTO devices (id, type, name, location, ward_code, province_code) "
             "SELECT id, $2, 'test device', ST_SetSRID(ST_MakePoint($3, $4), 4326), $5, $6 "
-            "FROM unnest($1::uuid[]) AS id", ids, type_, lon, lat, WARD, PROVINCE)
+            "FROM unnest($1::uuid[]) AS id",
+            ids,
+            type_,
+            lon,
+            lat,
+            WARD,
+            PROVINCE,
+        )
         return [str(i) for i in ids]
 
     async def scalar(self, sql: str, *args: Any) -> Any:
@@ -66,12 +80,16 @@ class LiveDb:
         return list(await self.connection.fetch(sql, *args))
 
     async def readings(self, devices: Iterable[str]) -> int:
-        return int(await self.scalar("SELECT count(*) FROM device_readings WHERE device_id = ANY($1::uuid[])",
-                                     list(devices)))
+        return int(
+            await self.scalar(
+                "SELECT count(*) FROM device_readings WHERE device_id = ANY($1::uuid[])", list(devices)
+            )
+        )
 
     async def dead(self, refs: Iterable[str]) -> list[Any]:
-        return await self.rows("SELECT * FROM ingest_dead_letters WHERE device_ref = ANY($1::text[]) "
-                               "ORDER BY id", list(refs))
+        return await self.rows(
+            "SELECT * FROM ingest_dead_letters WHERE device_ref = ANY($1::text[]) ORDER BY id", list(refs)
+        )
 
 
 def now_ts() -> str:
@@ -94,8 +112,13 @@ def raw(device: str, kind: str, payload: bytes | dict[str, Any]) -> Message:
 
 async def publish(gateway: Connection, messages: list[Message]) -> PublishStats:
     """QoS 1 through the gateway identity; every message must be accepted by the broker."""
-    conn = Connection(gateway.host, gateway.port, gateway.username, gateway.password,
-                      client_id=f"{gateway.client_id}-{uuid.uuid4().hex[:8]}")
+    conn = Connection(
+        gateway.host,
+        gateway.port,
+        gateway.username,
+        gateway.password,
+        client_id=f"{gateway.client_id}-{uuid.uuid4().hex[:8]}",
+    )
     # A deadline, so a consumer that never subscribed fails the test instead of the publisher retrying
     # its 0x10 answers for ever.
     stats = await asyncio.to_thread(publish_all, conn, messages, stop_at=time.time() + 120)
@@ -104,8 +127,13 @@ async def publish(gateway: Connection, messages: list[Message]) -> PublishStats:
     return stats
 
 
-async def wait_until(what: str, check: Callable[[], bool | Awaitable[bool]], *, within: float,
-                     task: asyncio.Task[Any] | None = None) -> None:
+async def wait_until(
+    what: str,
+    check: Callable[[], bool | Awaitable[bool]],
+    *,
+    within: float,
+    task: asyncio.Task[Any] | None = None,
+) -> None:
     """Poll `check` until true; fail after `within` seconds (or at once if `task` ended)."""
     deadline = time.monotonic() + within
     while True:
@@ -137,5 +165,3 @@ def clear_session(settings: Settings, client_id: str, timeout: float = 10.0) -> 
     client.disconnect()
     client.loop(0.1)
     assert acked == [True], f"could not clear the broker session of {client_id}"
-
-

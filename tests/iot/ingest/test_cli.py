@@ -26,16 +26,28 @@ def _free_port() -> int:
 
 
 async def test_the_command_stores_serves_metrics_and_stops_on_sigterm(
-        live_db: LiveDb, gateway: Connection, live_settings: Settings) -> None:
+    live_db: LiveDb, gateway: Connection, live_settings: Settings
+) -> None:
     devices = await live_db.add_devices(10)
     client_id = f"ingest-cli-{uuid.uuid4().hex[:10]}"
     port = _free_port()
-    env = {**os.environ, "SMARTCITY_DATABASE_URL": live_settings.database_dsn,
-           "SMARTCITY_INGEST_METRICS_PORT": str(port), "SMARTCITY_INGEST_BATCH_SECONDS": "0.05",
-           "SMARTCITY_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "SMARTCITY_DATABASE_URL": live_settings.database_dsn,
+        "SMARTCITY_INGEST_METRICS_PORT": str(port),
+        "SMARTCITY_INGEST_BATCH_SECONDS": "0.05",
+        "SMARTCITY_LOG_LEVEL": "WARNING",
+    }
     process = await asyncio.create_subprocess_exec(
-        str(SMARTCITY), "ingest", "--client-id", client_id, "--group", f"g{uuid.uuid4().hex[:12]}", env=env,
-        cwd=PROJECT_ROOT)
+        str(SMARTCITY),
+        "ingest",
+        "--client-id",
+        client_id,
+        "--group",
+        f"g{uuid.uuid4().hex[:12]}",
+        env=env,
+        cwd=PROJECT_ROOT,
+    )
     try:
         async with httpx.AsyncClient() as http:
             await wait_until("metrics served", lambda: _serving(http, port), within=20)
@@ -77,12 +89,16 @@ PROBE_SEQ = 10_000
 
 async def _probes(live_db: LiveDb, device: str) -> bool:
     found = await live_db.scalar(
-        "SELECT count(*) FROM device_readings WHERE device_id = $1::uuid AND seq >= $2", device, PROBE_SEQ)
+        "SELECT count(*) FROM device_readings WHERE device_id = $1::uuid AND seq >= $2", device, PROBE_SEQ
+    )
     return bool(found > 0)
 
 
 async def _stored(live_db: LiveDb, devices: list[str], expected: int) -> bool:
     """Exactly `expected` readings besides the probes."""
-    count = await live_db.scalar("SELECT count(*) FROM device_readings WHERE device_id = ANY($1::uuid[]) "
-                                 "AND seq < $2", devices, PROBE_SEQ)
+    count = await live_db.scalar(
+        "SELECT count(*) FROM device_readings WHERE device_id = ANY($1::uuid[]) AND seq < $2",
+        devices,
+        PROBE_SEQ,
+    )
     return bool(count == expected)

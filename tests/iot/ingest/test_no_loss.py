@@ -80,8 +80,9 @@ async def gateway(broker: Broker, settings: Settings) -> Connection:
 
 
 @pytest.fixture
-async def run(live_settings: Settings, live_db: LiveDb, broker: Broker, gateway: Connection,
-              tmp_path: Path) -> AsyncIterator[Run]:
+async def run(
+    live_settings: Settings, live_db: LiveDb, broker: Broker, gateway: Connection, tmp_path: Path
+) -> AsyncIterator[Run]:
     """The test's consumers and publishers; afterwards the consumers are stopped and their sessions cleared
     (then `live_db` empties the tables)."""
     db = live_db.connection
@@ -165,7 +166,8 @@ async def test_one_of_two_consumers_killed_and_restarted_loses_nothing(run: Run,
 
 
 async def test_a_broker_restart_while_messages_wait_loses_nothing(
-        run: Run, live_db: LiveDb, broker: Broker) -> None:
+    run: Run, live_db: LiveDb, broker: Broker
+) -> None:
     """A consumer's queued share survives a graceful broker restart; the consumer reconnects by itself."""
     burst = Burst(tuple(await live_db.add_devices(500)), per_device=100)
     consumer = run.pool.add("0")
@@ -189,7 +191,8 @@ async def test_a_broker_restart_while_messages_wait_loses_nothing(
 
 
 async def test_a_broker_restart_while_devices_publish_loses_nothing(
-        run: Run, burst: Burst, broker: Broker) -> None:
+    run: Run, burst: Burst, broker: Broker
+) -> None:
     consumer = run.pool.add("0")
     consumer.start()
     await run.wait_ready()
@@ -209,14 +212,21 @@ async def test_a_broker_restart_while_devices_publish_loses_nothing(
     # The consumer reconnected by itself, and found its session in the restored broker.
     assert consumer.alive()
     assert consumer.session_resumed(), consumer.log_tail()
-    report("broker SIGTERM + start, devices publishing", burst, restarted_after=restarted,
-           total=time.monotonic() - started)
-    print(f"[no-loss] {at_stop:,} stored at the stop; publisher reconnects {stats.reconnects}, "
-          f"published again after 0x10: {stats.retried:,}")
+    report(
+        "broker SIGTERM + start, devices publishing",
+        burst,
+        restarted_after=restarted,
+        total=time.monotonic() - started,
+    )
+    print(
+        f"[no-loss] {at_stop:,} stored at the stop; publisher reconnects {stats.reconnects}, "
+        f"published again after 0x10: {stats.retried:,}"
+    )
 
 
 async def test_messages_sent_after_a_broker_restart_wait_for_the_consumer(
-        run: Run, live_db: LiveDb, broker: Broker) -> None:
+    run: Run, live_db: LiveDb, broker: Broker
+) -> None:
     """Devices back before the consumers after a broker restart: the broker answers 0x10 and drops their
     messages (it does not restore the group's subscription until a consumer resubscribes), so the devices
     keep them and publish them again until the consumer is back."""
@@ -229,8 +239,11 @@ async def test_messages_sent_after_a_broker_restart_wait_for_the_consumer(
     broker.start()
     started = time.monotonic()
     stats = run.start_watched_publishing(burst, give_up_after=STORE_WITHIN)
-    bounced = await wait_for("the broker to answer 0x10 with the consumer away", holds(
-        lambda: stats.reasons[NO_MATCHING_SUBSCRIBERS] > 0 or stats.retried > 0), 60)
+    bounced = await wait_for(
+        "the broker to answer 0x10 with the consumer away",
+        holds(lambda: stats.reasons[NO_MATCHING_SUBSCRIBERS] > 0 or stats.retried > 0),
+        60,
+    )
     assert run.publishing_now(), "the burst was over before the consumer came back: it proves nothing"
     assert stats.acked == 0, f"{stats.acked} accepted with no subscriber: {dict(stats.reasons)}"
     consumer.start()
@@ -241,13 +254,18 @@ async def test_messages_sent_after_a_broker_restart_wait_for_the_consumer(
     assert published.acked == burst.size
     assert published.retried > 0, dict(published.reasons)
     assert consumer.session_resumed(), consumer.log_tail()
-    report("published after a broker restart, consumer away", burst, first_0x10=bounced,
-           total=time.monotonic() - started)
+    report(
+        "published after a broker restart, consumer away",
+        burst,
+        first_0x10=bounced,
+        total=time.monotonic() - started,
+    )
     print(f"[no-loss] answers {dict(published.reasons)}; published again {published.retried:,}")
 
 
 async def test_messages_sent_while_the_consumer_is_down_arrive_when_it_returns(
-        run: Run, live_db: LiveDb) -> None:
+    run: Run, live_db: LiveDb
+) -> None:
     burst = Burst(tuple(await live_db.add_devices(200)), per_device=100)
     consumer = run.pool.add("0")
     consumer.start()
@@ -266,8 +284,10 @@ async def test_messages_sent_while_the_consumer_is_down_arrive_when_it_returns(
 
 async def test_database_connections_cut_mid_burst_lose_nothing(run: Run, live_db: LiveDb) -> None:
     burst = Burst(tuple(await live_db.add_devices(300)), per_device=100)
-    before = {row["pid"] for row in await run.db.fetch(
-        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")}
+    before = {
+        row["pid"]
+        for row in await run.db.fetch("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+    }
     consumer = run.pool.add("0")
     consumer.start()
     await run.wait_ready()
@@ -277,7 +297,8 @@ async def test_database_connections_cut_mid_burst_lose_nothing(run: Run, live_db
     cut = await run.db.fetchval(
         "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
         "WHERE datname = current_database() AND pid <> pg_backend_pid() AND NOT pid = ANY($1::int[])",
-        list(before))
+        list(before),
+    )
     at_cut = await run.stored()
     assert cut >= 1, "the consumer had no database connection to cut"
     assert at_cut < burst.size, "the burst was over before the cut: it proves nothing"

@@ -30,15 +30,23 @@ def message(device: uuid.UUID, kind: str, body: dict[str, object], mid: int = 1)
     return Received(1, mid, f"city/v1/devices/{device}/{kind}", json.dumps(body).encode(), time.time())
 
 
-
 def test_the_latest_state_folds_the_batch() -> None:
-    plan = build([
-        message(SENSOR, "telemetry", {"ts": "2026-11-22T08:00:00Z", "seq": 5, "metrics": {"pm25": 10}}),
-        message(SENSOR, "telemetry", {"ts": "2026-11-22T08:01:00Z", "seq": 6, "metrics": {"no2": 3}}),
-        message(SENSOR, "telemetry", {"ts": "2026-11-21T23:59:00Z", "seq": 4,
-                                      "metrics": {"pm25": 99, "o3": 1}}),
-        message(SENSOR, "status", {"ts": "2026-11-22T08:01:00Z", "seq": 7, "state": "online"}),
-    ], cache(), received=NOW, max_payload_bytes=65536, retention_days=30)
+    plan = build(
+        [
+            message(SENSOR, "telemetry", {"ts": "2026-11-22T08:00:00Z", "seq": 5, "metrics": {"pm25": 10}}),
+            message(SENSOR, "telemetry", {"ts": "2026-11-22T08:01:00Z", "seq": 6, "metrics": {"no2": 3}}),
+            message(
+                SENSOR,
+                "telemetry",
+                {"ts": "2026-11-21T23:59:00Z", "seq": 4, "metrics": {"pm25": 99, "o3": 1}},
+            ),
+            message(SENSOR, "status", {"ts": "2026-11-22T08:01:00Z", "seq": 7, "state": "online"}),
+        ],
+        cache(),
+        received=NOW,
+        max_payload_bytes=65536,
+        retention_days=30,
+    )
     assert len(plan.readings) == 3
     fold = plan.folds[SENSOR]
     assert (fold.seq, fold.metrics, fold.state) == (6, {"pm25": 10, "no2": 3, "o3": 1}, "online")
@@ -55,10 +63,18 @@ def test_a_single_reading_keeps_its_document_as_sent() -> None:
 
 def test_cameras_only_for_events_and_registry_status() -> None:
     event = {"ts": TS, "seq": 1, "type": "fire", "confidence": 0.5}
-    plan = build([message(SENSOR, "event", event), message(CAMERA, "event", event),
-                  message(RETIRED, "telemetry", {"ts": TS, "seq": 1, "metrics": {"a": 1}}),
-                  message(uuid.uuid4(), "status", {"ts": TS, "seq": 1, "state": "online"})],
-                 cache(), received=NOW, max_payload_bytes=65536, retention_days=30)
+    plan = build(
+        [
+            message(SENSOR, "event", event),
+            message(CAMERA, "event", event),
+            message(RETIRED, "telemetry", {"ts": TS, "seq": 1, "metrics": {"a": 1}}),
+            message(uuid.uuid4(), "status", {"ts": TS, "seq": 1, "state": "online"}),
+        ],
+        cache(),
+        received=NOW,
+        max_payload_bytes=65536,
+        retention_days=30,
+    )
     assert [device for device, _ in plan.events] == [CAMERA]
     assert plan.dead_reasons() == {"schema_violation": 1, "decommissioned_device": 1, "unknown_device": 1}
     # A refused message does not count as the device being seen.

@@ -20,8 +20,9 @@ TOPIC = b"city/v1/devices/0b8e6a8e-6f0e-4c2a-9d55-0c1f0d3b9a11/telemetry"
 PAYLOAD = b'{"ts":"2026-11-22T08:30:00.250Z","seq":7,"metrics":{"pm25":35.2}}'
 
 
-def publish_packet(*, qos: int, mid: int = 513, properties: bytes = b"\x00", topic: bytes = TOPIC,
-                   payload: bytes = PAYLOAD) -> bytes:
+def publish_packet(
+    *, qos: int, mid: int = 513, properties: bytes = b"\x00", topic: bytes = TOPIC, payload: bytes = PAYLOAD
+) -> bytes:
     """The variable header and payload of a PUBLISH (what follows the fixed header)."""
     packet = struct.pack("!H", len(topic)) + topic
     if qos:

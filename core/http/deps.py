@@ -1,4 +1,8 @@
-"""Dependency aliases for routes."""
+"""Dependency aliases for routes: the process's resources, the request's session, settings, Redis, language.
+
+Use them as parameter annotations (`db: SessionDep`); the app puts its Resources on `app.state.resources` at
+start-up (tests hand in their own).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,8 @@ from fastapi import Depends, Request
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.resources import Resources
 from core.errors import Language, pick_language
+from core.http.resources import Resources
 from core.settings import Settings
 
 
@@ -51,6 +55,7 @@ async def get_language(request: Request) -> Language:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+RedisDep = Annotated[Redis, Depends(get_redis)]
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 LanguageDep = Annotated[str, Depends(get_language)]

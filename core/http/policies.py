@@ -1,5 +1,5 @@
 """Who may call a route. Deny by default: every route depends on exactly one policy from this module, and
-tests/identity/test_policies.py walks the app and fails on a route without one.
+the route walk (api/route_access.py, checked by the tests) fails on a route without one.
 
 Use them as route dependencies:
     @router.get("/x", dependencies=[PUBLIC])                         # anyone, signed in or not
@@ -15,21 +15,19 @@ A policy used inside another (require_roles builds on Authenticated) is implied 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, cast
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.dependencies.models import Dependant
+from fastapi import Depends, Request
 from fastapi.params import Depends as DependsParam
-from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import ResourcesDep, SessionDep, get_settings_dep
 from core.errors import Message, ProblemError
+from core.http.deps import ResourcesDep, SessionDep, get_settings_dep
 from core.identity import api_keys
 from core.identity.api_keys import ApiClient
 from core.identity.principal import Principal, Role
@@ -46,19 +44,10 @@ logger = logging.getLogger("smartcity.policies")
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/...")
 _api_key = APIKeyHeader(
-    name=api_keys.HEADER, auto_error=False,
+    name=api_keys.HEADER,
+    auto_error=False,
     description="A key an admin created at /api/v1/admin/api-keys, for agency systems and integrations.",
 )
-
-# Routes that answer without any policy, each with the reason. Only Starlette's own routes belong here (they
-# cannot take dependencies); the route walk fails on any other route without a policy, and on an entry here
-# that no longer matches a route.
-UNGUARDED_PATHS: Mapping[str, str] = {
-    "/openapi.json": "the published API description; it holds no data",
-    "/docs": "Swagger UI, a page over /openapi.json",
-    "/docs/oauth2-redirect": "Swagger UI's sign-in helper page",
-    "/redoc": "ReDoc, a page over /openapi.json",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +87,12 @@ AUTH_IN_FIRST_MESSAGE: DependsParam = cast(DependsParam, Depends(_auth_in_first_
 def _principal_from(credentials: HTTPAuthorizationCredentials | None, settings: Settings) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ProblemError(
-            401, "unauthenticated",
-            Message("Cần gửi access token trong header Authorization: Bearer",
-                    "Send an access token as Authorization: Bearer"),
+            401,
+            "unauthenticated",
+            Message(
+                "Cần gửi access token trong header Authorization: Bearer",
+                "Send an access token as Authorization: Bearer",
+            ),
             headers={"WWW-Authenticate": "Bearer"},
         )
     return verify_access_token(settings, credentials.credentials)
@@ -122,7 +114,8 @@ async def _authenticated(
         ended = False
     if ended:
         raise ProblemError(
-            401, "invalid_token",
+            401,
+            "invalid_token",
             Message("Phiên đăng nhập đã kết thúc, hãy đăng nhập lại", "The session has ended; sign in again"),
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
@@ -158,9 +151,13 @@ def require_roles(*roles: Role) -> DependsParam:
 
     async def _with_role(principal: Authenticated) -> Principal:
         if principal.role not in allowed:
-            raise ProblemError(403, "forbidden", Message(
-                "Vai trò của bạn không được phép thực hiện thao tác này", "Your role may not do this"
-            ))
+            raise ProblemError(
+                403,
+                "forbidden",
+                Message(
+                    "Vai trò của bạn không được phép thực hiện thao tác này", "Your role may not do this"
+                ),
+            )
         return principal
 
     names = ", ".join(sorted(role.value for role in allowed))
@@ -196,7 +193,8 @@ async def _client_with_scope(
 
 
 _api_key_parameter = APIKeyQuery(
-    name=OPEN311_KEY_PARAMETER, auto_error=False,
+    name=OPEN311_KEY_PARAMETER,
+    auto_error=False,
     description="The API key as Open311 GeoReport v2 clients send it (also accepted as a form field).",
 )
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -232,8 +230,11 @@ def require_open311_api_key(scope: str) -> DependsParam:
         key = header or parameter or await _form_api_key(request)
         return await _client_with_scope(request, session, key, scope)
 
-    _mark(_with_scope_or_parameter, f"api_key({scope})",
-          f"an integration whose API key (header or api_key parameter) has the scope {scope}")
+    _mark(
+        _with_scope_or_parameter,
+        f"api_key({scope})",
+        f"an integration whose API key (header or api_key parameter) has the scope {scope}",
+    )
     return cast(DependsParam, Depends(_with_scope_or_parameter))
 
 
@@ -245,58 +246,12 @@ async def _visible_units(principal: Authenticated, session: SessionDep) -> UnitS
 VisibleUnits = Annotated[UnitScope, Depends(_visible_units)]
 
 
-# The route walk ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RouteAccess:
-    """One route of an app and the policies it declares."""
-
-    methods: tuple[str, ...]  # ("WS",) for a WebSocket
-    path: str
-    policies: tuple[PolicyInfo, ...]
-    # Why the route has no policy, when it is in UNGUARDED_PATHS; None otherwise.
-    unguarded_reason: str | None = None
-
-
-def declared_policies(dependant: Dependant) -> tuple[PolicyInfo, ...]:
-    """The policies a route depends on, leaving out those only used inside another policy."""
-    found: list[Callable[..., Any]] = []
-    implied: set[Callable[..., Any]] = set()
-
-    def walk(node: Dependant, inside_policy: bool) -> None:
-        for sub in node.dependencies:
-            call = sub.call
-            marked = call is not None and policy_of(call) is not None
-            if marked and call is not None:
-                (implied.add(call) if inside_policy else found.append(call))
-            walk(sub, inside_policy or marked)
-
-    walk(dependant, False)
-    unique = dict.fromkeys(call for call in found if call not in implied)
-    return tuple(info for call in unique if (info := policy_of(call)) is not None)
-
-
-def _routes(app: FastAPI) -> Iterator[tuple[Any, Dependant | None]]:
-    # iter_route_contexts sees through included routers (FastAPI wraps them in _IncludedRouter) and gives each
-    # route's effective dependant, with the dependencies of every include_router() on the way.
-    for context in iter_route_contexts(app.routes):
-        original = context.original_route
-        if isinstance(original, APIRoute | APIWebSocketRoute):
-            yield context, cast(Dependant, context.dependant)
-        else:
-            yield context, None
-
-
-def route_access(app: FastAPI) -> list[RouteAccess]:
-    """Every route of `app` (HTTP and WebSocket) with its declared policies, sorted by path."""
-    table: list[RouteAccess] = []
-    for context, dependant in _routes(app):
-        path = str(context.path_format or context.path)
-        is_socket = isinstance(context.original_route, APIWebSocketRoute) or context.methods is None
-        methods = ("WS",) if is_socket else tuple(sorted(set(context.methods or ()) - {"HEAD"}))
-        if dependant is None:
-            table.append(RouteAccess(methods, path, (), UNGUARDED_PATHS.get(path)))
-        else:
-            table.append(RouteAccess(methods, path, declared_policies(dependant)))
-    return sorted(table, key=lambda route: (route.path, route.methods))
+# The role policies the domains use, built once so that every route names the same objects.
+CITIZEN = require_roles(Role.CITIZEN)
+STAFF = require_roles(Role.OFFICER, Role.FIELD_STAFF, Role.ADMIN)
+OFFICER = require_roles(Role.OFFICER, Role.ADMIN)
+ADMIN = require_roles(Role.ADMIN)
+Citizen = Annotated[Principal, CITIZEN]
+Staff = Annotated[Principal, STAFF]
+Officer = Annotated[Principal, OFFICER]
+Admin = Annotated[Principal, ADMIN]

@@ -27,8 +27,11 @@ class Resources:
             settings=settings,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
-            redis=Redis.from_url(settings.redis_dsn, socket_timeout=settings.ready_timeout_seconds,
-                                 socket_connect_timeout=settings.ready_timeout_seconds),
+            redis=Redis.from_url(
+                settings.redis_dsn,
+                socket_timeout=settings.ready_timeout_seconds,
+                socket_connect_timeout=settings.ready_timeout_seconds,
+            ),
         )
 
     async def close(self) -> None:
