@@ -9,8 +9,8 @@ import uuid
 
 from core.errors import Message, ProblemError
 from core.settings import Settings
-from iot.broker_admin import BrokerAdmin, BrokerUnavailable
-from iot.credential_schemas import DeviceTopics, MqttCredentials
+from iot.registry.broker_admin import BrokerAdmin, BrokerUnavailable
+from iot.registry.schemas import DeviceTopics, MqttCredentials
 
 # 24 random bytes: 192 bits, URL-safe, so it survives any device's config format unquoted.
 PASSWORD_BYTES = 24

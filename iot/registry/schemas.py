@@ -1,15 +1,18 @@
-"""What the registry routes read and write."""
+"""What the registry routes read and write: devices, the list's filters, and the MQTT credentials a device is
+told once."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from iot.models import METADATA_MAX_BYTES, NAME_MAX_LENGTH
+from core.bbox import BBox
+from iot.registry.models import METADATA_MAX_BYTES, NAME_MAX_LENGTH
 from iot.types import DeviceStatus, DeviceType
 
 
@@ -87,3 +90,41 @@ class DeviceRead(BaseModel):
 class DevicePage(BaseModel):
     items: list[DeviceRead]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceFilter:
+    """The device list's filters; empty ones do not filter."""
+
+    bbox: BBox | None = None
+    types: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    ward_code: str | None = None
+
+
+# What a device is told once, at registration or when its credentials are renewed: where and how to connect.
+
+
+class DeviceTopics(BaseModel):
+    telemetry: str = Field(examples=["city/v1/devices/0b7c.../telemetry"])
+    event: str
+    status: str = Field(description="Retained; also the device's last will.")
+
+
+class MqttCredentials(BaseModel):
+    host: str
+    port: int
+    username: str = Field(description="The device id.")
+    password: str = Field(description="Shown only in this answer; the backend keeps no readable copy.")
+    client_id: str = Field(description="The device id: the broker refuses any other client id.")
+    topics: DeviceTopics
+
+
+class DeviceCredentials(BaseModel):
+    mqtt: MqttCredentials
+
+
+class DeviceCreated(DeviceRead):
+    """The registered device and its MQTT credentials, returned this once."""
+
+    mqtt: MqttCredentials

@@ -1,48 +1,47 @@
-"""Registering, changing and listing devices. Writes in the caller's transaction; never commits."""
+"""Registering, changing and listing devices: the registry's rules. Writes in the caller's transaction; never
+commits.
+
+Registering a device also creates its broker identity and answers its MQTT credentials, once; decommissioning
+deletes that identity (the device is disconnected at once); admins may issue new credentials. Each writes the
+database first (flushed, not committed), then the broker, then the request commits: a broker that does not
+answer ends the request with 503 and nothing stored.
+"""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import WKTElement
-from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
-from core.cursor import decode_cursor, encode_cursor
+from core.cursor import decode_cursor, keyset_page
 from core.db import utcnow
 from core.errors import Message, ProblemError
-from core.identity.scope import UnitScope
+from core.identity.principal import Principal
+from core.identity.scope import UnitScope, ensure_can_see_unit
+from core.settings import Settings
 from core.units.repository import locate
-from iot.models import Device
-from iot.schemas import DeviceCreate, DevicePage, DevicePatch, DevicePoint, DeviceRead, DeviceStateRead
-from iot.telemetry_models import LatestState
+from iot.registry import credentials, repository
+from iot.registry.broker_admin import BrokerAdmin
+from iot.registry.models import Device
+from iot.registry.schemas import (
+    DeviceCreate,
+    DeviceCreated,
+    DeviceCredentials,
+    DeviceFilter,
+    DevicePage,
+    DevicePatch,
+    DevicePoint,
+    DeviceRead,
+    DeviceStateRead,
+)
+from iot.telemetry.models import LatestState
 from iot.types import DeviceStatus
-
-_LON = func.ST_X(col(Device.location)).label("lon")
-_LAT = func.ST_Y(col(Device.location)).label("lat")
 
 # The device list's one ordering (created_at, id), named in its cursors.
 CURSOR_SORT = "devices"
-
-
-@dataclass(frozen=True, slots=True)
-class BBox:
-    min_lon: float
-    min_lat: float
-    max_lon: float
-    max_lat: float
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceFilter:
-    bbox: BBox | None = None
-    types: tuple[str, ...] = ()
-    statuses: tuple[str, ...] = ()
-    ward_code: str | None = None
 
 
 def device_not_found(device_id: uuid.UUID) -> ProblemError:
@@ -106,11 +105,6 @@ def _state(state: LatestState | None) -> DeviceStateRead | None:
     )
 
 
-def _with_state(query: Select[Any]) -> Select[Any]:
-    # The latest state in the same query (a device has at most one row), so a list stays one query.
-    return query.add_columns(LatestState).outerjoin(LatestState, col(LatestState.device_id) == col(Device.id))
-
-
 def _read(device: Device, lon: float, lat: float, state: LatestState | None = None) -> DeviceRead:
     return DeviceRead(
         id=device.id,
@@ -128,23 +122,29 @@ def _read(device: Device, lon: float, lat: float, state: LatestState | None = No
     )
 
 
+def _read_row(row: Any) -> DeviceRead:
+    # A row of repository.device_with_state: the device, lon, lat and its latest state.
+    return _read(row[0], row.lon, row.lat, row[3])
+
+
 async def get_device(session: AsyncSession, device_id: uuid.UUID, *, for_update: bool = False) -> Device:
-    query = select(Device).where(col(Device.id) == device_id)
-    if for_update:
-        query = query.with_for_update()
-    device = (await session.execute(query)).scalar_one_or_none()
+    device = await repository.find_device(session, device_id, for_update=for_update)
     if device is None:
         raise device_not_found(device_id)
     return device
 
 
+async def ensure_visible(session: AsyncSession, principal: Principal, device_id: uuid.UUID) -> None:
+    """404 when there is no such device, 403 outside_unit when it is outside the principal's units."""
+    device = await get_device(session, device_id)
+    await ensure_can_see_unit(session, principal, unit_of(device))
+
+
 async def read_device(session: AsyncSession, device_id: uuid.UUID) -> DeviceRead:
-    row = (
-        await session.execute(_with_state(select(Device, _LON, _LAT)).where(col(Device.id) == device_id))
-    ).one_or_none()
+    row = await repository.device_with_state(session, device_id)
     if row is None:
         raise device_not_found(device_id)
-    return _read(row[0], row.lon, row.lat, row[3])
+    return _read_row(row)
 
 
 async def create_device(session: AsyncSession, data: DeviceCreate, *, now: datetime | None = None) -> Device:
@@ -206,32 +206,53 @@ async def list_devices(
 ) -> DevicePage:
     """Newest first, `limit` at a time, keyset on (created_at, id) so inserts never shift a page."""
     position = decode_cursor(CURSOR_SORT, cursor)
-    query = _with_state(select(Device, _LON, _LAT))
-    if not scope.all_units:
-        codes = sorted(scope.codes)
-        query = query.where(or_(col(Device.ward_code).in_(codes), col(Device.province_code).in_(codes)))
-    if filters.bbox is not None:
-        box = filters.bbox
-        envelope = func.ST_MakeEnvelope(box.min_lon, box.min_lat, box.max_lon, box.max_lat, 4326)
-        query = query.where(func.ST_Intersects(col(Device.location), envelope))
-    if filters.types:
-        query = query.where(col(Device.type).in_(filters.types))
-    if filters.statuses:
-        query = query.where(col(Device.status).in_(filters.statuses))
-    if filters.ward_code is not None:
-        query = query.where(col(Device.ward_code) == filters.ward_code)
-    if position is not None:
-        query = query.where(
-            or_(
-                col(Device.created_at) < position.at,
-                and_(col(Device.created_at) == position.at, col(Device.id) < position.id),
-            )
+    rows = await repository.page_of_devices(session, scope, filters, position, limit)
+    page = keyset_page(
+        rows,
+        limit,
+        sort=CURSOR_SORT,
+        position=lambda row: (row[0].created_at, row[0].id),
+        item=_read_row,
+    )
+    return DevicePage(items=page.items, next_cursor=page.next_cursor)
+
+
+async def register_device(
+    session: AsyncSession, broker: BrokerAdmin, settings: Settings, data: DeviceCreate
+) -> DeviceCreated:
+    """The device flushed, then its broker identity made: the caller commits once this returns."""
+    device = await create_device(session, data)
+    mqtt = await credentials.issue(broker, settings, device.id)
+    read = await read_device(session, device.id)
+    return DeviceCreated(**read.model_dump(), mqtt=mqtt)
+
+
+async def change_device(session: AsyncSession, device_id: uuid.UUID, patch: DevicePatch) -> DeviceRead:
+    device = await get_device(session, device_id, for_update=True)
+    await update_device(session, device, patch)
+    return await read_device(session, device_id)
+
+
+async def retire_device(session: AsyncSession, broker: BrokerAdmin, device_id: uuid.UUID) -> DeviceRead:
+    """Decommissioned (flushed), then its broker identity deleted: the caller commits once this returns."""
+    device = await get_device(session, device_id, for_update=True)
+    await decommission_device(session, device)
+    await credentials.revoke(broker, device_id)
+    return await read_device(session, device_id)
+
+
+async def renew_credentials(
+    session: AsyncSession, broker: BrokerAdmin, settings: Settings, device_id: uuid.UUID
+) -> DeviceCredentials:
+    # Locked, so a decommission running at the same time cannot leave a live identity behind.
+    device = await get_device(session, device_id, for_update=True)
+    if device.status == DeviceStatus.DECOMMISSIONED:
+        raise ProblemError(
+            409,
+            "device_decommissioned",
+            Message(
+                f"Thiết bị {device_id} đã ngừng sử dụng, không thể cấp thông tin đăng nhập mới",
+                f"The device {device_id} is decommissioned; no new credentials can be issued",
+            ),
         )
-    query = query.order_by(col(Device.created_at).desc(), col(Device.id).desc()).limit(limit + 1)
-    rows = (await session.execute(query)).all()
-    items = [_read(row[0], row.lon, row.lat, row[3]) for row in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1][0]
-        next_cursor = encode_cursor(CURSOR_SORT, last.created_at, last.id)
-    return DevicePage(items=items, next_cursor=next_cursor)
+    return DeviceCredentials(mqtt=await credentials.issue(broker, settings, device_id))

@@ -22,23 +22,14 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.types import DateTime
 
 from core.events.outbox import emit, new_event
+from iot.telemetry.repository import device_state
 
 OVERLAP = timedelta(seconds=5)
 # A ward with more changed devices than this in one tick gets several events, to keep each one small.
 MAX_DEVICES_PER_EVENT = 500
-
-_CHANGED = text("""
-SELECT s.device_id, d.type, d.ward_code, d.province_code, ST_X(d.location) AS lon, ST_Y(d.location) AS lat,
-       s.ts, s.seq, s.metrics, s.online, s.last_seen_at
-FROM device_state s JOIN devices d ON d.id = s.device_id
-WHERE s.updated_at >= :since OR s.online_changed_at >= :since
-ORDER BY s.device_id
-""").bindparams(bindparam("since", type_=DateTime(timezone=True)))
 
 Sent = tuple[int | None, datetime | None, bool]
 
@@ -58,7 +49,7 @@ class LiveUpdates:
         """Emit this tick's events in the caller's transaction; the number of devices in them."""
         since = self._since if self._since is not None else now - OVERLAP
         self._tick_since = since
-        rows = (await session.execute(_CHANGED, {"since": since})).all()
+        rows = await device_state.changed_since(session, since)
         by_unit: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._pending = {}
         for row in rows:

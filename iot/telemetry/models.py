@@ -4,7 +4,7 @@ latest state, and the messages set aside as dead letters.
 `device_readings` is partitioned by day on the device's own timestamp. Retention drops whole partitions
 (no DELETE, no vacuum debt). Its key (device_id, ts, seq) makes a redelivered message (the same payload,
 so the same ts and seq) a no-op, and the same index serves one device's history over a time range.
-The partitions themselves are made by iot/partitions.py, not by migrations.
+The partitions themselves are made by iot/telemetry/repository/partitions.py, not by migrations.
 """
 
 from __future__ import annotations
@@ -84,7 +84,8 @@ class HourlyRollup(SQLModel, table=True):
 
 
 class RollupHour(SQLModel, table=True):
-    """Which hours the rollup has made its passes over (see iot/rollups.py): one row per hour, fleet-wide."""
+    """Which hours the rollup has made its passes over (see iot/telemetry/rollups.py): one row per hour,
+    fleet-wide."""
 
     __tablename__ = "device_rollup_hours"
 

@@ -1,8 +1,8 @@
 """Retention and partitions ahead: the device task's upkeep.
 
-Readings go a whole day's partition at a time (iot.partitions.drop_before): no DELETE, no vacuum debt.
-The other tables are small by comparison and lose their old rows with a DELETE on their time index. Each
-step runs in its own transaction (the caller commits between them), so a step that cannot take its lock
+Readings go a whole day's partition at a time (repository.partitions.drop_before): no DELETE, no vacuum
+debt. The other tables are small by comparison and lose their old rows with a DELETE on their time index.
+Each step runs in its own transaction (the caller commits between them), so a step that cannot take its lock
 does not hold back the others.
 """
 
@@ -11,27 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.types import DateTime
 
 from core.settings import Settings
-from iot import partitions
+from iot.telemetry.repository import partitions
+from iot.telemetry.repository import retention as repository
 
 # Detaching a partition locks the parent table, and inserts queue behind a waiting lock: wait this long at
 # most behind the consumer's batches, and otherwise try again at the next upkeep.
 PARTITION_LOCK_TIMEOUT = "1s"
-
-_TS = DateTime(timezone=True)
-_DELETE_CAMERA_EVENTS = text("DELETE FROM device_camera_events WHERE ts < :cutoff").bindparams(
-    bindparam("cutoff", type_=_TS)
-)
-_DELETE_ROLLUPS = text("DELETE FROM device_readings_hourly WHERE hour < :cutoff").bindparams(
-    bindparam("cutoff", type_=_TS)
-)
-_DELETE_DEAD_LETTERS = text("DELETE FROM ingest_dead_letters WHERE received_at < :cutoff").bindparams(
-    bindparam("cutoff", type_=_TS)
-)
 
 
 @dataclass(slots=True)
@@ -53,7 +41,7 @@ async def make_partitions_ahead(connection: AsyncConnection, now: datetime) -> l
 
 
 async def drop_old_partitions(connection: AsyncConnection, settings: Settings, now: datetime) -> list[date]:
-    await connection.execute(text(f"SET LOCAL lock_timeout = '{PARTITION_LOCK_TIMEOUT}'"))
+    await repository.set_lock_timeout(connection, PARTITION_LOCK_TIMEOUT)
     return await partitions.drop_before(connection, readings_cutoff_day(settings, now))
 
 
@@ -64,15 +52,9 @@ async def delete_old_rows(
     readings_cutoff = now - timedelta(days=settings.iot_readings_retention_days)
     rollup_cutoff = now - timedelta(days=settings.iot_rollup_retention_days)
     dead_letter_cutoff = now - timedelta(days=settings.iot_dead_letter_retention_days)
-    result.camera_events_deleted = int(
-        (await connection.execute(_DELETE_CAMERA_EVENTS, {"cutoff": readings_cutoff})).rowcount or 0
-    )
-    result.rollups_deleted = int(
-        (await connection.execute(_DELETE_ROLLUPS, {"cutoff": rollup_cutoff})).rowcount or 0
-    )
-    result.dead_letters_deleted = int(
-        (await connection.execute(_DELETE_DEAD_LETTERS, {"cutoff": dead_letter_cutoff})).rowcount or 0
-    )
+    result.camera_events_deleted = await repository.delete_camera_events_before(connection, readings_cutoff)
+    result.rollups_deleted = await repository.delete_rollups_before(connection, rollup_cutoff)
+    result.dead_letters_deleted = await repository.delete_dead_letters_before(connection, dead_letter_cutoff)
 
 
 async def apply_retention(

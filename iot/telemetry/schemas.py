@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from iot.schemas import DevicePoint
+from iot.registry.schemas import DevicePoint
 
 
 class Bucket(StrEnum):

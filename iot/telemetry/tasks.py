@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from core.background.singleton import every, run_singleton
 from core.db import create_engine
 from core.settings import Settings
-from iot import retention, rollups
-from iot.live_updates import LiveUpdates
-from iot.liveness import update_liveness
+from iot.telemetry import retention, rollups
+from iot.telemetry.live_updates import LiveUpdates
+from iot.telemetry.liveness import update_liveness
 
 log = logging.getLogger("smartcity.iot.devices")
 

@@ -1,41 +1,24 @@
-"""Reading what devices sent: a metric's history, a camera's events, the dead letters. All SQL, no HTTP.
+"""The SQL of reading what devices sent: a metric's readings and buckets, a camera's events, the dead letters.
 
 Every history query is a range scan of one device on the readings' primary key (device_id, ts, seq), so
 its cost grows with the readings in the range, never with the table. Hourly buckets come from the rollup
-for the hours it has closed, and from the raw readings for the hours it still recomputes (the current one
-and the two before it), so an answer is never older than the last reading stored.
+for the hours it has closed, and from the raw readings for the hours it still recomputes (from `live` on),
+so an answer is never older than the last reading stored.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import Row, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import DateTime, Interval, String
 from sqlalchemy.types import Uuid as UuidType
 
-from core.cursor import Cursor, decode_cursor, encode_cursor, invalid_cursor
-from iot.rollups import live_window_start
-from iot.schemas import DevicePoint
-from iot.telemetry_schemas import (
-    BUCKET_WIDTH,
-    RAW_MAX_POINTS,
-    Bucket,
-    BucketStats,
-    CameraEventPage,
-    CameraEventRead,
-    DeadLetterPage,
-    DeadLetterRead,
-    RawPoint,
-    TelemetryHistory,
-)
-
 _TS = DateTime(timezone=True)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-EVENTS_SORT = "device_events"
-DEAD_LETTERS_SORT = "dead_letters"
 
 # Readings without the metric (devices may send metrics in turns) are skipped. Buckets are aligned on the
 # epoch in UTC, whatever the session's time zone.
@@ -87,70 +70,28 @@ ORDER BY 1
 )
 
 
-def align_down(moment: datetime, width: timedelta) -> datetime:
-    return _EPOCH + ((moment - _EPOCH) // width) * width
+async def raw_readings(
+    session: AsyncSession, device_id: uuid.UUID, metric: str, start: datetime, end: datetime, *, limit: int
+) -> Sequence[Row[Any]]:
+    """The metric's readings in [start, end), oldest first, at most `limit` (ts, seq, value)."""
+    params = {"device_id": device_id, "metric": metric, "start": start, "end": end, "limit": limit}
+    return (await session.execute(_RAW, params)).all()
 
 
-def align_up(moment: datetime, width: timedelta) -> datetime:
-    down = align_down(moment, width)
-    return down if down == moment else down + width
+async def binned(
+    session: AsyncSession, device_id: uuid.UUID, metric: str, start: datetime, end: datetime, width: timedelta
+) -> Sequence[Row[Any]]:
+    """Buckets of `width` over [start, end) from the raw readings (start, avg, min, max, count)."""
+    params = {"device_id": device_id, "metric": metric, "start": start, "end": end, "width": width}
+    return (await session.execute(_BINNED, params)).all()
 
 
-async def metric_history(
-    session: AsyncSession,
-    device_id: uuid.UUID,
-    metric: str,
-    bucket: Bucket,
-    start: datetime,
-    end: datetime,
-    *,
-    now: datetime,
-) -> TelemetryHistory:
-    """The metric over [start, end); the range was checked by the caller."""
-    points: list[RawPoint] = []
-    buckets: list[BucketStats] = []
-    truncated = False
-    params: dict[str, object] = {"device_id": device_id, "metric": metric}
-    if bucket is Bucket.RAW:
-        rows = (
-            await session.execute(_RAW, {**params, "start": start, "end": end, "limit": RAW_MAX_POINTS + 1})
-        ).all()
-        truncated = len(rows) > RAW_MAX_POINTS
-        points = [RawPoint(ts=row.ts, seq=row.seq, value=row.value) for row in rows[:RAW_MAX_POINTS]]
-    else:
-        width = BUCKET_WIDTH[bucket]
-        start, end = align_down(start, width), align_up(end, width)
-        params.update(start=start, end=end)
-        if bucket is Bucket.HOUR:
-            rows = (await session.execute(_HOURLY, {**params, "live": live_window_start(now)})).all()
-        else:
-            rows = (await session.execute(_BINNED, {**params, "width": width})).all()
-        buckets = [
-            BucketStats(start=row.start, avg=row.avg, min=row.min, max=row.max, count=row.count)
-            for row in rows
-        ]
-    return TelemetryHistory(
-        device_id=device_id,
-        metric=metric,
-        bucket=bucket,
-        from_=start,
-        to=end,
-        points=points,
-        buckets=buckets,
-        truncated=truncated,
-    )
-
-
-def _seq_key(value: int) -> uuid.UUID:
-    # The shared cursor carries a UUID tie-breaker; a non-negative bigint fits in one exactly.
-    return uuid.UUID(int=value)
-
-
-def _decode(sort: str, cursor: str | None) -> Cursor | None:
-    position = decode_cursor(sort, cursor)
-    if position is not None and position.id.int >= 2**63:
-        raise invalid_cursor()
-    return position
+async def hourly(
+    session: AsyncSession, device_id: uuid.UUID, metric: str, start: datetime, end: datetime, live: datetime
+) -> Sequence[Row[Any]]:
+    """Hours over [start, end): from the rollup before `live`, from the raw readings after it."""
+    params = {"device_id": device_id, "metric": metric, "start": start, "end": end, "live": live}
+    return (await session.execute(_HOURLY, params)).all()
 
 
 _EVENTS = text("""
@@ -164,42 +105,16 @@ LIMIT :limit
 
 
 async def camera_events(
-    session: AsyncSession, device_id: uuid.UUID, *, cursor: str | None, limit: int
-) -> CameraEventPage:
-    """The device's camera events, newest first, keyset on (ts, seq): a backward scan of its key."""
-    position = _decode(EVENTS_SORT, cursor)
-    rows = (
-        await session.execute(
-            _EVENTS,
-            {
-                "device_id": device_id,
-                "at": None if position is None else position.at,
-                "seq": 0 if position is None else position.id.int,
-                "limit": limit + 1,
-            },
-        )
-    ).all()
-    items = [
-        CameraEventRead(
-            ts=row.ts,
-            seq=row.seq,
-            type=row.type,
-            confidence=row.confidence,
-            plate=row.plate,
-            bbox=row.bbox,
-            attributes=row.attributes,
-            snapshot_key=row.snapshot_key,
-            location=DevicePoint(lat=row.lat, lon=row.lon),
-            ward_code=row.ward_code,
-            received_at=row.received_at,
-        )
-        for row in rows[:limit]
-    ]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor(EVENTS_SORT, last.ts, _seq_key(last.seq))
-    return CameraEventPage(items=items, next_cursor=next_cursor)
+    session: AsyncSession, device_id: uuid.UUID, after: tuple[datetime, int] | None, limit: int
+) -> Sequence[Row[Any]]:
+    """The device's camera events, newest first from after `after` (ts, seq): a backward scan of its key."""
+    params = {
+        "device_id": device_id,
+        "at": None if after is None else after[0],
+        "seq": 0 if after is None else after[1],
+        "limit": limit,
+    }
+    return (await session.execute(_EVENTS, params)).all()
 
 
 _DEAD_LETTERS = text("""
@@ -213,36 +128,14 @@ LIMIT :limit
 
 
 async def dead_letters(
-    session: AsyncSession, reasons: list[str], *, cursor: str | None, limit: int
-) -> DeadLetterPage:
-    """Newest first, keyset on (received_at, id), the order of the table's index."""
-    position = _decode(DEAD_LETTERS_SORT, cursor)
-    rows = (
-        await session.execute(
-            _DEAD_LETTERS,
-            {
-                "reasons": reasons or None,
-                "at": None if position is None else position.at,
-                "id": 0 if position is None else position.id.int,
-                "limit": limit + 1,
-            },
-        )
-    ).all()
-    items = [
-        DeadLetterRead(
-            id=row.id,
-            received_at=row.received_at,
-            topic=row.topic,
-            device_ref=row.device_ref,
-            reason=row.reason,
-            detail=row.detail,
-            payload=row.payload,
-            payload_bytes=row.payload_bytes,
-        )
-        for row in rows[:limit]
-    ]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor(DEAD_LETTERS_SORT, last.received_at, _seq_key(last.id))
-    return DeadLetterPage(items=items, next_cursor=next_cursor)
+    session: AsyncSession, reasons: list[str], after: tuple[datetime, int] | None, limit: int
+) -> Sequence[Row[Any]]:
+    """Dead letters newest first from after `after` (received_at, id), the order of the table's index; of
+    the given reasons, or all when none is given."""
+    params = {
+        "reasons": reasons or None,
+        "at": None if after is None else after[0],
+        "id": 0 if after is None else after[1],
+        "limit": limit,
+    }
+    return (await session.execute(_DEAD_LETTERS, params)).all()

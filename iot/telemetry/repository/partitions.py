@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from iot.telemetry_models import READINGS_PARTITION_PATTERN, READINGS_TABLE
+from iot.telemetry.models import READINGS_PARTITION_PATTERN, READINGS_TABLE
 
 _NAME = re.compile(READINGS_PARTITION_PATTERN)
 # Days made ahead by the upkeep, beyond today.

@@ -25,7 +25,7 @@ from api.app import create_app
 from core.http.resources import Resources
 from core.identity.principal import Role
 from core.settings import Settings
-from iot.models import Device
+from iot.registry.models import Device
 from tests.feedback.support import Person
 from tests.iot.conftest import PersonFactory
 from tests.iot.support import body, count_devices

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.identity.principal import Role
 from tests.iot.conftest import PersonFactory
-from tests.iot.telemetry_support import add_device, set_state
+from tests.iot.telemetry.support import add_device, set_state
 
 pytestmark = pytest.mark.usefixtures("units")
 

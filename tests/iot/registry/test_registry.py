@@ -10,7 +10,7 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.principal import Role
-from iot.models import Device
+from iot.registry.models import Device
 from tests.iot.conftest import PersonFactory
 from tests.iot.support import IN_OTHER_WARD, OTHER_WARD, OUTSIDE, WARD, body, count_devices, point
 
@@ -21,7 +21,8 @@ async def _create(client: AsyncClient, headers: dict[str, str], **fields: Any) -
     response = await client.post("/api/v1/devices", json=body(**fields), headers=headers)
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
-    # The MQTT credentials come only in this answer (tests/iot/test_credentials.py); the rest is the device.
+    # The MQTT credentials come only in this answer (tests/iot/registry/test_credentials.py); the rest is
+    # the device.
     assert created.pop("mqtt")["username"] == created["id"]
     return created
 

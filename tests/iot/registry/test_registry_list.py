@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import utcnow
 from core.identity.principal import Role
-from iot import registry
-from iot.schemas import DeviceCreate, DevicePoint
+from iot.registry import service as registry
+from iot.registry.schemas import DeviceCreate, DevicePoint
 from tests.iot.conftest import PersonFactory
 from tests.iot.support import IN_OTHER_WARD, IN_WARD, OTHER_WARD, WARD
 

@@ -19,8 +19,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.settings import Settings
-from iot.broker_admin import BrokerAdmin
 from iot.ingest.decode import CameraDetection, DeadLetter, StatusReport, Telemetry, decode
+from iot.registry.broker_admin import BrokerAdmin
 from iot.simulator import incidents, repository
 from iot.simulator.publisher import Connection, publish_all
 from iot.simulator.scenario import DeviceRun, SimDevice, seeded

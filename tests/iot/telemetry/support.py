@@ -12,9 +12,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import utcnow
-from iot import partitions, registry
-from iot.models import Device
-from iot.schemas import DeviceCreate, DevicePoint
+from iot.registry import service as registry
+from iot.registry.models import Device
+from iot.registry.schemas import DeviceCreate, DevicePoint
+from iot.telemetry.repository import partitions
 from tests.iot.support import IN_WARD
 
 

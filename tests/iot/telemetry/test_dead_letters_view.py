@@ -13,7 +13,7 @@ from core.db import utcnow
 from core.identity.principal import Role
 from tests.iot.conftest import PersonFactory
 from tests.iot.support import WARD
-from tests.iot.telemetry_support import add_dead_letter, count
+from tests.iot.telemetry.support import add_dead_letter, count
 
 pytestmark = pytest.mark.usefixtures("units")
 

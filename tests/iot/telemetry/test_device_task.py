@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.db import utcnow
 from core.settings import Settings
-from iot import partitions
-from iot.device_task import DEVICES_LOCK_KEY, live_tick, run_devices
-from iot.live_updates import LiveUpdates
-from tests.iot.telemetry_support import add_device, events_of, set_state
+from iot.telemetry.live_updates import LiveUpdates
+from iot.telemetry.repository import partitions
+from iot.telemetry.tasks import DEVICES_LOCK_KEY, live_tick, run_devices
+from tests.iot.telemetry.support import add_device, events_of, set_state
 
 _HOLDERS = text(
     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = :key "

@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import utcnow
 from core.identity.principal import Role
-from iot import rollups
+from iot.telemetry import rollups
 from tests.iot.conftest import PersonFactory
 from tests.iot.support import IN_OTHER_WARD, WARD
-from tests.iot.telemetry_support import add_device, add_readings, count
+from tests.iot.telemetry.support import add_device, add_readings, count
 
 pytestmark = pytest.mark.usefixtures("units")
 
@@ -158,9 +158,9 @@ async def test_default_range_is_the_last_day_in_five_minute_buckets(
 async def test_raw_answer_is_bounded(
     client: AsyncClient, session: AsyncSession, person: PersonFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from iot import history
+    from iot.telemetry import service
 
-    monkeypatch.setattr(history, "RAW_MAX_POINTS", 3)
+    monkeypatch.setattr(service, "RAW_MAX_POINTS", 3)
     device = await add_device(session)
     await add_readings(
         session, device.id, [(T0 + timedelta(seconds=i), {"pm25": float(i)}) for i in range(5)]

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import utcnow
-from iot import live_updates
-from iot.live_updates import LiveUpdates
+from iot.telemetry import live_updates
+from iot.telemetry.live_updates import LiveUpdates
 from tests.iot.support import IN_OTHER_WARD, OTHER_WARD, WARD
-from tests.iot.telemetry_support import add_device, events_of, set_state
+from tests.iot.telemetry.support import add_device, events_of, set_state
 
 pytestmark = pytest.mark.usefixtures("units")
 

@@ -11,11 +11,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import utcnow
-from iot import registry
-from iot.liveness import update_liveness
+from iot.registry import service as registry
+from iot.telemetry.liveness import update_liveness
 from iot.types import OFFLINE_AFTER_INTERVALS, REPORT_INTERVAL_SECONDS, DeviceType
 from tests.iot.support import IN_WARD, WARD
-from tests.iot.telemetry_support import add_device, events_of, set_state
+from tests.iot.telemetry.support import add_device, events_of, set_state
 
 pytestmark = pytest.mark.usefixtures("units")
 

@@ -10,9 +10,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.settings import Settings
-from iot import partitions, retention, rollups
-from iot.device_task import upkeep
-from tests.iot.telemetry_support import add_dead_letter, add_device, add_readings, count
+from iot.telemetry import retention, rollups
+from iot.telemetry.repository import partitions
+from iot.telemetry.tasks import upkeep
+from tests.iot.telemetry.support import add_dead_letter, add_device, add_readings, count
 
 pytestmark = pytest.mark.usefixtures("units")
 
