@@ -24,9 +24,9 @@ from feedback import lifecycle_routes, open311_request_routes, submit_routes, vi
 from feedback.open311_routes import create_router as create_open311_router
 from feedback.route_deps import FeedbackDeps
 from feedback.routes import create_router as create_feedback_router
-from iot.broker_admin import BrokerAdmin
-from iot.routes import create_router as create_device_router
-from iot.telemetry_routes import create_router as create_telemetry_router
+from iot.registry import routes as device_routes
+from iot.registry.broker_admin import BrokerAdmin
+from iot.telemetry import routes as telemetry_routes
 from mobile_contract import CONTRACT_VERSION
 
 DESCRIPTION = """
@@ -83,22 +83,8 @@ def create_app(
     app.include_router(view_routes.create_router(feedback_deps))
     app.include_router(create_open311_router(session=deps.get_session, public=policies.PUBLIC))
     app.include_router(open311_request_routes.create_router(feedback_deps))
-    app.include_router(
-        create_device_router(
-            session=deps.get_session,
-            admin=policies.require_roles(Role.ADMIN),
-            staff=policies.require_roles(Role.OFFICER, Role.FIELD_STAFF, Role.ADMIN),
-            broker=broker_admin,
-            settings=resolved,
-        )
-    )
-    app.include_router(
-        create_telemetry_router(
-            session=deps.get_session,
-            admin=policies.require_roles(Role.ADMIN),
-            staff=policies.require_roles(Role.OFFICER, Role.FIELD_STAFF, Role.ADMIN),
-        )
-    )
+    app.include_router(device_routes.router)
+    app.include_router(telemetry_routes.router)
     return app
 
 

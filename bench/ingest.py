@@ -59,7 +59,7 @@ from ingest_parts import (  # noqa: E402
 from core.db import create_engine, create_sessionmaker  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from core.units.importer import import_units, read_document  # noqa: E402
-from iot.broker_admin import BrokerAdmin  # noqa: E402
+from iot.registry.broker_admin import BrokerAdmin  # noqa: E402
 from iot.simulator import repository  # noqa: E402
 from iot.simulator.publisher import (  # noqa: E402
     Connection,

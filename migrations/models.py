@@ -14,8 +14,8 @@ from feedback.report_models import (
     ReportSupport,
     TimelineEntry,
 )
-from iot.models import Device
-from iot.telemetry_models import (
+from iot.registry.models import Device
+from iot.telemetry.models import (
     CameraEvent,
     DeadLetter,
     HourlyRollup,

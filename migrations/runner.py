@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from iot.telemetry_models import READINGS_PARTITION_PATTERN
+from iot.telemetry.models import READINGS_PARTITION_PATTERN
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
 

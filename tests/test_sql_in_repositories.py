@@ -14,7 +14,7 @@ import pytest
 
 from core.settings import PROJECT_ROOT
 
-PACKAGES = ("core", "api", "dossiers", "ioc", "mobile_contract")
+PACKAGES = ("core", "api", "dossiers", "ioc", "iot", "mobile_contract")
 
 # Statement builders, wherever they are imported from (sqlalchemy, sqlmodel, the PostgreSQL dialect).
 BUILDERS = {"select", "insert", "update", "delete", "text", "union", "union_all", "values", "exists"}

@@ -14,13 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from iot.ingest import repository
 from iot.types import CAMERA_TYPES, DeviceStatus
 
 REFRESH_SECONDS: Final = 10.0
 NEGATIVE_SECONDS: Final = 5.0
-
-_SELECT: Final = "SELECT id, type, status FROM devices"
-_SELECT_SOME: Final = _SELECT + " WHERE id = ANY($1::uuid[])"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +63,7 @@ class DeviceCache:
 
     async def refresh(self, connection: Any) -> None:
         """Reload the whole registry (asyncpg connection)."""
-        rows = await connection.fetch(_SELECT)
+        rows = await repository.all_devices(connection)
         self._known = {str(row["id"]): _info(row) for row in rows}
         self._unknown.clear()
         self._loaded_at = self._clock()
@@ -76,7 +74,7 @@ class DeviceCache:
         missing = {ref for ref in refs if ref not in self._known and self._unknown.get(ref, 0.0) <= now}
         if not missing:
             return
-        rows = await connection.fetch(_SELECT_SOME, list(missing))
+        rows = await repository.devices_by_id(connection, list(missing))
         for row in rows:
             info = _info(row)
             self.add(info)

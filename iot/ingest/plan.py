@@ -21,7 +21,7 @@ from iot.ingest.decode import (
 )
 from iot.ingest.devices import DeviceCache
 from iot.ingest.source import Received
-from iot.telemetry_models import DEAD_LETTER_PAYLOAD_CHARS
+from iot.telemetry.models import DEAD_LETTER_PAYLOAD_CHARS
 from iot.types import DeadLetterReason
 
 # How many messages per batch feed the publish-to-commit histogram.

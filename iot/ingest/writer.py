@@ -25,12 +25,12 @@ from core.background.backoff import Backoff
 from core.background.stopping import wait_for_stop
 from core.media import LocalMediaStorage, MediaRejectedError, put_async, sanitise_async
 from core.settings import Settings
-from iot import partitions
 from iot.ingest.decode import MAX_SNAPSHOT_BYTES, TOPIC_PREFIX, CameraDetection, parse_topic
 from iot.ingest.devices import DeviceCache
 from iot.ingest.metrics import IngestMetrics
 from iot.ingest.plan import Plan, build, dead_row
 from iot.ingest.source import Received
+from iot.telemetry.repository import partitions
 from iot.types import DeadLetterReason
 
 logger = logging.getLogger("smartcity.ingest")

@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import create_engine, create_sessionmaker
 from core.settings import Settings
-from iot import credentials, registry
-from iot.broker_admin import BrokerAdmin
-from iot.schemas import DeviceCreate, DevicePoint
+from iot.registry import credentials
+from iot.registry import service as registry
+from iot.registry.broker_admin import BrokerAdmin
+from iot.registry.schemas import DeviceCreate, DevicePoint
 from iot.simulator import repository
 from iot.simulator.scenario import SimDevice
 from iot.types import DeviceType

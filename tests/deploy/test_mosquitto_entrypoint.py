@@ -20,7 +20,7 @@ from pydantic import SecretStr
 
 from core.broker import BrokerUnavailableError, probe_broker
 from core.settings import Settings
-from iot.broker_admin import BrokerAdmin
+from iot.registry.broker_admin import BrokerAdmin
 from tests.deploy.files import (
     MOSQUITTO_ACL,
     MOSQUITTO_CONF,

@@ -18,8 +18,8 @@ from core.http.resources import Resources
 from core.identity.principal import Role
 from core.settings import PROJECT_ROOT, Settings
 from core.units.importer import import_units, read_document
-from iot.broker_admin import BrokerAdmin
-from iot.models import Device
+from iot.registry.broker_admin import BrokerAdmin
+from iot.registry.models import Device
 from tests.feedback.support import Person, make_person
 
 DEMO = read_document(PROJECT_ROOT / "data" / "demo_province.geojson")

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from iot.models import Device
+from iot.registry.models import Device
 from tests.feedback.support import IN_OTHER_WARD, IN_WARD, OTHER_WARD, OUTSIDE, WARD
 
 __all__ = ["IN_OTHER_WARD", "IN_WARD", "OTHER_WARD", "OUTSIDE", "WARD", "body", "count_devices", "point"]

@@ -14,11 +14,11 @@ import asyncpg
 import pytest
 
 from core.settings import Settings
-from iot.broker_admin import BrokerAdmin
 from iot.ingest.metrics import IngestMetrics
 from iot.ingest.runner import run_ingest
 from iot.ingest.source import Source
 from iot.ingest.writer import asyncpg_dsn
+from iot.registry.broker_admin import BrokerAdmin
 from iot.simulator.publisher import Connection
 from tests.iot.ingest.support import LiveDb, clear_session, seed_units, wait_until
 from tests.support.stack import prepare_database

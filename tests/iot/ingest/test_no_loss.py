@@ -36,7 +36,7 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
-from iot.broker_admin import BrokerAdmin
+from iot.registry.broker_admin import BrokerAdmin
 from iot.simulator.publisher import Connection
 from tests.iot.ingest.no_loss_support import (
     NO_MATCHING_SUBSCRIBERS,
