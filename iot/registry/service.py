@@ -68,10 +68,6 @@ def unit_of(device: Device) -> str:
     return device.ward_code or device.province_code
 
 
-def scope_allows(scope: UnitScope, device: Device) -> bool:
-    return scope.allows(device.ward_code) or scope.allows(device.province_code)
-
-
 async def _place(session: AsyncSession, point: DevicePoint) -> tuple[str | None, str]:
     found = await locate(session, point.lon, point.lat)
     if found is None:
