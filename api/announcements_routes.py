@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
 from fastapi import APIRouter, status
 
 from core.events.announcements import AnnouncementIn, AnnouncementOut, publish
 from core.http.deps import SessionDep
-from core.http.policies import require_roles
-from core.identity.principal import Principal, Role
+from core.http.policies import Officer
+from core.http.responses import UNAUTHENTICATED, problem, responses
 
 router = APIRouter(prefix="/api/v1/announcements", tags=["announcements"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No valid access token (code unauthenticated, invalid_token or token_expired)"},
-    403: {
-        "description": "Not an officer or admin (code forbidden), or the unit is not one of the officer's "
-        "(code outside_unit)"
-    },
-    404: {"description": "No unit has this code (code unit_not_found)"},
-}
+ERRORS = responses(
+    UNAUTHENTICATED,
+    problem(
+        403,
+        "Not an officer or admin (code forbidden), or the unit is not one of the officer's "
+        "(code outside_unit)",
+    ),
+    problem(404, "No unit has this code (code unit_not_found)"),
+)
 
 
 @router.post(
@@ -32,7 +31,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 )
 async def publish_announcement(
     announcement: AnnouncementIn,
-    principal: Annotated[Principal, require_roles(Role.OFFICER, Role.ADMIN)],
+    principal: Officer,
     session: SessionDep,
 ) -> AnnouncementOut:
     return await publish(session, principal, announcement)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
@@ -12,9 +12,10 @@ from fastapi.responses import JSONResponse
 from api.problems import problem_response
 from core.errors import ProblemError
 from core.http.deps import ResourcesDep, SessionDep, SettingsDep
-from core.http.policies import PUBLIC, Authenticated, require_roles
+from core.http.policies import PUBLIC, Admin, Authenticated, Citizen
+from core.http.responses import PUBLIC_OPENAPI, UNAUTHENTICATED, Responses, problem, responses
 from core.identity import api_keys, service
-from core.identity.principal import Principal, Role
+from core.identity.principal import Role
 from core.identity.ratelimit import RateLimiter
 from core.identity.refresh import PersistentRefusalError
 from core.identity.schemas import (
@@ -36,9 +37,6 @@ from core.identity.sms import SmsSender, sender_from_settings
 
 router = APIRouter()
 
-Responses = dict[int | str, dict[str, Any]]
-# Sign-in routes are open to anyone: an empty security requirement says so in the OpenAPI document.
-OPEN: dict[str, Any] = {"security": []}
 RATE_LIMITED: Responses = {
     429: {
         "description": "Too many attempts (code rate_limited); `retry_after` and the Retry-After "
@@ -46,14 +44,11 @@ RATE_LIMITED: Responses = {
         "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
     }
 }
-SIGNED_IN: Responses = {
-    401: {"description": "No valid access token (code unauthenticated, invalid_token or token_expired)"},
-}
-ADMIN: Responses = {**SIGNED_IN, 403: {"description": "Only admins may do this (code forbidden)"}}
-ACCOUNT_GONE: Responses = {404: {"description": "The account was deleted (code account_not_found)"}}
+ADMIN_ONLY = responses(UNAUTHENTICATED, problem(403, "Only admins may do this (code forbidden)"))
+ACCOUNT_GONE = problem(404, "The account was deleted (code account_not_found)")
 # FastAPI refuses a body that is not UTF-8 with a 400 before any route code runs.
 UNREADABLE = "the body is not UTF-8 JSON (code http_error)"
-UNREADABLE_BODY: Responses = {400: {"description": f"The request cannot be read: {UNREADABLE}"}}
+UNREADABLE_BODY = problem(400, f"The request cannot be read: {UNREADABLE}")
 
 
 async def get_now() -> datetime:
@@ -73,8 +68,6 @@ async def get_sms_sender(settings: SettingsDep) -> SmsSender:
 Now = Annotated[datetime, Depends(get_now)]
 Limiter = Annotated[RateLimiter, Depends(get_limiter)]
 Sender = Annotated[SmsSender, Depends(get_sms_sender)]
-Admin = Annotated[Principal, require_roles(Role.ADMIN)]
-Citizen = Annotated[Principal, require_roles(Role.CITIZEN)]
 
 
 def client_ip(request: Request) -> str:
@@ -104,17 +97,17 @@ def _kept(request: Request, refusal: ProblemError) -> JSONResponse:
     "/api/v1/auth/otp/request",
     tags=["auth"],
     dependencies=[PUBLIC],
-    openapi_extra=OPEN,
+    openapi_extra=PUBLIC_OPENAPI,
     status_code=status.HTTP_202_ACCEPTED,
     response_model=CodeSent,
     summary="Send a sign-in code by text message to a citizen's phone",
     description="The answer is the same whether or not the number has an account. Limited per number and "
     "per client address.",
-    responses={
-        400: {"description": f"Not a Vietnamese mobile number (code invalid_phone), or {UNREADABLE}"},
-        **RATE_LIMITED,
-        503: {"description": "The text message could not be sent (code sms_unavailable)"},
-    },
+    responses=responses(
+        problem(400, f"Not a Vietnamese mobile number (code invalid_phone), or {UNREADABLE}"),
+        RATE_LIMITED,
+        problem(503, "The text message could not be sent (code sms_unavailable)"),
+    ),
 )
 async def request_code(
     body: CodeRequest,
@@ -135,17 +128,18 @@ async def request_code(
     "/api/v1/auth/otp/verify",
     tags=["auth"],
     dependencies=[PUBLIC],
-    openapi_extra=OPEN,
+    openapi_extra=PUBLIC_OPENAPI,
     response_model=TokenPair,
     summary="Sign a citizen in with the code they received (the account is created at the first sign-in)",
-    responses={
-        400: {
-            "description": "Invalid number or code (code invalid_phone, otp_invalid with `attempts_left`, "
-            f"otp_expired or otp_attempts_exceeded), or {UNREADABLE}"
-        },
-        403: {"description": "The number belongs to an account that cannot sign in by code (code forbidden)"},
-        409: {"description": "The account was being created by another request (code conflict)"},
-    },
+    responses=responses(
+        problem(
+            400,
+            "Invalid number or code (code invalid_phone, otp_invalid with `attempts_left`, "
+            f"otp_expired or otp_attempts_exceeded), or {UNREADABLE}",
+        ),
+        problem(403, "The number belongs to an account that cannot sign in by code (code forbidden)"),
+        problem(409, "The account was being created by another request (code conflict)"),
+    ),
 )
 async def verify_code(
     body: CodeVerification, request: Request, session: SessionDep, settings: SettingsDep, now: Now
@@ -161,15 +155,15 @@ async def verify_code(
     "/api/v1/auth/login",
     tags=["auth"],
     dependencies=[PUBLIC],
-    openapi_extra=OPEN,
+    openapi_extra=PUBLIC_OPENAPI,
     response_model=TokenPair,
     summary="Sign a staff member in with username and password",
     description="Limited per username and per client address; only failed attempts count.",
-    responses={
-        **UNREADABLE_BODY,
-        401: {"description": "Wrong username or password (code invalid_credentials)"},
-        **RATE_LIMITED,
-    },
+    responses=responses(
+        UNREADABLE_BODY,
+        problem(401, "Wrong username or password (code invalid_credentials)"),
+        RATE_LIMITED,
+    ),
 )
 async def login(
     body: StaffLogin, request: Request, session: SessionDep, settings: SettingsDep, limiter: Limiter, now: Now
@@ -190,17 +184,18 @@ async def login(
     "/api/v1/auth/refresh",
     tags=["auth"],
     dependencies=[PUBLIC],
-    openapi_extra=OPEN,
+    openapi_extra=PUBLIC_OPENAPI,
     response_model=TokenPair,
     summary="Exchange a refresh token for a new token pair (the refresh token is rotated)",
     description="Presenting a refresh token that was already exchanged revokes every token of that sign-in.",
-    responses={
-        **UNREADABLE_BODY,
-        401: {
-            "description": "Unknown, expired or revoked refresh token (code refresh_token_invalid), "
-            "or one already used (code refresh_token_reused)"
-        },
-    },
+    responses=responses(
+        UNREADABLE_BODY,
+        problem(
+            401,
+            "Unknown, expired or revoked refresh token (code refresh_token_invalid), "
+            "or one already used (code refresh_token_reused)",
+        ),
+    ),
 )
 async def refresh(
     body: RefreshRequest, request: Request, session: SessionDep, settings: SettingsDep, now: Now
@@ -218,13 +213,10 @@ async def refresh(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Sign out: revoke the refresh token and every token of the same sign-in",
-    responses={
-        400: {
-            "description": "Not one of the caller's refresh tokens (code refresh_token_invalid), or "
-            f"{UNREADABLE}"
-        },
-        **SIGNED_IN,
-    },
+    responses=responses(
+        problem(400, f"Not one of the caller's refresh tokens (code refresh_token_invalid), or {UNREADABLE}"),
+        UNAUTHENTICATED,
+    ),
 )
 async def logout(body: RefreshRequest, principal: Authenticated, session: SessionDep, now: Now) -> Response:
     await service.logout(session, principal, token=body.refresh_token, now=now)
@@ -239,7 +231,7 @@ async def logout(body: RefreshRequest, principal: Authenticated, session: Sessio
     tags=["account"],
     response_model=Account,
     summary="The caller's account",
-    responses={**SIGNED_IN, **ACCOUNT_GONE},
+    responses=responses(UNAUTHENTICATED, ACCOUNT_GONE),
 )
 async def me(principal: Authenticated, session: SessionDep) -> Account:
     return Account.of(await service.account(session, principal))
@@ -250,7 +242,7 @@ async def me(principal: Authenticated, session: SessionDep) -> Account:
     tags=["account"],
     response_model=PersonalDataExport,
     summary="Every piece of personal data the accounts service holds about the caller",
-    responses={**SIGNED_IN, **ACCOUNT_GONE},
+    responses=responses(UNAUTHENTICATED, ACCOUNT_GONE),
 )
 async def my_data(principal: Authenticated, session: SessionDep, now: Now) -> PersonalDataExport:
     return PersonalDataExport.of(await service.personal_data(session, principal), now)
@@ -264,11 +256,11 @@ async def my_data(principal: Authenticated, session: SessionDep, now: Now) -> Pe
     summary="Delete the caller's citizen account",
     description="Personal data is erased and every session ends. Reports the citizen filed stay, with an "
     "anonymous author.",
-    responses={
-        **SIGNED_IN,
-        403: {"description": "Only citizens delete their own account (code forbidden)"},
-        **ACCOUNT_GONE,
-    },
+    responses=responses(
+        UNAUTHENTICATED,
+        problem(403, "Only citizens delete their own account (code forbidden)"),
+        ACCOUNT_GONE,
+    ),
 )
 async def delete_me(principal: Citizen, session: SessionDep, resources: ResourcesDep, now: Now) -> Response:
     await service.delete_account(session, resources.redis, resources.settings, principal, now=now)
@@ -284,11 +276,11 @@ async def delete_me(principal: Citizen, session: SessionDep, resources: Resource
     status_code=status.HTTP_201_CREATED,
     response_model=StaffAccount,
     summary="Create a staff account (officer, field staff or admin)",
-    responses={
-        **ADMIN,
-        400: {"description": f"No unit has this code (code unit_not_found), or {UNREADABLE}"},
-        409: {"description": "The username is taken (code conflict)"},
-    },
+    responses=responses(
+        ADMIN_ONLY,
+        problem(400, f"No unit has this code (code unit_not_found), or {UNREADABLE}"),
+        problem(409, "The username is taken (code conflict)"),
+    ),
 )
 async def create_staff(body: StaffCreate, _: Admin, session: SessionDep, now: Now) -> StaffAccount:
     user = await service.create_staff(
@@ -308,7 +300,7 @@ async def create_staff(body: StaffCreate, _: Admin, session: SessionDep, now: No
     tags=["admin"],
     response_model=list[StaffAccount],
     summary="List staff accounts",
-    responses=ADMIN,
+    responses=ADMIN_ONLY,
 )
 async def list_staff(_: Admin, session: SessionDep) -> list[StaffAccount]:
     return StaffAccount.many(await service.list_staff(session))
@@ -320,7 +312,7 @@ async def list_staff(_: Admin, session: SessionDep) -> list[StaffAccount]:
     status_code=status.HTTP_201_CREATED,
     response_model=ApiKeyCreated,
     summary="Create an API key for an agency system or an integration; the key is shown only in this answer",
-    responses={**UNREADABLE_BODY, **ADMIN},
+    responses=responses(UNREADABLE_BODY, ADMIN_ONLY),
 )
 async def create_api_key(body: ApiKeyCreate, admin: Admin, session: SessionDep, now: Now) -> ApiKeyCreated:
     created = await api_keys.create_api_key(
@@ -334,7 +326,7 @@ async def create_api_key(body: ApiKeyCreate, admin: Admin, session: SessionDep, 
     tags=["admin"],
     response_model=list[ApiKeySummary],
     summary="List API keys (never the keys themselves)",
-    responses=ADMIN,
+    responses=ADMIN_ONLY,
 )
 async def list_api_keys(_: Admin, session: SessionDep) -> list[ApiKeySummary]:
     return [ApiKeySummary.of(key) for key in await api_keys.list_api_keys(session)]
@@ -346,7 +338,7 @@ async def list_api_keys(_: Admin, session: SessionDep) -> list[ApiKeySummary]:
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Revoke an API key",
-    responses={**ADMIN, 404: {"description": "No API key has this id (code not_found)"}},
+    responses=responses(ADMIN_ONLY, problem(404, "No API key has this id (code not_found)")),
 )
 async def revoke_api_key(key_id: uuid.UUID, _: Admin, session: SessionDep, now: Now) -> Response:
     await api_keys.revoke_api_key(session, key_id, now=now)

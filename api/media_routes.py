@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from core.errors import Message, ProblemError
 from core.http import policies
 from core.http.deps import SettingsDep
+from core.http.responses import PUBLIC_OPENAPI, problem, responses
 from core.media import InvalidMediaKeyError, MediaNotFoundError, get_async
 from core.media.storage import EXTENSIONS, check_key
 from feedback.route_deps import media_storage
@@ -27,10 +28,10 @@ CACHE_CONTROL = "public, max-age=31536000, immutable"
 IMAGE_CONTENT: dict[str, Any] = {
     content_type: {"schema": {"type": "string", "format": "binary"}} for content_type in EXTENSIONS
 }
-MEDIA_NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The photo", "content": IMAGE_CONTENT},
-    404: {"description": "No stored photo has this key (code not_found)"},
-}
+MEDIA_NOT_FOUND = responses(
+    {200: {"description": "The photo", "content": IMAGE_CONTENT}},
+    problem(404, "No stored photo has this key (code not_found)"),
+)
 
 MediaKey = Annotated[
     str, Path(description="The key from a photo's url, e.g. ab/cd/<sha256>.jpg", max_length=200)
@@ -46,7 +47,7 @@ def _not_found() -> ProblemError:
     response_class=Response,
     summary="A stored photo or thumbnail",
     responses=MEDIA_NOT_FOUND,
-    openapi_extra={"security": []},
+    openapi_extra=PUBLIC_OPENAPI,
     dependencies=[policies.PUBLIC],
 )
 async def get_media(key: MediaKey, settings: SettingsDep) -> Response:

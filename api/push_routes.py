@@ -3,32 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.http.deps import SessionDep
 from core.http.policies import Authenticated
+from core.http.responses import UNAUTHENTICATED, problem, responses
 from core.push import service
 from core.push.models import DEVICE_ID_MAX_LENGTH, TOKEN_MAX_LENGTH, Platform, PushLanguage
 from core.push.repository import Device
 
 router = APIRouter(prefix="/api/v1/me/devices", tags=["push"])
 
-UNAUTHENTICATED: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No valid access token (code unauthenticated, invalid_token or token_expired)"},
-}
 # FastAPI answers 400 before the route runs when a body cannot be decoded as JSON at all.
-UNREADABLE_BODY: dict[int | str, dict[str, Any]] = {
-    400: {"description": "The body is not readable JSON (code http_error)"},
-}
-ACCOUNT_GONE: dict[int | str, dict[str, Any]] = {
-    404: {"description": "The account was deleted or deactivated (code account_not_found)"},
-}
-DEVICE_NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"description": "This account has no device with this id (code device_not_found)"},
-}
+UNREADABLE_BODY = problem(400, "The body is not readable JSON (code http_error)")
+ACCOUNT_GONE = problem(404, "The account was deleted or deactivated (code account_not_found)")
+DEVICE_NOT_FOUND = problem(404, "This account has no device with this id (code device_not_found)")
 
 DeviceId = Annotated[
     str,
@@ -84,12 +76,12 @@ async def list_devices(principal: Authenticated, session: SessionDep) -> list[De
     "/{device_id}",
     response_model=DeviceOut,
     summary="Register or update this phone's FCM token (idempotent)",
-    responses={
-        201: {"model": DeviceOut, "description": "The device was registered now."},
-        **UNREADABLE_BODY,
-        **UNAUTHENTICATED,
-        **ACCOUNT_GONE,
-    },
+    responses=responses(
+        {201: {"model": DeviceOut, "description": "The device was registered now."}},
+        UNREADABLE_BODY,
+        UNAUTHENTICATED,
+        ACCOUNT_GONE,
+    ),
     description="200 when the device was already registered (its token, platform and language are updated), "
     "201 when it is new. A token registered before under another device or account moves here.",
 )
@@ -116,7 +108,7 @@ async def register_device(
     "/{device_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Stop push notifications to this phone",
-    responses={**UNAUTHENTICATED, **DEVICE_NOT_FOUND},
+    responses=responses(UNAUTHENTICATED, DEVICE_NOT_FOUND),
 )
 async def unregister_device(principal: Authenticated, session: SessionDep, device_id: DeviceId) -> Response:
     await service.unregister_device(session, principal.user_id, device_id)

@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from core.errors import Message, ProblemError
 from core.http import policies
 from core.http.deps import SessionDep
+from core.http.responses import PUBLIC_OPENAPI, problem
 from core.units import repository
 from core.units.models import UnitLevel
 from core.units.schemas import Location, UnitFeature, UnitSummary
 
 router = APIRouter(prefix="/api/v1/units", tags=["units"])
 
-# Units are public reference data: an empty security requirement says so in the OpenAPI document.
-PUBLIC: dict[str, Any] = {"security": []}
-
 # The problem body of each declared error is added to the OpenAPI document by api.openapi.
-UNIT_NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No unit has this code (code unit_not_found)"},
-}
-OUTSIDE_PROVINCE: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No province contains the point (code outside_province)"},
-}
+UNIT_NOT_FOUND = problem(404, "No unit has this code (code unit_not_found)")
+OUTSIDE_PROVINCE = problem(404, "No province contains the point (code outside_province)")
 
 ProvinceCode = Annotated[str, Query(pattern=r"^[0-9]{2}$", description="Only the wards of this province.")]
 UnitCode = Annotated[
@@ -45,7 +39,7 @@ Longitude = Annotated[
     "",
     response_model=list[UnitSummary],
     summary="List administrative units",
-    openapi_extra=PUBLIC,
+    openapi_extra=PUBLIC_OPENAPI,
     dependencies=[policies.PUBLIC],
 )
 async def list_units(
@@ -59,7 +53,7 @@ async def list_units(
     response_model=Location,
     summary="Which ward and which province contain a point",
     responses=OUTSIDE_PROVINCE,
-    openapi_extra=PUBLIC,
+    openapi_extra=PUBLIC_OPENAPI,
     dependencies=[policies.PUBLIC],
 )
 async def locate(session: SessionDep, lat: Latitude, lon: Longitude) -> Location:
@@ -81,7 +75,7 @@ async def locate(session: SessionDep, lat: Latitude, lon: Longitude) -> Location
     response_model=UnitFeature,
     summary="An administrative unit with its boundary, as a GeoJSON Feature",
     responses=UNIT_NOT_FOUND,
-    openapi_extra=PUBLIC,
+    openapi_extra=PUBLIC_OPENAPI,
     dependencies=[policies.PUBLIC],
 )
 async def get_unit(session: SessionDep, code: UnitCode) -> UnitFeature:

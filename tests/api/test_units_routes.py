@@ -6,19 +6,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from shapely.geometry import shape
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.settings import PROJECT_ROOT
-from core.units.importer import import_units, read_document
+from tests.support.units import DEMO
 
-DEMO = read_document(PROJECT_ROOT / "data" / "demo_province.geojson")
 WARD_CODES = sorted(f["properties"]["code"] for f in DEMO["features"] if f["properties"]["level"] == "ward")
-
-
-@pytest.fixture
-async def demo(session: AsyncSession) -> None:
-    await import_units(session, DEMO)
-    await session.flush()
 
 
 def demo_shape(code: str) -> Any:
@@ -36,7 +27,7 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     return body
 
 
-@pytest.mark.usefixtures("demo")
+@pytest.mark.usefixtures("units")
 async def test_list_all_units(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/units")
 
@@ -58,7 +49,7 @@ async def test_list_all_units(client: httpx.AsyncClient) -> None:
     )
 
 
-@pytest.mark.usefixtures("demo")
+@pytest.mark.usefixtures("units")
 @pytest.mark.parametrize(
     ("query", "codes"),
     [
@@ -83,7 +74,7 @@ async def test_list_rejects_bad_filters(client: httpx.AsyncClient, query: dict[s
     assert body["errors"][0]["location"] == ["query", next(iter(query))]
 
 
-@pytest.mark.usefixtures("demo")
+@pytest.mark.usefixtures("units")
 async def test_a_unit_is_a_geojson_feature_with_its_boundary(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/units/13984")
 
@@ -98,7 +89,7 @@ async def test_a_unit_is_a_geojson_feature_with_its_boundary(client: httpx.Async
     assert served.symmetric_difference(demo_shape("13984")).area < 1e-12
 
 
-@pytest.mark.usefixtures("demo")
+@pytest.mark.usefixtures("units")
 async def test_the_province_is_a_feature_too(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/units/37")
     assert response.status_code == 200
@@ -106,7 +97,7 @@ async def test_the_province_is_a_feature_too(client: httpx.AsyncClient) -> None:
     assert response.json()["properties"]["parent_code"] is None
 
 
-@pytest.mark.usefixtures("demo")
+@pytest.mark.usefixtures("units")
 async def test_an_unknown_unit_is_a_404_problem(client: httpx.AsyncClient) -> None:
     vietnamese = assert_problem(await client.get("/api/v1/units/99999"), 404, "unit_not_found")
     english = assert_problem(
@@ -126,7 +117,7 @@ async def test_a_code_of_the_wrong_shape_is_a_422_problem(client: httpx.AsyncCli
     assert body["errors"][0]["location"] == ["path", "code"]
 
 
-@pytest.mark.usefixtures("demo")
+@pytest.mark.usefixtures("units")
 async def test_locate_a_point_in_the_city_centre(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/units/locate", params={"lat": 20.433, "lon": 106.176})
 
@@ -137,7 +128,7 @@ async def test_locate_a_point_in_the_city_centre(client: httpx.AsyncClient) -> N
     assert body["province"]["code"] == "37"
 
 
-@pytest.mark.usefixtures("demo")
+@pytest.mark.usefixtures("units")
 @pytest.mark.parametrize("code", WARD_CODES)
 async def test_locate_finds_each_ward(client: httpx.AsyncClient, code: str) -> None:
     point = demo_shape(code).representative_point()
@@ -146,7 +137,7 @@ async def test_locate_finds_each_ward(client: httpx.AsyncClient, code: str) -> N
     assert response.json()["ward"]["code"] == code
 
 
-@pytest.mark.usefixtures("demo")
+@pytest.mark.usefixtures("units")
 async def test_locate_outside_the_province_is_a_404_problem_in_the_callers_language(
     client: httpx.AsyncClient,
 ) -> None:

@@ -1,4 +1,4 @@
-"""Helpers for the report tests: people with tokens, and reports written straight into the database.
+"""Helpers for the report tests: places in the demo province, and reports written straight into the database.
 
 `insert_report` bypasses submission on purpose, so that tests of reading, the lifecycle and Open311 do not
 depend on the submit path, and can place a report in any status, time or place.
@@ -6,9 +6,7 @@ depend on the submit path, and can place a report in any status, time or place.
 
 from __future__ import annotations
 
-import itertools
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,12 +15,9 @@ from shapely.geometry import Point
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.identity.models import User
-from core.identity.principal import Principal, Role
-from core.identity.tokens import issue_access_token
-from core.settings import Settings
 from feedback.report_models import Report
 from feedback.status import ReportStatus
+from tests.support.people import Person
 
 PROVINCE = "37"
 WARD = "13666"  # Nam Định
@@ -31,48 +26,6 @@ OTHER_WARD = "13684"  # Thiên Trường
 IN_WARD = (20.4300, 106.1750)  # (lat, lon)
 IN_OTHER_WARD = (20.4480, 106.1620)
 OUTSIDE = (21.0285, 105.8542)  # Hà Nội
-
-_phones = itertools.count(1)
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    user: User
-    principal: Principal
-    headers: dict[str, str]
-
-    @property
-    def id(self) -> uuid.UUID:
-        return self.user.id
-
-
-def _headers(settings: Settings, principal: Principal) -> dict[str, str]:
-    token, _ = issue_access_token(settings, principal)
-    return {"authorization": f"Bearer {token}"}
-
-
-async def make_person(
-    session: AsyncSession,
-    settings: Settings,
-    role: Role = Role.CITIZEN,
-    unit_code: str | None = None,
-    *,
-    display_name: str | None = None,
-) -> Person:
-    """A user row and a valid access token for it (citizens get a unique phone, staff a username)."""
-    suffix = uuid.uuid4().hex[:10]
-    user = User(
-        id=uuid.uuid4(),
-        role=role,
-        unit_code=unit_code,
-        display_name=display_name or f"Người dùng {suffix}",
-        phone=f"+8491{next(_phones):07d}" if role is Role.CITIZEN else None,
-        username=None if role is Role.CITIZEN else f"staff-{suffix}",
-    )
-    session.add(user)
-    await session.flush()
-    principal = Principal(user_id=user.id, role=role, unit_code=unit_code)
-    return Person(user=user, principal=principal, headers=_headers(settings, principal))
 
 
 async def insert_report(

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.duplicates import NEARBY_QUERY, degree_box, find_nearby_open
 from feedback.status import ReportStatus
-from tests.feedback.conftest import PersonFactory
 from tests.feedback.submit_helpers import assert_problem, fresh_categories
 from tests.feedback.support import IN_WARD, insert_report
+from tests.support.people import PersonFactory
 
 __all__ = ["fresh_categories"]
 NEARBY = "/api/v1/feedback/nearby"

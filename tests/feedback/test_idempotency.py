@@ -20,7 +20,7 @@ from feedback.category_cache import forget_categories
 from feedback.idempotency import Idempotency, request_hash, user_owner
 from feedback.route_deps import working_calendar
 from feedback.submission import NewReport, submit_report
-from tests.feedback.conftest import CATALOGUE, DEMO, PersonFactory
+from tests.feedback.conftest import CATALOGUE
 from tests.feedback.submit_helpers import (
     SUBMIT,
     assert_problem,
@@ -32,6 +32,8 @@ from tests.feedback.submit_helpers import (
     png,
 )
 from tests.feedback.support import IN_WARD
+from tests.support.people import PersonFactory
+from tests.support.units import DEMO
 
 __all__ = ["fresh_categories"]
 

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.principal import Role
 from feedback.status import ReportStatus, SlaState
-from tests.feedback.conftest import PersonFactory
 from tests.feedback.support import IN_OTHER_WARD, OTHER_WARD, PROVINCE, WARD, insert_report
+from tests.support.people import PersonFactory
 
 QueryPairs = list[tuple[str, str | int | float | bool | None]]
 URL = "/api/v1/feedback/inbox"

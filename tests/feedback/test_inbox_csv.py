@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.principal import Role
 from feedback.csv_export import HEADER
-from tests.feedback.conftest import PersonFactory
 from tests.feedback.support import IN_OTHER_WARD, OTHER_WARD, WARD, insert_report
+from tests.support.people import PersonFactory
 
 URL = "/api/v1/feedback/inbox.csv"
 T0 = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)

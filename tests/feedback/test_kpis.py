@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.identity.principal import Role
 from feedback.kpis import compute_kpis
 from feedback.status import ReportStatus
-from tests.feedback.conftest import PersonFactory
 from tests.feedback.lifecycle_support import BASE, problem
 from tests.feedback.support import IN_OTHER_WARD, OTHER_WARD, WARD, insert_report
+from tests.support.people import PersonFactory
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 

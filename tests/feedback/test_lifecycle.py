@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.identity.principal import Role
 from feedback.status import ReportStatus
 from tests.feedback import lifecycle_support as seen
-from tests.feedback.conftest import PersonFactory
 from tests.feedback.lifecycle_support import BASE, post, problem
 from tests.feedback.support import OTHER_WARD, WARD, insert_report
+from tests.support.people import PersonFactory
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 

@@ -16,9 +16,9 @@ from feedback.photos import store_upload
 from feedback.route_deps import media_storage
 from feedback.status import ReportStatus
 from tests.feedback import lifecycle_support as seen
-from tests.feedback.conftest import PersonFactory
 from tests.feedback.lifecycle_support import post, problem
 from tests.feedback.support import WARD, insert_report
+from tests.support.people import PersonFactory
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 

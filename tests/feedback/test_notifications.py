@@ -11,9 +11,9 @@ from core.identity.principal import Role
 from feedback.access import get_report
 from feedback.notify import notify_people
 from tests.feedback import lifecycle_support as seen
-from tests.feedback.conftest import PersonFactory
 from tests.feedback.lifecycle_support import post
 from tests.feedback.support import WARD, insert_report
+from tests.support.people import PersonFactory
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.status import ReportStatus
-from tests.feedback.conftest import PersonFactory
 from tests.feedback.support import insert_report
 from tests.feedback.test_open311_requests_support import (
     REQUEST_FIELDS,
@@ -20,6 +19,7 @@ from tests.feedback.test_open311_requests_support import (
     assert_error,
     assert_xml_error,
 )
+from tests.support.people import PersonFactory
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 NOW = datetime.now(UTC)

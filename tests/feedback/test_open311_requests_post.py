@@ -16,9 +16,9 @@ from core.identity import api_keys
 from core.identity.principal import Role
 from feedback.report_models import IdempotencyKey, Report, TimelineEntry
 from feedback.status import ReportSource, ReportStatus
-from tests.feedback.conftest import PersonFactory
 from tests.feedback.support import IN_WARD, OUTSIDE, WARD
 from tests.feedback.test_open311_requests_support import as_json, as_xml, assert_error, assert_xml_error
+from tests.support.people import PersonFactory
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 URL = "/open311/v2/requests.json"

@@ -18,7 +18,6 @@ from core.identity.principal import Role
 from core.settings import Settings
 from feedback.photos import attach_photos, delete_stale_uploads, store_upload
 from feedback.route_deps import media_storage
-from tests.feedback.conftest import PersonFactory
 from tests.feedback.submit_helpers import (
     GPS_IFD,
     UPLOAD,
@@ -30,6 +29,7 @@ from tests.feedback.submit_helpers import (
     png,
 )
 from tests.feedback.support import WARD, insert_report
+from tests.support.people import PersonFactory
 
 __all__ = ["fresh_categories"]
 

@@ -7,8 +7,8 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.status import ReportStatus
-from tests.feedback.conftest import PersonFactory
 from tests.feedback.support import insert_report
+from tests.support.people import PersonFactory
 
 
 async def test_another_citizen_learns_nothing_of_a_private_report(

@@ -8,8 +8,8 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.status import ReportStatus
-from tests.feedback.conftest import PersonFactory
-from tests.feedback.support import IN_OTHER_WARD, IN_WARD, OTHER_WARD, OUTSIDE, Person, insert_report
+from tests.feedback.support import IN_OTHER_WARD, IN_WARD, OTHER_WARD, OUTSIDE, insert_report
+from tests.support.people import Person, PersonFactory
 
 URL = "/api/v1/feedback/public"
 CITY = "106.09,20.37,106.25,20.50"

@@ -8,9 +8,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback.status import ReportStatus
-from tests.feedback.conftest import PersonFactory
 from tests.feedback.support import IN_OTHER_WARD, OTHER_WARD, OUTSIDE, insert_report
 from tests.feedback.test_public_feed import assert_no_identity
+from tests.support.people import PersonFactory
 
 URL = "/api/v1/feedback/public/map"
 CITY = "106.09,20.37,106.25,20.50"

@@ -8,9 +8,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.principal import Role
-from tests.feedback.conftest import PersonFactory
 from tests.feedback.support import OTHER_WARD, PROVINCE, WARD, insert_report
 from tests.feedback.test_public_feed import assert_no_identity
+from tests.support.people import PersonFactory
 
 BASE = "/api/v1/feedback"
 

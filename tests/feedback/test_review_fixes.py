@@ -24,9 +24,9 @@ from feedback.route_deps import media_storage, working_calendar
 from feedback.sla import run_sla_pass
 from feedback.status import ReportStatus
 from tests.feedback import lifecycle_support as seen
-from tests.feedback.conftest import PersonFactory
 from tests.feedback.lifecycle_support import BASE, post, problem
 from tests.feedback.support import OTHER_WARD, WARD, insert_report
+from tests.support.people import PersonFactory
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 

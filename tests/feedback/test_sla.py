@@ -15,8 +15,8 @@ from feedback.route_deps import working_calendar
 from feedback.sla import LOOKAHEAD, run_sla_pass
 from feedback.status import ReportStatus
 from tests.feedback import lifecycle_support as seen
-from tests.feedback.conftest import PersonFactory
 from tests.feedback.support import WARD, insert_report
+from tests.support.people import PersonFactory
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 

@@ -22,9 +22,10 @@ from core.settings import PROJECT_ROOT, Settings
 from core.units.importer import import_units
 from feedback.report_models import Report
 from feedback.seed import seed_catalogue
-from tests.events.support import eventually
-from tests.feedback.conftest import CATALOGUE, DEMO
+from tests.feedback.conftest import CATALOGUE
 from tests.feedback.support import WARD, insert_report
+from tests.support.events import eventually
+from tests.support.units import DEMO
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.identity.ratelimit import Limit
 from core.settings import Settings
 from feedback.route_deps import working_calendar
-from tests.feedback.conftest import PersonFactory
 from tests.feedback.submit_helpers import (
     SUBMIT,
     UPLOAD,
@@ -30,6 +29,7 @@ from tests.feedback.submit_helpers import (
     png,
 )
 from tests.feedback.support import IN_OTHER_WARD, OTHER_WARD, PROVINCE, WARD
+from tests.support.people import PersonFactory
 
 __all__ = ["fresh_categories"]
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")

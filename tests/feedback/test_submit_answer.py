@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.feedback.conftest import PersonFactory
 from tests.feedback.support import IN_WARD
+from tests.support.people import PersonFactory
 
 
 async def test_submit_answer_equals_the_reporters_view(

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.feedback.conftest import PersonFactory
 from tests.feedback.submit_helpers import (
     SUBMIT,
     UPLOAD,
@@ -23,6 +22,7 @@ from tests.feedback.submit_helpers import (
     png,
 )
 from tests.feedback.support import OUTSIDE
+from tests.support.people import PersonFactory
 
 __all__ = ["fresh_categories"]
 

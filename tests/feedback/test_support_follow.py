@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.principal import Role
 from feedback.status import ReportStatus
-from tests.feedback.conftest import PersonFactory
 from tests.feedback.submit_helpers import assert_problem, counts, fresh_categories
 from tests.feedback.support import WARD, insert_report
+from tests.support.people import PersonFactory
 
 __all__ = ["fresh_categories"]
 

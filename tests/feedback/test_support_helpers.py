@@ -7,8 +7,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.principal import Role
-from tests.feedback.conftest import PersonFactory
 from tests.feedback.support import WARD, insert_report
+from tests.support.people import PersonFactory
 
 
 async def test_inserted_report_lies_in_its_ward(catalogue: AsyncSession, person: PersonFactory) -> None:

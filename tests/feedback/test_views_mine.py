@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.identity.principal import Role
 from feedback.report_models import Report
 from feedback.status import ReportStatus
-from tests.feedback.conftest import PersonFactory
 from tests.feedback.support import insert_report
+from tests.support.people import PersonFactory
 
 QueryPairs = list[tuple[str, str | int | float | bool | None]]
 URL = "/api/v1/feedback/mine"

@@ -26,9 +26,8 @@ from core.http.resources import Resources
 from core.identity.principal import Role
 from core.settings import Settings
 from iot.registry.models import Device
-from tests.feedback.support import Person
-from tests.iot.conftest import PersonFactory
 from tests.iot.support import body, count_devices
+from tests.support.people import Person, PersonFactory
 
 pytestmark = pytest.mark.usefixtures("units")
 

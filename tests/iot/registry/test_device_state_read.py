@@ -13,8 +13,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.identity.principal import Role
-from tests.iot.conftest import PersonFactory
 from tests.iot.telemetry.support import add_device, set_state
+from tests.support.people import PersonFactory
 
 pytestmark = pytest.mark.usefixtures("units")
 

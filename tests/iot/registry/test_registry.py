@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.principal import Role
 from iot.registry.models import Device
-from tests.iot.conftest import PersonFactory
 from tests.iot.support import IN_OTHER_WARD, OTHER_WARD, OUTSIDE, WARD, body, count_devices, point
+from tests.support.people import PersonFactory
 
 pytestmark = pytest.mark.usefixtures("units")
 

@@ -13,8 +13,8 @@ from core.db import utcnow
 from core.identity.principal import Role
 from iot.registry import service as registry
 from iot.registry.schemas import DeviceCreate, DevicePoint
-from tests.iot.conftest import PersonFactory
 from tests.iot.support import IN_OTHER_WARD, IN_WARD, OTHER_WARD, WARD
+from tests.support.people import PersonFactory
 
 pytestmark = pytest.mark.usefixtures("units")
 

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import utcnow
 from core.identity.principal import Role
-from tests.iot.conftest import PersonFactory
 from tests.iot.support import WARD
 from tests.iot.telemetry.support import add_dead_letter, count
+from tests.support.people import PersonFactory
 
 pytestmark = pytest.mark.usefixtures("units")
 

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db import utcnow
 from core.identity.principal import Role
 from iot.telemetry import rollups
-from tests.iot.conftest import PersonFactory
 from tests.iot.support import IN_OTHER_WARD, WARD
 from tests.iot.telemetry.support import add_device, add_readings, count
+from tests.support.people import PersonFactory
 
 pytestmark = pytest.mark.usefixtures("units")
 
