@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.identity.principal import Role
 from core.settings import PROJECT_ROOT, Settings
 from core.units.importer import import_units, read_document
-from feedback.seed import CATEGORIES_FILE, seed_catalogue
+from feedback.catalogue.seed import CATEGORIES_FILE, seed_catalogue
 from tests.feedback.support import Person, make_person
 
 DEMO = read_document(PROJECT_ROOT / "data" / "demo_province.geojson")

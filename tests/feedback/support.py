@@ -21,8 +21,8 @@ from core.identity.models import User
 from core.identity.principal import Principal, Role
 from core.identity.tokens import issue_access_token
 from core.settings import Settings
-from feedback.report_models import Report
-from feedback.status import ReportStatus
+from feedback.reports.models import Report
+from feedback.reports.status import ReportStatus
 
 PROVINCE = "37"
 WARD = "13666"  # Nam Định
@@ -119,3 +119,12 @@ async def insert_report(
     session.add(report)
     await session.flush()
     return report
+
+
+# Past year 9999 or before year 1 once in UTC, and just outside the accepted years.
+EXTREME_MOMENTS = [
+    "9999-12-31T23:00:00-12:00",
+    "0001-01-01T00:30:00+14:00",
+    "1999-12-31T23:00:00+00:00",
+    "3000-01-01T00:00:00+00:00",
+]
