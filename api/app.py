@@ -15,15 +15,16 @@ from api.openapi import install_openapi
 from api.problems import install_problem_handlers
 from api.ws import routes as ws_routes
 from api.ws.hub import running_hub
-from core.http import deps, policies
 from core.http.resources import ResourcesFactory, open_resources
-from core.identity.principal import Role
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
-from feedback import lifecycle_routes, open311_request_routes, submit_routes, view_routes
-from feedback.open311_routes import create_router as create_open311_router
-from feedback.route_deps import FeedbackDeps
-from feedback.routes import create_router as create_feedback_router
+from feedback.catalogue import routes as catalogue_routes
+from feedback.kpis import routes as kpi_routes
+from feedback.lifecycle import routes as lifecycle_routes
+from feedback.listing import routes as listing_routes
+from feedback.open311 import request_routes as open311_request_routes
+from feedback.open311 import routes as open311_routes
+from feedback.submission import routes as submission_routes
 from iot.registry import routes as device_routes
 from iot.registry.broker_admin import BrokerAdmin
 from iot.telemetry import routes as telemetry_routes
@@ -75,14 +76,14 @@ def create_app(
     app.include_router(ws_routes.router)
     app.include_router(auth_routes.router)
     app.include_router(push_routes.router)
-    app.include_router(create_feedback_router(session=deps.get_session, public=policies.PUBLIC))
-    # Static paths (/mine, /public, /kpis...) before /{report_id}, which the view router ends with.
-    feedback_deps = feedback_route_deps()
-    app.include_router(submit_routes.create_router(feedback_deps))
-    app.include_router(lifecycle_routes.create_router(feedback_deps))
-    app.include_router(view_routes.create_router(feedback_deps))
-    app.include_router(create_open311_router(session=deps.get_session, public=policies.PUBLIC))
-    app.include_router(open311_request_routes.create_router(feedback_deps))
+    app.include_router(catalogue_routes.router)
+    # Static paths (/mine, /public, /kpis...) before /{report_id}, which the listing router ends with.
+    app.include_router(submission_routes.router)
+    app.include_router(lifecycle_routes.router)
+    app.include_router(kpi_routes.router)
+    app.include_router(listing_routes.router)
+    app.include_router(open311_routes.router)
+    app.include_router(open311_request_routes.router)
     app.include_router(device_routes.router)
     app.include_router(telemetry_routes.router)
     return app
@@ -96,19 +97,3 @@ def freeze_startup_objects() -> None:
     """
     gc.collect()
     gc.freeze()
-
-
-def feedback_route_deps() -> FeedbackDeps:
-    """The application's sessions, settings and policies, for the report routes."""
-    return FeedbackDeps(
-        session=deps.get_session,
-        settings=deps.get_settings_dep,
-        redis=deps.get_redis,
-        public=policies.PUBLIC,
-        optional_principal=policies.OPTIONAL_PRINCIPAL,
-        authenticated=policies.AUTHENTICATED,
-        citizen=policies.require_roles(Role.CITIZEN),
-        staff=policies.require_roles(Role.OFFICER, Role.FIELD_STAFF, Role.ADMIN),
-        officer=policies.require_roles(Role.OFFICER, Role.ADMIN),
-        open311_submit=policies.require_open311_api_key("open311:submit"),
-    )

@@ -182,7 +182,7 @@ def import_units(
 def seed() -> None:
     """Load the demo province and its report categories (idempotent)."""
     from core.units.importer import import_units_file
-    from feedback.seed import seed_catalogue_file
+    from feedback.catalogue.seed import seed_catalogue_file
 
     settings = get_settings()
     count = asyncio.run(import_units_file(settings, settings.demo_units_file))

@@ -17,9 +17,8 @@ from core.errors import Message, ProblemError
 from core.http import policies
 from core.http.deps import SettingsDep
 from core.http.responses import PUBLIC_OPENAPI, problem, responses
-from core.media import InvalidMediaKeyError, MediaNotFoundError, get_async
+from core.media import InvalidMediaKeyError, MediaNotFoundError, get_async, media_storage
 from core.media.storage import EXTENSIONS, check_key
-from feedback.route_deps import media_storage
 
 router = APIRouter(tags=["media"])
 

@@ -18,7 +18,7 @@ from core.events.relay import run_relay
 from core.logging import configure_logging
 from core.push.dispatcher import run_dispatcher
 from core.settings import Settings
-from feedback.sla import run_sla
+from feedback.lifecycle.tasks import run_sla
 from iot.telemetry.tasks import run_devices
 
 logger = logging.getLogger("smartcity.worker")

@@ -3,10 +3,11 @@
 Creates its own database (dropped at the end unless --keep), migrates it, imports the demo province and seeds
 the report catalogue, then in the same run:
   (a) the bare `SELECT 1` round trip, the baseline of every query figure;
-  (b) the public map query (feedback.views.public_map) for a city-sized box (the eight demo wards, about
-      0.15°, jittered), also with the open statuses only and for small boxes, on the empty table and after
-      filling it with --reports rows;
-  (c) the duplicate search (feedback.duplicates.find_nearby_open), on the empty table and on the full one;
+  (b) the public map query (feedback.listing.repository.public_map) for a city-sized box (the eight demo
+      wards, about 0.15°, jittered), also with the open statuses only and for small boxes, on the empty table
+      and after filling it with --reports rows;
+  (c) the duplicate search (feedback.submission.duplicates.find_nearby_open), on the empty table and on the
+      full one;
   (d) submissions without photos through the real HTTP API (`smartcity serve` in a subprocess on a free
       port), from citizens with tokens, with a fixed number of requests in flight.
 Query timings are taken in Python around the function, on one connection, in rounds alternating with
@@ -40,12 +41,14 @@ from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.bbox import BBox
 from core.db import create_engine, create_sessionmaker
 from core.settings import Settings, get_settings
 from core.units.importer import import_units, read_document
-from feedback import views
-from feedback.seed import CATEGORIES_FILE, seed_catalogue
-from feedback.status import OPEN_STATUSES
+from feedback.catalogue.seed import CATEGORIES_FILE, seed_catalogue
+from feedback.listing import repository as listing
+from feedback.listing.filters import PublicFilters
+from feedback.reports.status import OPEN_STATUSES
 from migrations.runner import upgrade
 
 # The demo wards' extent and the city centre the generated reports crowd around.
@@ -117,20 +120,20 @@ async def recreate(settings: Settings, *, drop_only: bool = False) -> None:
 # -- Measuring ---------------------------------------------------------------------------------------------
 
 
-def city_box(rng: random.Random) -> views.BBox:
+def city_box(rng: random.Random) -> BBox:
     """The demo wards' extent, moved by up to 0.01° and scaled by ±5%: no two boxes alike."""
     min_lon, min_lat, max_lon, max_lat = EXTENT
     scale = rng.uniform(0.95, 1.05)
     half_w, half_h = (max_lon - min_lon) * scale / 2, (max_lat - min_lat) * scale / 2
     lon = (min_lon + max_lon) / 2 + rng.uniform(-0.01, 0.01)
     lat = (min_lat + max_lat) / 2 + rng.uniform(-0.01, 0.01)
-    return views.BBox(lon - half_w, lat - half_h, lon + half_w, lat + half_h)
+    return BBox(lon - half_w, lat - half_h, lon + half_w, lat + half_h)
 
 
-def small_box(rng: random.Random) -> views.BBox:
+def small_box(rng: random.Random) -> BBox:
     """A street-sized box (about 1 km) anywhere in the extent: dense near the centre, sparse at the edge."""
     lon, lat = rng.uniform(EXTENT[0], EXTENT[2] - 0.01), rng.uniform(EXTENT[1], EXTENT[3] - 0.01)
-    return views.BBox(lon, lat, lon + 0.01, lat + 0.01)
+    return BBox(lon, lat, lon + 0.01, lat + 0.01)
 
 
 async def timed(call: Callable[[], Awaitable[Any]]) -> float:
@@ -167,7 +170,7 @@ async def measure(
 def duplicate_call(session: AsyncSession, radius: dict[str, int]) -> Callable[[random.Random], Any]:
     """A call of find_nearby_open at a random point, or None when it is not there."""
     try:
-        from feedback.duplicates import find_nearby_open
+        from feedback.submission.duplicates import find_nearby_open
     except ImportError:
         return lambda rng: None
     since = datetime.now(UTC) - timedelta(days=30)
@@ -183,16 +186,16 @@ def duplicate_call(session: AsyncSession, radius: dict[str, int]) -> Callable[[r
 
 
 async def query_rows(session: AsyncSession, table: str, runs: int) -> list[Row]:
-    open_only = views.PublicFilters(statuses=tuple(sorted(OPEN_STATUSES)))
-    everything = views.PublicFilters()
+    open_only = PublicFilters(statuses=tuple(sorted(OPEN_STATUSES)))
+    everything = PublicFilters()
     rows: list[Row] = []
     baseline = (await measure(session, "SELECT 1 only", lambda rng: lambda: asyncio.sleep(0), runs))[1]
     rows.append(Row(table, baseline, baseline, note="bare round trip"))
 
-    def map_call(box: Callable[[random.Random], views.BBox], filters: views.PublicFilters) -> Any:
+    def map_call(box: Callable[[random.Random], BBox], filters: PublicFilters) -> Any:
         def make(rng: random.Random) -> Callable[[], Awaitable[Any]]:
             chosen = box(rng)
-            return lambda: views.public_map(session, chosen, filters, limit=500)
+            return lambda: listing.public_map(session, chosen, filters, limit=500)
 
         return make
 
@@ -211,7 +214,7 @@ async def query_rows(session: AsyncSession, table: str, runs: int) -> list[Row]:
     }
     make = duplicate_call(session, radius)
     if make(random.Random(0)) is None:
-        print("feedback.duplicates.find_nearby_open is not available: duplicate search skipped")
+        print("feedback.submission.duplicates.find_nearby_open is not available: duplicate search skipped")
     else:
         timings, base = await measure(session, "duplicate search", make, runs)
         rows.append(Row(table, timings, base, TARGETS["duplicates"]))
@@ -277,9 +280,9 @@ async def run_queries(settings: Settings, table: str, runs: int) -> list[Row]:
 
 async def run_submissions(settings: Settings, args: argparse.Namespace) -> LoadResult | None:
     try:
-        import feedback.submission  # noqa: F401  (submission must exist for the route to answer)
+        import feedback.submission.service  # noqa: F401  (submission must exist for the route to answer)
     except ImportError:
-        print("feedback.submission is not available: submissions skipped")
+        print("feedback.submission.service is not available: submissions skipped")
         return None
     engine = create_engine(settings)
     try:

@@ -5,8 +5,8 @@ from core.events.models import Announcement, OutboxEvent
 from core.identity.models import ApiKey, OtpChallenge, RefreshToken, SmsMessage, User
 from core.push.models import DeviceToken, Notification, PushOutboxMessage
 from core.units.models import AdminUnit
-from feedback.models import Department, FeedbackCategory
-from feedback.report_models import (
+from feedback.catalogue.models import Department, FeedbackCategory
+from feedback.reports.models import (
     IdempotencyKey,
     Report,
     ReportFollower,

@@ -14,7 +14,7 @@ import pytest
 
 from core.settings import PROJECT_ROOT
 
-PACKAGES = ("core", "api", "dossiers", "ioc", "iot", "mobile_contract")
+PACKAGES = ("core", "api", "feedback", "dossiers", "iot", "ioc", "mobile_contract")
 
 # Statement builders, wherever they are imported from (sqlalchemy, sqlmodel, the PostgreSQL dialect).
 BUILDERS = {"select", "insert", "update", "delete", "text", "union", "union_all", "values", "exists"}
@@ -35,8 +35,9 @@ RUNNERS = {
     "copy_to_table",
     "copy_from_query",
 }
-# Objects whose `.execute()` is not SQL: Redis pipelines and transactions.
-NOT_SQL_RECEIVERS = {"pipe", "pipeline", "transaction", "tx"}
+# Objects whose `.execute()` is not SQL: Redis pipelines and transactions; and an HTTP request, whose
+# `.stream()` is its body.
+NOT_SQL_RECEIVERS = {"pipe", "pipeline", "transaction", "tx", "request"}
 
 # Table definitions may use `text` for server defaults and index predicates: DDL, not a statement.
 TABLE_DEFINITIONS = {"models.py", "db.py"}

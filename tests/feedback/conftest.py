@@ -10,7 +10,7 @@ import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.units.importer import import_units
-from feedback.seed import CATEGORIES_FILE, seed_catalogue
+from feedback.catalogue.seed import CATEGORIES_FILE, seed_catalogue
 from tests.support.units import DEMO
 
 CATALOGUE: dict[str, Any] = yaml.safe_load(CATEGORIES_FILE.read_text(encoding="utf-8"))

@@ -15,8 +15,8 @@ from shapely.geometry import Point
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback.report_models import Report
-from feedback.status import ReportStatus
+from feedback.reports.models import Report
+from feedback.reports.status import ReportStatus
 from tests.support.people import Person
 
 PROVINCE = "37"
@@ -72,3 +72,12 @@ async def insert_report(
     session.add(report)
     await session.flush()
     return report
+
+
+# Past year 9999 or before year 1 once in UTC, and just outside the accepted years.
+EXTREME_MOMENTS = [
+    "9999-12-31T23:00:00-12:00",
+    "0001-01-01T00:30:00+14:00",
+    "1999-12-31T23:00:00+00:00",
+    "3000-01-01T00:00:00+00:00",
+]

@@ -1,0 +1,2 @@
+"""The report catalogue: departments, categories and their extra questions, the seed file, and the public
+category routes."""

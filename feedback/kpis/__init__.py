@@ -1,0 +1,1 @@
+"""Report KPIs for staff: volumes, timeliness and satisfaction."""

@@ -1,0 +1,1 @@
+"""The Open311 GeoReport v2 facade: discovery, services, service requests, tokens and updates."""
