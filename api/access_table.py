@@ -18,7 +18,7 @@ _HEADER = """# Who may call what
 Generated from the application by `smartcity access-table`; do not edit by hand. The test suite fails when
 this page differs from the code, and when a route declares no policy (deny by default).
 
-Policies (`api/policies.py`):
+Policies (`core/http/policies.py`):
 
 - **public**: anyone, signed in or not.
 - **authenticated**: any signed-in user (`Authorization: Bearer <access token>`).
@@ -26,7 +26,7 @@ Policies (`api/policies.py`):
   Officers and field staff only see their own unit and the wards under it (403 `outside_unit`).
 - **api_key(scope)**: an agency system or integration sending `X-API-Key` with a key that has the scope.
 - **token in first message**: a WebSocket that signs in with an access token sent as its first message.
-- **none**: Starlette's own pages, listed in `api/policies.py` with the reason.
+- **none**: Starlette's own pages, listed in `api/route_access.py` with the reason.
 """
 
 
