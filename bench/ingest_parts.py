@@ -112,30 +112,46 @@ PUBLISHER_PACKAGES = "gcc libmosquitto-dev"
 
 
 def build_publisher(folder: Path) -> Path:
-    """Compile the C publisher into `folder`; exit with what to install when the compiler or libmosquitto's
-    header is missing."""
-    compiler = shutil.which("cc")
-    if compiler is None:
-        raise SystemExit(
-            f"no C compiler (cc) to build {PUBLISHER_SOURCE.name}: install the Debian packages "
-            f"{PUBLISHER_PACKAGES}, or run with --publisher python"
-        )
+    """Compile the C publisher into `folder`, installing the compiler and libmosquitto's header from the OS
+    packages first when they are missing (as scripts/bootstrap.sh does for the servers); exit with what to
+    install where that is not possible."""
     binary = folder / "ingest_publisher"
-    done = subprocess.run(
-        [compiler, "-O2", "-o", str(binary), str(PUBLISHER_SOURCE), "-lmosquitto"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        if "mosquitto.h" in done.stderr or "-lmosquitto" in done.stderr:
-            raise SystemExit(
-                f"libmosquitto's header or library is missing to build "
-                f"{PUBLISHER_SOURCE.name}: install the Debian packages {PUBLISHER_PACKAGES}, "
-                "or run with --publisher python"
+    missing = f"install the Debian packages {PUBLISHER_PACKAGES}, or run with --publisher python"
+    for attempt in (1, 2):
+        compiler = shutil.which("cc")
+        if compiler is not None:
+            done = subprocess.run(
+                [compiler, "-O2", "-o", str(binary), str(PUBLISHER_SOURCE), "-lmosquitto"],
+                capture_output=True,
+                text=True,
+                check=False,
             )
-        raise SystemExit(f"building {PUBLISHER_SOURCE.name} failed:\n{done.stderr}")
-    return binary
+            if done.returncode == 0:
+                return binary
+            if "mosquitto.h" not in done.stderr and "-lmosquitto" not in done.stderr:
+                raise SystemExit(f"building {PUBLISHER_SOURCE.name} failed:\n{done.stderr}")
+        if attempt == 1 and not _install_publisher_packages():
+            break
+    raise SystemExit(f"cannot build {PUBLISHER_SOURCE.name} without a C compiler and libmosquitto: {missing}")
+
+
+def _install_publisher_packages() -> bool:
+    """apt-get install the publisher's build packages, as root or through sudo; False when neither works."""
+    apt = shutil.which("apt-get")
+    if apt is None:
+        return False
+    prefix: list[str] = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    if prefix and shutil.which("sudo") is None:
+        return False
+    print(f"installing {PUBLISHER_PACKAGES} to build {PUBLISHER_SOURCE.name}", flush=True)
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (
+        [apt, "update", "-q"],
+        [apt, "install", "-y", "-q", "--no-install-recommends", *PUBLISHER_PACKAGES.split()],
+    ):
+        if subprocess.run([*prefix, *command], env=environment, check=False).returncode != 0:
+            return False
+    return True
 
 
 @dataclass(frozen=True)

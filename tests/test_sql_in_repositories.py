@@ -14,6 +14,8 @@ import pytest
 
 from core.settings import PROJECT_ROOT
 
+# Every package of the product. Not checked, by their nature: migrations/ (DDL and data fixes written as SQL),
+# bench/ (times statements directly, against a baseline of its own).
 PACKAGES = ("core", "api", "feedback", "dossiers", "iot", "ioc", "mobile_contract")
 
 # Statement builders, wherever they are imported from (sqlalchemy, sqlmodel, the PostgreSQL dialect).

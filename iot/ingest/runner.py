@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from core.background.stopping import stop_on_signals, wait_any
 from core.logging import configure_logging
 from core.settings import Settings
 from iot.ingest.metrics import IngestMetrics
@@ -57,7 +57,7 @@ async def run_ingest(
         while not stop_event.is_set():
             if source.pending() < batch_size:
                 full.clear()
-                await _wait_any(stop_event, full, seconds=settings.ingest_batch_seconds)
+                await wait_any(stop_event, full, seconds=settings.ingest_batch_seconds)
             batch = source.take(batch_size)
             metrics.buffered.set(source.pending() + len(batch))
             if batch and not await _handle(batch, writer, source, metrics, stop_event):
@@ -74,15 +74,6 @@ async def run_ingest(
 
 def _wake(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
     loop.call_soon_threadsafe(event.set)
-
-
-async def _wait_any(stop: asyncio.Event, full: asyncio.Event, *, seconds: float) -> None:
-    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(full.wait())]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
 
 
 async def _handle(
@@ -120,10 +111,7 @@ def start(settings: Settings, *, client_id: str | None = None, group: str | None
     metrics.serve(settings.ingest_metrics_host, settings.ingest_metrics_port)
 
     async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        await run_ingest(settings, stop, client_id=client_id, group=group, metrics=metrics)
+        with stop_on_signals(asyncio.Event()) as stop:
+            await run_ingest(settings, stop, client_id=client_id, group=group, metrics=metrics)
 
     asyncio.run(main())

@@ -31,6 +31,8 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from core.background.backoff import Backoff
+
 Message = tuple[str, bytes]
 MAX_WINDOW = 100
 # The loop wakes at least this often to send messages whose paced time has come.
@@ -266,15 +268,15 @@ def publish_all(
 
 
 def _reconnect(client: mqtt.Client, stop_at: float | None) -> None:
-    delay = 0.5
+    # A publisher process is one thread of plain code: it sleeps between tries rather than awaiting.
+    backoff = Backoff(0.5, 10.0)
     while stop_at is None or time.time() < stop_at:
         try:
             if client.reconnect() == MQTTErrorCode.MQTT_ERR_SUCCESS:
                 return
         except OSError:
             pass
-        time.sleep(delay)
-        delay = min(delay * 2, 10.0)
+        time.sleep(backoff.next())
 
 
 # --- several processes -------------------------------------------------------------------------------
