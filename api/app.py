@@ -93,7 +93,7 @@ def freeze_startup_objects() -> None:
     """Leave the objects of start-up (routes, models, schemas) out of every later garbage collection.
 
     A full collection walks every live object; in this process that is hundreds of thousands made at
-    start-up and never freed, and each full pass stalled requests for over 100 ms (bench/feedback.py).
+    start-up and never freed, and each full pass stalled requests for over 100 ms (bench/citizen_reports.py).
     """
     gc.collect()
     gc.freeze()

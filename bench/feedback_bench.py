@@ -13,8 +13,9 @@ the report catalogue, then in the same run:
 Query timings are taken in Python around the function, on one connection, in rounds alternating with
 `SELECT 1` so that a noisy machine affects both alike.
 
-Run (bench/feedback.py launches this module):
-    .venv/bin/python bench/feedback.py [--reports 1000000] [--runs 500] [--seconds 20] [--keep] [--reuse]
+Run (bench/citizen_reports.py launches this module):
+    .venv/bin/python bench/citizen_reports.py [--reports 1000000] [--runs 500] [--seconds 20] [--keep]
+                                              [--reuse]
 """
 
 from __future__ import annotations
@@ -375,9 +376,9 @@ def main() -> None:
     rows: list[Row] = []
     if not args.reuse:
         asyncio.run(recreate(settings))
-        upgrade(settings.database_dsn)
     try:
         if not args.reuse:
+            upgrade(settings.database_dsn)
             asyncio.run(prepare(settings))
             rows += asyncio.run(run_queries(settings, "empty", args.runs))
             asyncio.run(fill(settings, args.reports))

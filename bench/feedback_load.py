@@ -83,7 +83,8 @@ def start_server(settings: Settings, port: int, media_root: Path, redis_url: str
         # The per-citizen hourly limit would otherwise refuse most of a sustained load from a few hundred.
         "SMARTCITY_FEEDBACK_SUBMISSIONS_PER_HOUR": "1000000",
     }
-    command = [str(Path(sys.executable).parent / "smartcity"), "serve", "--port", str(port)]
+    smartcity = str(Path(sys.executable).parent / "smartcity")
+    command = [smartcity, "serve", "--host", "127.0.0.1", "--port", str(port)]
     return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)
 
 

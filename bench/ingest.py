@@ -18,27 +18,21 @@ Run: .venv/bin/python bench/ingest.py [--duration 60] [--devices 5000] [--consum
 
 from __future__ import annotations
 
-import sys
+import argparse
+import asyncio
+import multiprocessing
+import resource
+import secrets
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
-_HERE = str(Path(__file__).resolve().parent)
-# bench/ holds feedback.py, named as the project's `feedback` package: look in the project first.
-sys.path[:] = [str(Path(_HERE).parent), *(entry for entry in sys.path if entry != _HERE), _HERE]
-
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import multiprocessing  # noqa: E402
-import resource  # noqa: E402
-import secrets  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import uuid  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-
-from feedback_bench import admin_dsn, bench_settings, recreate  # noqa: E402
-from feedback_load import cpu_seconds, free_port  # noqa: E402
-from ingest_parts import (  # noqa: E402
+from feedback_bench import admin_dsn, bench_settings, recreate
+from feedback_load import cpu_seconds, free_port
+from ingest_parts import (
     BaselineResult,
     Broker,
     Consumer,
@@ -56,12 +50,12 @@ from ingest_parts import (  # noqa: E402
     stop_consumers,
 )
 
-from core.db import create_engine, create_sessionmaker  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from core.units.importer import import_units, read_document  # noqa: E402
-from iot.registry.broker_admin import BrokerAdmin  # noqa: E402
-from iot.simulator import repository  # noqa: E402
-from iot.simulator.publisher import (  # noqa: E402
+from core.db import create_engine, create_sessionmaker
+from core.settings import Settings
+from core.units.importer import import_units, read_document
+from iot.registry.broker_admin import BrokerAdmin
+from iot.simulator import repository
+from iot.simulator.publisher import (
     Connection,
     PublisherJob,
     PublishStats,
@@ -69,8 +63,8 @@ from iot.simulator.publisher import (  # noqa: E402
     split,
     total,
 )
-from iot.types import DeviceType  # noqa: E402
-from migrations.runner import upgrade  # noqa: E402
+from iot.types import DeviceType
+from migrations.runner import upgrade
 
 GATEWAY = "smartcity-bench"
 BASE_SEQ = 1_000_000
@@ -419,7 +413,10 @@ def main() -> None:
 
     state = Path(tempfile.mkdtemp(prefix="smartcity-bench-ingest-"))
     broker = Broker(state, free_port())
-    settings = bench_settings(args.database).model_copy(update={"mqtt_port": broker.port})
+    # The private broker listens on the loopback only, whatever the settings name.
+    settings = bench_settings(args.database).model_copy(
+        update={"mqtt_host": "127.0.0.1", "mqtt_port": broker.port}
+    )
     try:
         # Built before anything starts, so a missing compiler or header stops the run at once.
         binary = build_publisher(state) if args.publisher == "c" else None

@@ -259,8 +259,11 @@ def start_consumer(settings: Settings, broker: Broker, index: int, metrics_port:
     env = {
         **os.environ,
         "SMARTCITY_DATABASE_URL": settings.database_dsn,
+        "SMARTCITY_MQTT_HOST": settings.mqtt_host,
         "SMARTCITY_MQTT_PORT": str(broker.port),
         "SMARTCITY_MQTT_PASSWORD": settings.mqtt_password.get_secret_value(),
+        # Read back from 127.0.0.1 by Consumer.metric.
+        "SMARTCITY_INGEST_METRICS_HOST": "127.0.0.1",
         "SMARTCITY_INGEST_METRICS_PORT": str(metrics_port),
         "SMARTCITY_INGEST_GROUP": CONSUMER_GROUP,
         "SMARTCITY_INGEST_CLIENT_ID": client_id,

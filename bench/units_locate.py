@@ -6,7 +6,8 @@ round trip on the same connection, in alternating rounds so that a noisy machine
 pass adds a national-size table (34 provinces, about 3,300 wards made of shifted copies of the demo wards, so
 with the same vertex counts) and times the same points again, plus points spread over the whole table.
 
-Run: .venv/bin/python bench/units_locate.py [--queries 5000] [--rounds 5] [--keep]
+Run: .venv/bin/python bench/units_locate.py [--queries 5000] [--rounds 5] [--provinces 34] [--small-only]
+     [--database smartcity_bench_units] [--keep]
 """
 
 from __future__ import annotations
@@ -78,13 +79,13 @@ async def recreate(settings: Settings, *, drop_only: bool = False) -> None:
         await connection.close()
 
 
-def national_table(demo: dict[str, Any]) -> dict[str, Any]:
+def national_table(demo: dict[str, Any], provinces: int) -> dict[str, Any]:
     """Synthetic provinces far from the demo, each holding shifted copies of the demo wards."""
     wards = [f for f in demo["features"] if f["properties"]["level"] == "ward"]
     province = next(f for f in demo["features"] if f["properties"]["level"] == "province")
     min_lon, min_lat, _, _ = shape(province["geometry"]).bounds
     features: list[dict[str, Any]] = []
-    for p in range(PROVINCES):
+    for p in range(provinces):
         x0, y0 = float(p % 6), float(p // 6)
         code = str(40 + p)
         features.append(feature(code, "province", None, box(x0, y0, x0 + COLUMNS * TILE, y0 + ROWS * TILE)))
@@ -161,7 +162,7 @@ def report(title: str, located: Timings, baseline: Timings, hit_share: float) ->
     )
 
 
-async def run(settings: Settings, queries: int, rounds: int, large: bool) -> None:
+async def run(settings: Settings, queries: int, rounds: int, provinces: int, large: bool) -> None:
     demo = read_document(settings.demo_units_file)
     province = next(f for f in demo["features"] if f["properties"]["level"] == "province")
     rng = random.Random(20250701)
@@ -175,7 +176,7 @@ async def run(settings: Settings, queries: int, rounds: int, large: bool) -> Non
             report("Demo province only (9 units)", *await measure(session, demo_points, rounds))
             if not large:
                 return
-            synthetic = national_table(demo)
+            synthetic = national_table(demo, provinces)
             started = time.perf_counter()
             count = await import_units(session, synthetic)
             await session.commit()
@@ -205,15 +206,20 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=5000, help="locate calls per pass (default 5000)")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per pass (default 5)")
     parser.add_argument("--database", default="smartcity_bench_units", help="database to (re)create")
+    parser.add_argument(
+        "--provinces", type=int, default=PROVINCES, help=f"synthetic provinces (default {PROVINCES})"
+    )
     parser.add_argument("--small-only", action="store_true", help="skip the national-size table")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     args = parser.parse_args()
+    if args.provinces < 1:
+        parser.error("--provinces must be at least 1")
 
     settings = bench_settings(args.database)
     asyncio.run(recreate(settings))
-    upgrade(settings.database_dsn)
     try:
-        asyncio.run(run(settings, args.queries, args.rounds, large=not args.small_only))
+        upgrade(settings.database_dsn)
+        asyncio.run(run(settings, args.queries, args.rounds, args.provinces, large=not args.small_only))
     finally:
         if not args.keep:
             asyncio.run(recreate(settings, drop_only=True))

@@ -1,7 +1,7 @@
 """Benchmark of the live channel: commit-to-receipt delay with many WebSocket clients and a steady event rate.
 
-Creates a database `smartcity_bench_ws` (dropped at the end unless --keep), migrates it and loads the demo
-province. Then, for each of two servers in turn, the same run:
+Creates a database (`smartcity_bench_ws` unless --database; dropped at the end unless --keep), migrates it
+and loads the demo province. Then, for each of two servers in turn, the same run:
 
 - the server: the real API (`smartcity serve`, one process) or, as the baseline, bench/ws_baseline.py, a bare
   `websockets` server fed by XREAD from the same kind of stream and broadcasting each event to the clients of
@@ -18,7 +18,7 @@ Prints, per server, the delay percentiles over all deliveries, deliveries and lo
 memory (VmRSS, VmHWM from /proc) and the CPU used by each part and by the whole machine during the load.
 
 Run: .venv/bin/python bench/ws.py [--clients 500] [--walls 0] [--rate 1000] [--seconds 30] [--client-procs 2]
-     [--no-compression] [--skip-baseline] [--keep]
+     [--no-compression] [--skip-baseline] [--database smartcity_bench_ws] [--keep]
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from redis.asyncio import Redis
-from ws_clients import GROUPS, SECRET, WARD_CODES_VARIABLE, WARDS, bench_settings, group_of
+from ws_clients import DATABASE, GROUPS, SECRET, WARD_CODES_VARIABLE, WARDS, bench_settings, group_of
 
 from core.events.repository import RELAY_LOCK_KEY
 from core.settings import PROJECT_ROOT, Settings
@@ -277,7 +277,8 @@ def run_phase(
     }
     relay = start([sys.executable, "-m", "core.events.relay"], env)
     if name == "api":
-        server = start([str(Path(sys.executable).parent / "smartcity"), "serve", "--port", str(port)], env)
+        smartcity = str(Path(sys.executable).parent / "smartcity")
+        server = start([smartcity, "serve", "--host", "127.0.0.1", "--port", str(port)], env)
     else:
         baseline = [sys.executable, str(BENCH / "ws_baseline.py"), "--port", str(port), "--stream", stream]
         server = start(baseline, env)
@@ -419,9 +420,10 @@ def main() -> None:
         help="clients do not offer permessage-deflate",
     )
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--database", default=DATABASE, help="database to (re)create")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = parser.parse_args()
-    settings = bench_settings()
+    settings = bench_settings(args.database)
     asyncio.run(recreate(settings))
     try:
         upgrade(settings.database_dsn)

@@ -38,9 +38,13 @@ SECRET = "bench-ws-signing-key-" + "k" * 32
 WARD_CODES_VARIABLE = "BENCH_WARD_CODES"
 
 
-def bench_settings() -> Settings:
+DATABASE = "smartcity_bench_ws"
+
+
+def bench_settings(database: str = DATABASE) -> Settings:
+    """The benchmark's settings: its own database and signing key (the clients only sign their tokens)."""
     base = get_settings()
-    url = urlsplit(base.database_dsn)._replace(path="/smartcity_bench_ws")
+    url = urlsplit(base.database_dsn)._replace(path=f"/{database}")
     return base.model_copy(
         update={
             "database_url": SecretStr(urlunsplit(url)),

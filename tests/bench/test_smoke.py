@@ -1,0 +1,187 @@
+"""Every benchmark runs once at a tiny size, so that none can stop working unnoticed.
+
+Each is started as a person would start it (`.venv/bin/python bench/<name>.py`), with the smallest options it
+takes and a database of its own named after the test database; the test checks that it exits 0, prints its
+figures and drops its database. The figures themselves mean nothing at this size: they are measured, at full
+size, by the benchmarks alone (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from core.settings import PROJECT_ROOT
+from tests.support import stack
+
+# Far above what a smoke run takes (under a minute each on 2 busy cores), far below a hung run's cost.
+TIMEOUT_SECONDS = 240.0
+# After the deadline: SIGINT first, so the benchmark's own clean-up (servers, broker, database) runs.
+GRACE_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Smoke:
+    name: str  # of the test case and of its database
+    script: str
+    options: tuple[str, ...]
+    # Lines the run must print: its figures.
+    figures: tuple[str, ...]
+    # Takes --redis-url for the API servers it starts.
+    redis_option: bool = False
+
+
+SMOKES = (
+    Smoke(
+        "units_locate",
+        "units_locate",
+        ("--queries", "100", "--rounds", "2", "--provinces", "2"),
+        (
+            r"^Demo province only",
+            r"^National-size table \(\d+ wards",
+            r"^National-size table, points anywhere",
+            r"ratio locate/SELECT 1: p50 [\d.]+x, p99 [\d.]+x",
+        ),
+    ),
+    Smoke(
+        "ws",
+        "ws",
+        ("--clients", "8", "--client-procs", "1", "--rate", "100", "--seconds", "1"),
+        (r"^api\s+\d+\s+\d+\s+\d+", r"^baseline\s+\d+\s+\d+\s+\d+", r"^api / baseline: p50 [\d.]+x"),
+    ),
+    Smoke(
+        "citizen_reports",
+        "citizen_reports",
+        (
+            *("--reports", "2000", "--runs", "20", "--seconds", "2"),
+            *("--users", "4", "--concurrency", "4"),
+        ),
+        (
+            r"^empty\s+map, city box",
+            r"^2,000\s+duplicate search",
+            r"^2,000 gc\.freeze\s+map, 1 km box",
+            r"^submissions \(no photos\), 4 in flight for 2 s: \d+/s .* errors 0 ",
+        ),
+        redis_option=True,
+    ),
+    Smoke(
+        "ingest",
+        "ingest",
+        (
+            *("--duration", "2", "--devices", "40", "--rate", "400"),
+            *("--consumers", "1", "--publishers", "1"),
+        ),
+        (
+            r"^publishers: C \(bench/ingest_publisher\.c\); \d+ acknowledged",
+            r"^ours: +[\d,]+ msg/s stored .* lost 0, duplicated 0",
+            r"^baseline: +[\d,]+ msg/s received",
+            r"^target 15,000 msg/s",
+        ),
+    ),
+    Smoke(
+        "ingest_python",
+        "ingest",
+        (
+            *("--duration", "2", "--devices", "40", "--rate", "400"),
+            *("--consumers", "1", "--publishers", "1", "--publisher", "python", "--no-baseline"),
+        ),
+        (
+            r"^publishers: Python \(iot\.simulator\.publisher\); \d+ acknowledged",
+            r"^ours: +[\d,]+ msg/s stored .* lost 0, duplicated 0",
+            r"^target 15,000 msg/s",
+        ),
+    ),
+)
+
+
+def database_for(name: str) -> str:
+    """A database named after the test run's, so that runs sharing the servers do not meet."""
+    return f"{urlsplit(stack.test_settings().database_dsn).path.strip('/')}_{name}"
+
+
+def admin_dsn() -> str:
+    url = urlsplit(stack.test_settings().database_dsn)._replace(path="/postgres")
+    return urlunsplit(url).replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def database_exists(name: str) -> bool:
+    with psycopg.connect(admin_dsn(), autocommit=True) as connection:
+        row = connection.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        return bool(row and row[0])
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(admin_dsn(), autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(command: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run a benchmark in a process group of its own, interrupted (then killed) with all it started if it
+    outlives the deadline."""
+    process = subprocess.Popen(
+        command,
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            output, _ = process.communicate(timeout=GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            output, _ = process.communicate()
+        pytest.fail(f"bench/{command[1]} did not stop within {TIMEOUT_SECONDS:.0f} s:\n{output[-4000:]}")
+    return process.returncode, output
+
+
+@pytest.mark.parametrize("smoke", SMOKES, ids=[smoke.name for smoke in SMOKES])
+def test_the_benchmark_runs_at_a_tiny_size(smoke: Smoke) -> None:
+    database = database_for(smoke.name)
+    drop_database(database)
+    redis_url = stack.test_settings().redis_dsn
+    # The servers the benchmarks start use the test run's Redis database, not the developer's.
+    env = {**os.environ, "SMARTCITY_REDIS_URL": redis_url}
+    command = [sys.executable, f"bench/{smoke.script}.py", *smoke.options, "--database", database]
+    if smoke.redis_option:
+        command += ["--redis-url", redis_url]
+    try:
+        code, output = run(command, env)
+        assert code == 0, f"bench/{smoke.script}.py exited with {code}:\n{output[-4000:]}"
+        missing = [line for line in smoke.figures if not re.search(line, output, re.MULTILINE)]
+        assert not missing, f"bench/{smoke.script}.py did not print {missing}:\n{output[-4000:]}"
+        assert not database_exists(database), f"bench/{smoke.script}.py left its database {database}"
+    finally:
+        drop_database(database)
+
+
+# The other modules of bench/: parts of a benchmark above, run only through it.
+PARTS = {
+    "feedback_bench": "citizen_reports",
+    "feedback_fill": "citizen_reports",
+    "feedback_http": "citizen_reports",
+    "feedback_load": "citizen_reports",
+    "ingest_parts": "ingest",
+    "ws_baseline": "ws",
+    "ws_clients": "ws",
+}
+
+
+def test_every_benchmark_has_a_smoke_run() -> None:
+    scripts = {path.stem for path in (PROJECT_ROOT / "bench").glob("*.py")}
+    smoked = {smoke.script for smoke in SMOKES}
+    assert set(PARTS.values()) <= smoked
+    assert scripts - set(PARTS) == smoked, "a new benchmark needs a smoke run here (or a place in PARTS)"
