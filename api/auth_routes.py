@@ -45,6 +45,7 @@ RATE_LIMITED: Responses = {
     }
 }
 ADMIN_ONLY = responses(UNAUTHENTICATED, problem(403, "Only admins may do this (code forbidden)"))
+SESSION_CHECK = problem(503, "Sessions cannot be checked or ended right now (code session_check_unavailable)")
 ACCOUNT_GONE = problem(404, "The account was deleted (code account_not_found)")
 # FastAPI refuses a body that is not UTF-8 with a 400 before any route code runs.
 UNREADABLE = "the body is not UTF-8 JSON (code http_error)"
@@ -198,10 +199,15 @@ async def login(
     ),
 )
 async def refresh(
-    body: RefreshRequest, request: Request, session: SessionDep, settings: SettingsDep, now: Now
+    body: RefreshRequest,
+    request: Request,
+    session: SessionDep,
+    resources: ResourcesDep,
+    settings: SettingsDep,
+    now: Now,
 ) -> TokenPair | JSONResponse:
     try:
-        tokens = await service.refresh(session, settings, token=body.refresh_token, now=now)
+        tokens = await service.refresh(session, resources.redis, settings, token=body.refresh_token, now=now)
     except PersistentRefusalError as refusal:
         return _kept(request, refusal)
     return TokenPair.of(tokens, now)
@@ -216,10 +222,18 @@ async def refresh(
     responses=responses(
         problem(400, f"Not one of the caller's refresh tokens (code refresh_token_invalid), or {UNREADABLE}"),
         UNAUTHENTICATED,
+        SESSION_CHECK,
     ),
 )
-async def logout(body: RefreshRequest, principal: Authenticated, session: SessionDep, now: Now) -> Response:
-    await service.logout(session, principal, token=body.refresh_token, now=now)
+async def logout(
+    body: RefreshRequest,
+    principal: Authenticated,
+    session: SessionDep,
+    resources: ResourcesDep,
+    settings: SettingsDep,
+    now: Now,
+) -> Response:
+    await service.logout(session, resources.redis, settings, principal, token=body.refresh_token, now=now)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
@@ -14,11 +14,17 @@ from api.observability import metrics_endpoint
 from api.problems import problem_response
 from core.broker import probe_broker
 from core.http.deps import ResourcesDep
-from core.http.policies import PUBLIC
+from core.http.policies import PUBLIC, optional_api_key, require_api_key_in_production
 from core.http.resources import Resources
+from core.identity.api_keys import ApiClient
 from migrations.runner import current_revisions, head_revisions
 
 router = APIRouter(tags=["health"])
+
+# Operators (an API key with ops:read) see why a check failed; anyone else sees only which one did: an error's
+# text names hosts, ports and versions.
+OPS_SCOPE = "ops:read"
+Operator = Annotated[ApiClient | None, optional_api_key(OPS_SCOPE)]
 
 
 class Health(BaseModel):
@@ -28,6 +34,7 @@ class Health(BaseModel):
 class CheckResult(BaseModel):
     ok: bool
     duration_ms: float
+    # Only for operators (an API key with the scope ops:read).
     error: str | None = None
 
 
@@ -78,16 +85,27 @@ def _ms(started: float) -> float:
     "/ready",
     response_model=Readiness,
     summary="Database (with migrations current), Redis and the MQTT broker are reachable",
-    dependencies=[PUBLIC],
+    description="Anyone sees which checks pass; why one failed is shown only to an API key with the scope "
+    "ops:read.",
+    # Anyone (probes send nothing), or an operator's key.
+    openapi_extra={"security": [{}, {"APIKeyHeader": []}]},
     responses={
         503: {"description": "A dependency is not reachable", "content": {"application/problem+json": {}}},
+        401: {"description": "An API key was sent but is not live (code api_key_invalid)"},
+        403: {"description": "The API key lacks the scope ops:read (code insufficient_scope)"},
     },
 )
-async def ready(request: Request, resources: ResourcesDep) -> Any:
+async def ready(request: Request, resources: ResourcesDep, operator: Operator) -> Any:
     names = ("database", "redis", "broker")
-    results = await asyncio.gather(
-        _timed(_check_database, resources), _timed(_check_redis, resources), _timed(_check_broker, resources)
+    results: list[CheckResult] = list(
+        await asyncio.gather(
+            _timed(_check_database, resources),
+            _timed(_check_redis, resources),
+            _timed(_check_broker, resources),
+        )
     )
+    if operator is None:
+        results = [result.model_copy(update={"error": None}) for result in results]
     checks = dict(zip(names, results, strict=True))
     if all(result.ok for result in results):
         return Readiness(status="ready", checks=checks)
@@ -99,8 +117,12 @@ async def ready(request: Request, resources: ResourcesDep) -> Any:
     )
 
 
-# Public like the probes: the metrics are counts and latencies per route template, with no personal data. In
-# production the proxy should keep /metrics, like /ready, on the internal network for Prometheus.
+# Counts and latencies per route template, with no personal data, but a map of the load: in production only
+# for an API key with ops:read (Prometheus sends it as a header, scrape_config `http_headers`).
 router.add_api_route(
-    "/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False, dependencies=[PUBLIC]
+    "/metrics",
+    metrics_endpoint,
+    methods=["GET"],
+    include_in_schema=False,
+    dependencies=[require_api_key_in_production(OPS_SCOPE)],
 )

@@ -36,6 +36,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # once; recycling bounds how long an idle connection may have been cut by a firewall.
         pool_pre_ping=False,
         pool_recycle=1800,
+        # Parameters hold phones and text bodies with sign-in codes: never in an error message or a log.
+        hide_parameters=True,
         # Timestamps are stored in UTC; the server session must not convert them.
         connect_args={"server_settings": {"timezone": "UTC", "application_name": settings.app_name}},
     )

@@ -32,6 +32,9 @@ TITLES: Mapping[str, Message] = {
     "http_error": Message("Yêu cầu không thể xử lý", "The request cannot be handled"),
     "internal_error": Message("Lỗi hệ thống, vui lòng thử lại sau", "Internal error, please try again later"),
     "not_ready": Message("Hệ thống chưa sẵn sàng", "The service is not ready"),
+    "session_check_unavailable": Message(
+        "Tạm thời không kiểm tra được phiên đăng nhập", "The session cannot be checked right now"
+    ),
     "unit_not_found": Message("Không tìm thấy đơn vị hành chính", "Administrative unit not found"),
     # The live channel (/ws): in-band error codes and close reasons.
     "invalid_message": Message("Tin nhắn không hợp lệ", "The message is not valid"),

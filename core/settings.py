@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     database_url: SecretStr = SecretStr("postgresql+asyncpg://smartcity:smartcity@127.0.0.1:55432/smartcity")
     database_pool_size: int = 10
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:56379/0")
+    # Redis connections per process. A busy pool waits up to redis_pool_timeout_seconds for a free connection
+    # rather than failing the request (500 live-channel sign-ins at once must all be checked).
+    redis_max_connections: int = Field(default=200, ge=2, le=10_000)
+    redis_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 51883
     mqtt_username: str = "smartcity-service"
@@ -73,12 +77,22 @@ class Settings(BaseSettings):
     refresh_token_days: int = Field(default=30, ge=1, le=365)
     otp_ttl_seconds: int = Field(default=300, ge=60, le=900)
     otp_max_attempts: int = Field(default=5, ge=1, le=10)
+    # Codes one client may have sent to one number per hour (a hard limit: it stops that client only).
     otp_per_phone_per_hour: int = Field(default=5, ge=1)
     otp_per_ip_per_hour: int = Field(default=30, ge=1)
+    # Codes sent to one number per minute from all clients together: it spaces out codes (text-message
+    # bombing) and at worst makes the owner wait a minute, never an hour.
+    otp_per_phone_per_minute: int = Field(default=3, ge=1)
+    # Failed staff sign-ins per client address per 15 minutes (a hard limit on that client).
     login_attempts_per_15_minutes: int = Field(default=10, ge=1)
-    # "outbox" keeps each SMS in the sms_outbox table (demo and tests read codes there); "http" posts it to a
-    # gateway at sms_gateway_url.
+    # Failed sign-ins for one username per minute from all clients together: above the per-client budget, so
+    # one stranger alone can never reach it, and a short window, so it slows guessing without a lockout.
+    login_failures_per_username_per_minute: int = Field(default=20, ge=1)
+    # "outbox" keeps each SMS in the sms_outbox table (development and tests read codes there); "http" posts
+    # it to a gateway at sms_gateway_url. Production refuses the outbox unless sms_outbox_demo is set, and
+    # outside development and test the outbox never keeps a code readable.
     sms_sender: Literal["outbox", "http"] = "outbox"
+    sms_outbox_demo: bool = False
     sms_gateway_url: str | None = None
     sms_gateway_token: SecretStr | None = None
 
@@ -168,6 +182,22 @@ class Settings(BaseSettings):
                 f"default or weak secrets are not allowed in the {self.profile} profile: {', '.join(weak)}"
             )
         return self
+
+    @model_validator(mode="after")
+    def _real_sms_in_production(self) -> Self:
+        # After the secrets, so that a stack with both wrong names the secrets first. The outbox sends
+        # nothing: in production no citizen would get a code.
+        if self.profile is Profile.PRODUCTION and self.sms_sender == "outbox" and not self.sms_outbox_demo:
+            raise ValueError(
+                "the production profile needs a real SMS gateway: set SMARTCITY_SMS_SENDER=http and "
+                "SMARTCITY_SMS_GATEWAY_URL (or SMARTCITY_SMS_OUTBOX_DEMO=true for a demo without texts)"
+            )
+        return self
+
+    @property
+    def reveals_codes(self) -> bool:
+        """Whether sign-in codes may be stored readable (the sms_outbox of development and test only)."""
+        return self.profile is Profile.DEVELOPMENT or self.profile is Profile.TEST
 
     @property
     def database_dsn(self) -> str:

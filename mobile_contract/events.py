@@ -103,6 +103,7 @@ class CloseCode(IntEnum):
     MESSAGE_TOO_BIG = 1009  # a message larger than max_message_bytes
     INTERNAL_ERROR = 1011
     SERVICE_RESTART = 1012  # the server is restarting: reconnect and resume
+    TRY_AGAIN_LATER = 1013  # the session could not be checked (staff): reconnect in a few seconds
     TOO_MANY_ERRORS = 4400  # too many invalid messages in a short time
     UNAUTHENTICATED = 4401  # missing, invalid or expired token; first message was not auth
     AUTH_TIMEOUT = 4408  # no auth message within the allowed time

@@ -26,6 +26,7 @@ from core.background.backoff import Backoff
 from core.events import stream
 from core.events.access import EVERY
 from core.events.stream import CursorKey, cursor_key
+from core.http.resources import open_redis
 from core.identity.revocation import sessions_ended
 from core.settings import Settings
 from mobile_contract.events import CloseCode
@@ -202,11 +203,8 @@ class Hub:
 async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
     """The process's hub, with its own Redis client: XREAD BLOCK holds a connection longer than the shared
     client's socket timeout allows."""
-    redis = Redis.from_url(
-        settings.redis_dsn,
-        socket_timeout=BLOCK_MILLISECONDS / 1000 + settings.ready_timeout_seconds,
-        socket_connect_timeout=settings.ready_timeout_seconds,
-    )
+    # Sign-ins on the socket check ended sessions on it too: a bounded pool that waits when busy.
+    redis = open_redis(settings, socket_timeout=BLOCK_MILLISECONDS / 1000 + settings.ready_timeout_seconds)
     hub = Hub(settings, redis)
     await hub.start()
     try:

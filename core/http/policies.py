@@ -6,6 +6,7 @@ Use them as route dependencies:
     async def f(principal: Authenticated) -> ...                      # any signed-in user
     async def g(principal: Annotated[Principal, require_roles(Role.OFFICER, Role.ADMIN)]) -> ...
     async def h(client: Annotated[ApiClient, require_api_key("dossiers:sync")]) -> ...
+    async def i(client: Annotated[ApiClient | None, optional_api_key("ops:read")]) -> ...  # more with a key
     @router.websocket("/ws", dependencies=[AUTH_IN_FIRST_MESSAGE])     # the socket signs in by itself
 
 A policy used inside another (require_roles builds on Authenticated) is implied by it and not counted twice.
@@ -31,10 +32,10 @@ from core.http.deps import ResourcesDep, SessionDep, get_settings_dep
 from core.identity import api_keys
 from core.identity.api_keys import ApiClient
 from core.identity.principal import Principal, Role
-from core.identity.revocation import sessions_ended
+from core.identity.revocation import check_unavailable, sessions_ended
 from core.identity.scope import UnitScope, unit_scope
 from core.identity.tokens import verify_access_token
-from core.settings import Settings
+from core.settings import Profile, Settings
 
 POLICY_ATTRIBUTE = "__smartcity_policy__"
 # The parameter GeoReport v2 names for the API key.
@@ -107,10 +108,13 @@ async def _authenticated(
     principal = _principal_from(credentials, settings)
     try:
         ended = await sessions_ended(resources.redis, principal)
-    except RedisError:
-        # Fail open: tokens live minutes, and refusing every signed-in request while Redis is away would take
-        # the whole product down with it.
-        logger.warning("cannot check ended sessions; accepting the token", exc_info=True)
+    except (RedisError, OSError) as exc:
+        # Fail closed for staff: their tokens reach a unit's reports. Open for citizens: their tokens reach
+        # their own data for minutes, and refusing them would take the citizens' app down with Redis.
+        if principal.is_staff:
+            logger.error("cannot check ended sessions; refusing a staff token", exc_info=True)
+            raise check_unavailable() from exc
+        logger.warning("cannot check ended sessions; accepting a citizen token", exc_info=True)
         ended = False
     if ended:
         raise ProblemError(
@@ -165,13 +169,18 @@ def require_roles(*roles: Role) -> DependsParam:
     return cast(DependsParam, Depends(_with_role))
 
 
+def _known_scope(scope: str) -> None:
+    # At import time: a misspelt scope must stop the app, not refuse every key.
+    if scope not in api_keys.SCOPES:
+        raise ValueError(f"unknown API key scope {scope!r}: add it to core.identity.api_keys.SCOPES")
+
+
 def require_api_key(scope: str) -> DependsParam:
     """A policy for agency systems and integrations: a live API key (header X-API-Key) with `scope`.
 
     401 api_key_invalid without a live key, 403 insufficient_scope when the key lacks the scope.
     """
-    if scope not in api_keys.SCOPES:
-        raise ValueError(f"unknown API key scope {scope!r}: add it to core.identity.api_keys.SCOPES")
+    _known_scope(scope)
 
     async def _with_scope(
         request: Request, key: Annotated[str | None, Depends(_api_key)], session: SessionDep
@@ -190,6 +199,46 @@ async def _client_with_scope(
     api_keys.ensure_scope(client, scope)
     request.state.api_client = client
     return client
+
+
+def optional_api_key(scope: str) -> DependsParam:
+    """Anyone may call; a caller who sends an API key with `scope` sees more (a bad key is still refused with
+    401 api_key_invalid, a key without the scope with 403 insufficient_scope). Depend on it as
+    `client: Annotated[ApiClient | None, optional_api_key(scope)]`."""
+    _known_scope(scope)
+
+    async def _with_optional_key(
+        request: Request, key: Annotated[str | None, Depends(_api_key)], session: SessionDep
+    ) -> ApiClient | None:
+        if key is None:
+            return None
+        return await _client_with_scope(request, session, key, scope)
+
+    _mark(_with_optional_key, "public", f"anyone (an API key with the scope {scope} sees more)")
+    return cast(DependsParam, Depends(_with_optional_key))
+
+
+def require_api_key_in_production(scope: str) -> DependsParam:
+    """require_api_key(scope) in the production profile; anyone in development and test, where the local
+    stack and the tests read the route without a key."""
+    _known_scope(scope)
+
+    async def _with_scope_in_production(
+        request: Request,
+        key: Annotated[str | None, Depends(_api_key)],
+        settings: Annotated[Settings, Depends(get_settings_dep)],
+        session: SessionDep,
+    ) -> ApiClient | None:
+        if settings.profile is not Profile.PRODUCTION:
+            return None
+        return await _client_with_scope(request, session, key, scope)
+
+    _mark(
+        _with_scope_in_production,
+        f"api_key({scope}) in production",
+        f"in production an integration whose API key has the scope {scope}; anyone in development and test",
+    )
+    return cast(DependsParam, Depends(_with_scope_in_production))
 
 
 _api_key_parameter = APIKeyQuery(
@@ -218,8 +267,7 @@ def require_open311_api_key(scope: str) -> DependsParam:
     Same refusals (401 api_key_invalid, 403 insufficient_scope); the Open311 routes restate them in the
     spec's error format.
     """
-    if scope not in api_keys.SCOPES:
-        raise ValueError(f"unknown API key scope {scope!r}: add it to core.identity.api_keys.SCOPES")
+    _known_scope(scope)
 
     async def _with_scope_or_parameter(
         request: Request,

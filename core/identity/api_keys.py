@@ -37,6 +37,9 @@ SCOPES: Mapping[str, Message] = {
     "open311:submit": Message(
         "Gửi phản ánh qua Open311 GeoReport v2", "Submit reports through Open311 GeoReport v2"
     ),
+    "ops:read": Message(
+        "Đọc số liệu vận hành (/metrics, chi tiết /ready)", "Read operations data (/metrics, /ready details)"
+    ),
 }
 
 _KEY = re.compile(r"sc_([0-9a-f]{8})_([A-Za-z0-9_\-]{43})")

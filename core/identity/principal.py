@@ -30,6 +30,9 @@ class Principal:
     token_id: str | None = None
     # When the access token was issued (Unix seconds), to refuse tokens older than an "all sessions ended".
     issued_at: int | None = None
+    # The sign-in the token belongs to (its refresh-token family): a logout or a reused refresh token ends
+    # that session's access tokens at once.
+    session_id: str | None = None
 
     @property
     def is_staff(self) -> bool:

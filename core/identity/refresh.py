@@ -3,7 +3,8 @@
 A refresh token is 32 random bytes (URL-safe text); the database keeps only its SHA-256, which is enough for
 a value that cannot be guessed. Every use rotates it: the used token is marked rotated and a child is issued
 in the same family. A rotated token presented again means two parties hold it (it leaked, or was stolen), so
-the whole family is revoked and both must sign in again. Logout revokes the family too.
+the whole family is revoked and both must sign in again. Logout revokes the family too. Either way the
+family's access tokens, which name it in their `sid` claim, are ended at once (core/identity/revocation.py).
 """
 
 from __future__ import annotations
@@ -33,6 +34,21 @@ class PersistentRefusalError(ProblemError):
     response instead of raising it (see api/auth_routes.py). Raised anywhere else, it is still the right
     problem; only its bookkeeping is lost.
     """
+
+
+class TokenReusedError(PersistentRefusalError):
+    """A rotated token came back: its family is revoked, and the caller ends that sign-in's access tokens."""
+
+    def __init__(self, family_id: uuid.UUID) -> None:
+        super().__init__(
+            401,
+            "refresh_token_reused",
+            Message(
+                "Token làm mới đã được dùng trước đó; mọi phiên của lần đăng nhập này đã bị thu hồi",
+                "This refresh token was already used; every session of that sign-in has been revoked",
+            ),
+        )
+        self.family_id = family_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +101,7 @@ async def rotate(
     session: AsyncSession, presented: str, *, lifetime: timedelta, now: datetime
 ) -> IssuedRefreshToken:
     """Exchange a live token for its child; 401 refresh_token_invalid, or refresh_token_reused (a
-    PersistentRefusalError: the family is revoked) when the token was already rotated."""
+    TokenReusedError: the family is revoked) when the token was already rotated."""
     row = await repository.refresh_token_by_hash(session, hash_token(presented))
     if row is None:
         logger.warning("unknown refresh token presented")
@@ -102,14 +118,7 @@ async def rotate(
             "rotated refresh token reused: family revoked",
             extra={"user_id": str(row.user_id), "family_id": str(row.family_id), "revoked": revoked},
         )
-        raise PersistentRefusalError(
-            401,
-            "refresh_token_reused",
-            Message(
-                "Token làm mới đã được dùng trước đó; mọi phiên của lần đăng nhập này đã bị thu hồi",
-                "This refresh token was already used; every session of that sign-in has been revoked",
-            ),
-        )
+        raise TokenReusedError(row.family_id)
     if row.expires_at <= now:
         logger.info("expired refresh token presented", extra={"user_id": str(row.user_id)})
         raise invalid()
@@ -117,8 +126,9 @@ async def rotate(
     return await issue(session, row.user_id, lifetime=lifetime, now=now, parent=row)
 
 
-async def revoke(session: AsyncSession, presented: str, *, user_id: uuid.UUID, now: datetime) -> None:
-    """Logout: revoke the family of a token that belongs to `user_id`; revoking twice is harmless."""
+async def revoke(session: AsyncSession, presented: str, *, user_id: uuid.UUID, now: datetime) -> uuid.UUID:
+    """Logout: revoke the family of a token that belongs to `user_id` and return it; revoking twice is
+    harmless."""
     row = await repository.refresh_token_by_hash(session, hash_token(presented))
     if row is None or row.user_id != user_id:
         # Someone else's token is treated as unknown: it must not be revocable, nor confirmed to exist.
@@ -134,3 +144,4 @@ async def revoke(session: AsyncSession, presented: str, *, user_id: uuid.UUID, n
             ),
         )
     await repository.revoke_family(session, row.family_id, now)
+    return row.family_id

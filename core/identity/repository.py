@@ -109,6 +109,26 @@ async def latest_challenge(session: AsyncSession, phone: str) -> OtpChallenge | 
     return (await session.execute(statement)).scalar_one_or_none()
 
 
+async def live_challenges(
+    session: AsyncSession, phone: str, *, now: datetime, max_attempts: int, limit: int
+) -> Sequence[OtpChallenge]:
+    """The newest `limit` codes of `phone` still usable (not used, not expired, tries left), locked like
+    latest_challenge."""
+    statement = (
+        select(OtpChallenge)
+        .where(
+            col(OtpChallenge.phone) == phone,
+            col(OtpChallenge.consumed_at).is_(None),
+            col(OtpChallenge.expires_at) > now,
+            col(OtpChallenge.attempts) < max_attempts,
+        )
+        .order_by(col(OtpChallenge.created_at).desc())
+        .limit(limit)
+        .with_for_update()
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
 async def count_failed_attempt(session: AsyncSession, challenge: OtpChallenge) -> int:
     challenge.attempts += 1
     session.add(challenge)

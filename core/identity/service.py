@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Message, ProblemError
@@ -26,7 +27,7 @@ from core.identity.phones import mask_phone, normalise_phone
 from core.identity.principal import STAFF_ROLES, Principal, Role
 from core.identity.ratelimit import Limit, RateLimiter
 from core.identity.refresh import IssuedRefreshToken, PersistentRefusalError
-from core.identity.revocation import end_all_sessions
+from core.identity.revocation import check_unavailable, end_all_sessions, end_session
 from core.identity.sms import SmsDeliveryError, SmsSender
 from core.identity.tokens import issue_access_token
 from core.push import repository as push_repository
@@ -37,6 +38,11 @@ logger = logging.getLogger("smartcity.identity")
 
 OTP_WINDOW_SECONDS = 3600
 LOGIN_WINDOW_SECONDS = 15 * 60
+# The per-account limits: short windows, so that a stranger can make a person wait, never lock them out.
+ACCOUNT_WINDOW_SECONDS = 60
+# A new code does not replace the pending ones: any of the newest few still signs in. A wrong guess is
+# counted against each of them, so the number of guesses per code stays otp_max_attempts.
+LIVE_CODES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +92,16 @@ async def request_code(
     normalised = normalise_phone(phone)
     hit = await limiter.hit(
         [
+            # Per client first: these stop one client, and only that client.
             Limit("otp:ip", client_ip, settings.otp_per_ip_per_hour, OTP_WINDOW_SECONDS),
-            Limit("otp:phone", normalised, settings.otp_per_phone_per_hour, OTP_WINDOW_SECONDS),
+            Limit(
+                "otp:ip-phone",
+                f"{client_ip} {normalised}",
+                settings.otp_per_phone_per_hour,
+                OTP_WINDOW_SECONDS,
+            ),
+            # Per number from every client: spaces codes out, so the owner waits a minute at most.
+            Limit("otp:phone", normalised, settings.otp_per_phone_per_minute, ACCOUNT_WINDOW_SECONDS),
         ],
         now=now.timestamp(),
     )
@@ -126,24 +140,16 @@ async def verify_code(
 ) -> IssuedTokens:
     """Sign a citizen in with the code sent to their phone, creating the account at the first sign-in."""
     normalised = normalise_phone(phone)
-    challenge = await repository.latest_challenge(session, normalised)
-    if challenge is None or challenge.consumed_at is not None:
-        raise _code_refused(
-            "otp_invalid",
-            normalised,
-            "no pending code",
-            Message(
-                "Không có mã nào đang chờ xác thực cho số này; hãy yêu cầu mã mới",
-                "No code is waiting for this number; request a new one",
-            ),
-        )
-    if challenge.attempts >= settings.otp_max_attempts:
-        raise _code_refused("otp_attempts_exceeded", normalised, "attempts exhausted", _NEW_CODE)
-    if challenge.expires_at <= now:
-        raise _code_refused("otp_expired", normalised, "expired", _NEW_CODE)
-    if not code_matches(settings.secret_key.get_secret_value(), normalised, code, challenge.code_hash):
-        attempts = await repository.count_failed_attempt(session, challenge)
-        left = settings.otp_max_attempts - attempts
+    secret = settings.secret_key.get_secret_value()
+    live = await repository.live_challenges(
+        session, normalised, now=now, max_attempts=settings.otp_max_attempts, limit=LIVE_CODES
+    )
+    if not live:
+        raise await _no_live_code(session, settings, normalised)
+    matched = next((c for c in live if code_matches(secret, normalised, code, c.code_hash)), None)
+    if matched is None:
+        attempts = [await repository.count_failed_attempt(session, challenge) for challenge in live]
+        left = settings.otp_max_attempts - min(attempts)
         logger.warning("wrong sign-in code", extra={"phone": mask_phone(normalised), "attempts_left": left})
         if left <= 0:
             raise PersistentRefusalError(400, "otp_attempts_exceeded", _NEW_CODE)
@@ -153,7 +159,9 @@ async def verify_code(
             Message(f"Mã không đúng, còn {left} lần thử", f"Wrong code, {left} tries left"),
             extensions={"attempts_left": left},
         )
-    await repository.consume_challenge(session, challenge, now)
+    # A sign-in uses up every pending code of the number, not only the one typed.
+    for challenge in live:
+        await repository.consume_challenge(session, challenge, now)
     user = await repository.get_user_by_phone(session, normalised)
     if user is None:
         user = User(id=uuid.uuid4(), role=Role.CITIZEN, phone=normalised, created_at=now, updated_at=now)
@@ -177,6 +185,24 @@ async def verify_code(
     return await _issue(session, settings, user, now)
 
 
+async def _no_live_code(session: AsyncSession, settings: Settings, phone: str) -> ProblemError:
+    """Why no code of `phone` can sign in, judged on its newest one."""
+    challenge = await repository.latest_challenge(session, phone)
+    if challenge is None or challenge.consumed_at is not None:
+        return _code_refused(
+            "otp_invalid",
+            phone,
+            "no pending code",
+            Message(
+                "Không có mã nào đang chờ xác thực cho số này; hãy yêu cầu mã mới",
+                "No code is waiting for this number; request a new one",
+            ),
+        )
+    if challenge.attempts >= settings.otp_max_attempts:
+        return _code_refused("otp_attempts_exceeded", phone, "attempts exhausted", _NEW_CODE)
+    return _code_refused("otp_expired", phone, "expired", _NEW_CODE)
+
+
 # Staff: username and password -------------------------------------------------------------------------------
 
 
@@ -195,11 +221,18 @@ async def staff_login(
     now: datetime,
 ) -> IssuedTokens:
     name = normalise_username(username)
-    limit = settings.login_attempts_per_15_minutes
     hit = await limiter.hit(
         [
-            Limit("login:username", name, limit, LOGIN_WINDOW_SECONDS),
-            Limit("login:ip", client_ip, limit, LOGIN_WINDOW_SECONDS),
+            # Per client first: a stranger's failures stop the stranger.
+            Limit("login:ip", client_ip, settings.login_attempts_per_15_minutes, LOGIN_WINDOW_SECONDS),
+            # Per username from every client: a budget above one client's and a one-minute window, so that
+            # guessing from many addresses is slowed and the officer waits a minute at most.
+            Limit(
+                "login:username",
+                name,
+                settings.login_failures_per_username_per_minute,
+                ACCOUNT_WINDOW_SECONDS,
+            ),
         ],
         now=now.timestamp(),
     )
@@ -278,7 +311,9 @@ async def list_staff(session: AsyncSession) -> Sequence[User]:
 
 
 def _pair(settings: Settings, user: User, issued: IssuedRefreshToken, now: datetime) -> IssuedTokens:
-    principal = Principal(user_id=user.id, role=user.role, unit_code=user.unit_code)
+    principal = Principal(
+        user_id=user.id, role=user.role, unit_code=user.unit_code, session_id=str(issued.row.family_id)
+    )
     access, access_expires = issue_access_token(settings, principal, now)
     return IssuedTokens(
         user=user,
@@ -297,11 +332,21 @@ async def _issue(session: AsyncSession, settings: Settings, user: User, now: dat
     return _pair(settings, user, issued, now)
 
 
-async def refresh(session: AsyncSession, settings: Settings, *, token: str, now: datetime) -> IssuedTokens:
-    """A new token pair for a live refresh token, which is rotated."""
-    issued = await refresh_tokens.rotate(
-        session, token, lifetime=timedelta(days=settings.refresh_token_days), now=now
-    )
+async def refresh(
+    session: AsyncSession, redis: Redis, settings: Settings, *, token: str, now: datetime
+) -> IssuedTokens:
+    """A new token pair for a live refresh token, which is rotated. A reused one ends its sign-in."""
+    try:
+        issued = await refresh_tokens.rotate(
+            session, token, lifetime=timedelta(days=settings.refresh_token_days), now=now
+        )
+    except refresh_tokens.TokenReusedError as reused:
+        try:
+            await end_session(redis, settings, reused.family_id)
+        except (RedisError, OSError):
+            # The family is revoked all the same; its access tokens then live out their minutes.
+            logger.error("cannot end the access tokens of a reused family", exc_info=True)
+        raise
     user = await repository.get_user(session, issued.row.user_id)
     if user is None or not user.is_active or user.deleted_at is not None:
         logger.warning("refresh for a closed account", extra={"user_id": str(issued.row.user_id)})
@@ -309,8 +354,23 @@ async def refresh(session: AsyncSession, settings: Settings, *, token: str, now:
     return _pair(settings, user, issued, now)
 
 
-async def logout(session: AsyncSession, principal: Principal, *, token: str, now: datetime) -> None:
-    await refresh_tokens.revoke(session, token, user_id=principal.user_id, now=now)
+async def logout(
+    session: AsyncSession,
+    redis: Redis,
+    settings: Settings,
+    principal: Principal,
+    *,
+    token: str,
+    now: datetime,
+) -> None:
+    """Revoke the sign-in of `token` and end its access tokens at once (503 when that cannot be done: the
+    client signs out again, and nothing was revoked meanwhile)."""
+    family = await refresh_tokens.revoke(session, token, user_id=principal.user_id, now=now)
+    try:
+        await end_session(redis, settings, family)
+    except (RedisError, OSError) as exc:
+        logger.error("cannot end the access tokens of a signed-out session", exc_info=True)
+        raise check_unavailable() from exc
     logger.info("signed out", extra={"user_id": str(principal.user_id)})
 
 

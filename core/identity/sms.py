@@ -1,9 +1,14 @@
-"""Sending text messages. The default sender keeps them in the sms_outbox table, where the demo and the tests
-read them; a real gateway is chosen with SMARTCITY_SMS_SENDER=http and SMARTCITY_SMS_GATEWAY_URL."""
+"""Sending text messages. The default sender keeps them in the sms_outbox table, where development and the
+tests read the codes; a real gateway is chosen with SMARTCITY_SMS_SENDER=http and SMARTCITY_SMS_GATEWAY_URL.
+
+Outside development and test (a production demo allowed by SMARTCITY_SMS_OUTBOX_DEMO) the outbox masks every
+run of digits that could be a code: a copy of the table must not sign anyone in.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Protocol
 
 import httpx
@@ -17,6 +22,12 @@ from core.settings import Settings
 logger = logging.getLogger("smartcity.identity")
 
 GATEWAY_TIMEOUT_SECONDS = 5.0
+# Codes are six digits; shorter numbers in a text (minutes of validity) stay readable.
+_CODE_LIKE = re.compile(r"[0-9]{4,}")
+
+
+def mask_codes(body: str) -> str:
+    return _CODE_LIKE.sub(lambda found: "*" * len(found.group()), body)
 
 
 class SmsDeliveryError(Exception):
@@ -30,10 +41,14 @@ class SmsSender(Protocol):
 
 class OutboxSmsSender:
     """Writes the message to sms_outbox in the caller's transaction: it exists exactly when the change that
-    asked for it is committed."""
+    asked for it is committed. Codes are kept readable only when `reveal_codes` (development and test)."""
+
+    def __init__(self, *, reveal_codes: bool) -> None:
+        self.reveal_codes = reveal_codes
 
     async def send(self, session: AsyncSession, phone: str, body: str) -> None:
-        await repository.add_sms(session, SmsMessage(phone=phone, body=body))
+        kept = body if self.reveal_codes else mask_codes(body)
+        await repository.add_sms(session, SmsMessage(phone=phone, body=kept))
 
 
 class HttpSmsSender:
@@ -66,4 +81,4 @@ def sender_from_settings(settings: Settings) -> SmsSender:
             raise ValueError("SMARTCITY_SMS_SENDER=http needs SMARTCITY_SMS_GATEWAY_URL")
         token = settings.sms_gateway_token.get_secret_value() if settings.sms_gateway_token else None
         return HttpSmsSender(settings.sms_gateway_url, token)
-    return OutboxSmsSender()
+    return OutboxSmsSender(reveal_codes=settings.reveals_codes)

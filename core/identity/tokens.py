@@ -32,6 +32,8 @@ def issue_access_token(
         "exp": int(expires.timestamp()),
         "jti": principal.token_id or uuid.uuid4().hex,
     }
+    if principal.session_id is not None:
+        claims["sid"] = principal.session_id
     token = jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=ALGORITHM)
     return token, expires
 
@@ -53,6 +55,7 @@ def verify_access_token(settings: Settings, token: str) -> Principal:
             unit_code=claims.get("unit"),
             token_id=str(claims["jti"]),
             issued_at=int(claims["iat"]),
+            session_id=str(claims["sid"]) if claims.get("sid") is not None else None,
         )
     except jwt.ExpiredSignatureError as exc:
         raise ProblemError(

@@ -178,7 +178,7 @@ class Writer:
             except TRANSIENT_ERRORS as exc:
                 logger.warning(
                     "database unavailable; retrying the batch",
-                    extra={"error": f"{type(exc).__name__}: {exc}", "retry_in": delay},
+                    extra={"error": _described(exc), "retry_in": delay},
                 )
                 self._metrics.retries.inc()
                 await self.close()
@@ -211,7 +211,7 @@ class Writer:
                 raise
             logger.error(
                 "batch refused by the database; writing it message by message",
-                extra={"error": f"{type(exc).__name__}: {exc}"},
+                extra={"error": _described(exc)},
             )
             # A partition dropped by the retention since it was seen is one way to get here.
             self._known_days.clear()
@@ -303,6 +303,13 @@ class Writer:
                 refused.dead.append(dead_row(message, DeadLetterReason.SCHEMA_VIOLATION, detail, None))
                 await self._commit(connection, refused, {}, outcome)
         return outcome
+
+
+def _described(exc: BaseException) -> str:
+    """An error for the logs without its message: PostgreSQL's messages quote the values refused (a
+    payload's text), and parameters never go to the logs. The SQLSTATE says which error it was."""
+    sqlstate = getattr(exc, "sqlstate", None)
+    return f"{type(exc).__name__} (SQLSTATE {sqlstate})" if sqlstate else type(exc).__name__
 
 
 def _event_row(device_id: Any, event: CameraDetection, snapshot_key: str | None) -> tuple[Any, ...]:

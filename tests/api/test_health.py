@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.app import create_app
 from core.http.resources import Resources
 from core.settings import Settings
+from tests.support.ops import ops_key
+from tests.support.people import PersonFactory
 
 
 async def test_health_answers_ok(client: httpx.AsyncClient) -> None:
@@ -41,10 +43,12 @@ async def test_ready_reports_an_unreachable_broker(settings: Settings, resources
     assert body["checks"]["database"]["ok"] is True
 
 
-async def test_ready_reports_pending_migrations(client: httpx.AsyncClient, session: AsyncSession) -> None:
+async def test_ready_reports_pending_migrations(
+    client: httpx.AsyncClient, session: AsyncSession, person: PersonFactory
+) -> None:
     await session.execute(text("UPDATE alembic_version SET version_num = '0000_old'"))
     await session.flush()
-    response = await client.get("/ready")
+    response = await client.get("/ready", headers=await ops_key(session, person))
     assert response.status_code == 503
     assert "migrations not current" in response.json()["checks"]["database"]["error"]
 

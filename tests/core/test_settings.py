@@ -36,6 +36,8 @@ def strong() -> dict[str, Any]:
         "mqtt_password": secrets.token_hex(16),
         "database_url": f"postgresql+asyncpg://smartcity:{secrets.token_hex(16)}@db.internal:5432/smartcity",
         "redis_url": f"redis://:{secrets.token_hex(16)}@redis.internal:6379/0",
+        "sms_sender": "http",
+        "sms_gateway_url": "https://sms.example.vn/send",
     }
 
 
@@ -177,3 +179,14 @@ def test_http_sms_sender_needs_a_gateway_url() -> None:
         Settings(_env_file=None, sms_sender="http")
     configured = Settings(_env_file=None, sms_sender="http", sms_gateway_url="https://sms.example.vn/send")
     assert configured.sms_gateway_url == "https://sms.example.vn/send"
+
+
+def test_production_refuses_the_outbox_sender() -> None:
+    # Without a gateway no citizen gets a code, and the codes would sit in a table.
+    with pytest.raises(ValidationError, match="SMARTCITY_SMS_SENDER"):
+        Settings(_env_file=None, profile=Profile.PRODUCTION, **{**strong(), "sms_sender": "outbox"})
+
+
+def test_production_takes_the_outbox_sender_only_when_a_demo_allows_it() -> None:
+    values = {**strong(), "sms_sender": "outbox", "sms_outbox_demo": True}
+    assert Settings(_env_file=None, profile=Profile.PRODUCTION, **values).sms_sender == "outbox"

@@ -199,6 +199,13 @@ def test_production_settings_accept_the_api_environment(
     assert settings.state_dir == Path(dockerfile_env()[f"{PREFIX}STATE_DIR"])
 
 
+def test_production_sends_codes_through_a_real_gateway(raw: Compose, services: Services) -> None:
+    # The outbox sender would keep every sign-in code in a table and send none.
+    for name in APP_SERVICES:
+        assert environment(services[name])[f"{PREFIX}SMS_SENDER"] == "http"
+    assert {f"{PREFIX}SMS_GATEWAY_URL", f"{PREFIX}SMS_GATEWAY_TOKEN"} <= required_variables(raw)
+
+
 def test_production_refuses_the_development_defaults(clean_env: pytest.MonkeyPatch) -> None:
     # The image's default profile with nothing else set: every development secret must be named.
     clean_env.setenv(f"{PREFIX}PROFILE", dockerfile_env()[f"{PREFIX}PROFILE"])

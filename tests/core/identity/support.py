@@ -51,6 +51,14 @@ async def sign_in_citizen(
     return tokens
 
 
+async def refreshed(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
+    """The new token pair for a live refresh token."""
+    response = await client.post("/api/v1/auth/refresh", json={"refresh_token": token})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 async def make_staff(
     session: AsyncSession,
     username: str,

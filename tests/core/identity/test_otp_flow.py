@@ -148,12 +148,14 @@ async def test_a_used_code_cannot_be_used_again(client: httpx.AsyncClient, sessi
     assert await count(session, "SELECT count(*) FROM refresh_tokens") == tokens_before
 
 
-async def test_a_new_code_replaces_the_previous_one(client: httpx.AsyncClient, session: AsyncSession) -> None:
+async def test_a_new_code_keeps_the_pending_one_until_a_sign_in(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
     first = await request_code(client, session, PHONE, PHONE_E164)
     second = await request_code(client, session, PHONE, PHONE_E164)
-    if first != second:  # one chance in a million that both codes are equal
-        problem(await client.post(VERIFY, json={"phone": PHONE, "code": first}), 400, "otp_invalid")
-    assert (await client.post(VERIFY, json={"phone": PHONE, "code": second})).status_code == 200
+    assert (await client.post(VERIFY, json={"phone": PHONE, "code": first})).status_code == 200
+    # The sign-in used up every pending code of the number.
+    problem(await client.post(VERIFY, json={"phone": PHONE, "code": second}), 400, "otp_invalid")
 
 
 async def test_verifying_a_number_that_never_asked_is_refused(
@@ -186,20 +188,37 @@ async def test_a_malformed_code_is_a_validation_problem(
     assert (await row(session, "SELECT attempts FROM otp_challenges")) == {"attempts": 0}
 
 
-async def test_sending_is_limited_per_phone(client: httpx.AsyncClient, session: AsyncSession) -> None:
-    for _ in range(5):
-        assert (await client.post(REQUEST, json={"phone": PHONE})).status_code == 202
+async def test_sending_is_limited_per_phone_for_each_client(
+    make_client: ClientFactory, session: AsyncSession
+) -> None:
+    async with make_client(otp_per_phone_per_minute=10) as client:
+        for _ in range(5):
+            assert (await client.post(REQUEST, json={"phone": PHONE})).status_code == 202
 
-    response = await client.post(REQUEST, json={"phone": "+84 912 345 678"})
+        response = await client.post(REQUEST, json={"phone": "+84 912 345 678"})
+        # Another number from the same address is still served.
+        assert (await client.post(REQUEST, json={"phone": "0987654321"})).status_code == 202
+    # And the number from another client.
+    async with make_client(ip="198.51.100.9", otp_per_phone_per_minute=10) as elsewhere:
+        assert (await elsewhere.post(REQUEST, json={"phone": PHONE})).status_code == 202
 
     body = problem(response, 429, "rate_limited")
     retry_after = int(response.headers["retry-after"])
     assert 0 < retry_after <= 3600
     assert body["retry_after"] == retry_after
-    assert await count(session, "SELECT count(*) FROM sms_outbox") == 5
-    assert await count(session, "SELECT count(*) FROM otp_challenges") == 5
-    # Another number from the same address is still served.
-    assert (await client.post(REQUEST, json={"phone": "0987654321"})).status_code == 202
+    assert await count(session, "SELECT count(*) FROM sms_outbox WHERE phone = :p", p=PHONE_E164) == 6
+    assert await count(session, "SELECT count(*) FROM otp_challenges WHERE phone = :p", p=PHONE_E164) == 6
+
+
+async def test_sending_to_one_number_from_every_client_is_spaced_out(make_client: ClientFactory) -> None:
+    for n in range(3):
+        async with make_client(ip=f"203.0.113.{n + 1}") as client:
+            assert (await client.post(REQUEST, json={"phone": PHONE})).status_code == 202
+    async with make_client(ip="198.51.100.9") as owner:
+        response = await owner.post(REQUEST, json={"phone": PHONE})
+    problem(response, 429, "rate_limited")
+    # A minute at most, never the hour.
+    assert 0 < int(response.headers["retry-after"]) <= 60
 
 
 async def test_sending_is_limited_per_client_address(

@@ -4,6 +4,7 @@ small fake gateway listening on 127.0.0.1 that the real httpx client talks to.""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,10 +14,12 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 from redis.asyncio import Redis
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.identity.service import sms_text
 from core.identity.sms import HttpSmsSender, OutboxSmsSender, SmsDeliveryError, sender_from_settings
-from core.settings import Settings
+from core.settings import Profile, Settings
 from tests.core.identity.conftest import ClientFactory
 from tests.core.identity.support import PHONE, PHONE_E164, count, problem
 
@@ -100,7 +103,7 @@ async def test_an_unreachable_gateway_is_a_delivery_error(session: AsyncSession)
 
 
 async def test_the_outbox_sender_writes_in_the_callers_transaction(session: AsyncSession) -> None:
-    await OutboxSmsSender().send(session, PHONE_E164, "ma 123456")
+    await OutboxSmsSender(reveal_codes=True).send(session, PHONE_E164, "ma 123456")
     assert (
         await count(
             session,
@@ -156,3 +159,23 @@ async def test_a_failing_gateway_answers_503_and_keeps_nothing(
     # The failed attempt does not use up the phone's sending budget.
     for key in await redis.keys("smartcity:ratelimit:*"):
         assert await redis.zcard(key) == 0
+
+
+@pytest.mark.parametrize("profile", [Profile.DEVELOPMENT, Profile.TEST])
+def test_development_and_test_keep_codes_readable_in_the_outbox(settings: Settings, profile: Profile) -> None:
+    sender = sender_from_settings(settings.model_copy(update={"profile": profile}))
+    assert isinstance(sender, OutboxSmsSender)
+    assert sender.reveal_codes
+
+
+async def test_a_demo_in_production_never_stores_a_readable_code(
+    settings: Settings, session: AsyncSession
+) -> None:
+    demo = settings.model_copy(update={"profile": Profile.PRODUCTION, "sms_outbox_demo": True})
+    sender = sender_from_settings(demo)
+    await sender.send(session, PHONE_E164, sms_text("482913", 300))
+    body = await session.scalar(text("SELECT body FROM sms_outbox WHERE phone = :p"), {"p": PHONE_E164})
+    assert body is not None
+    assert "482913" not in body
+    assert re.search(r"[0-9]{6}", body) is None
+    assert "5 phut" in body
