@@ -15,6 +15,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core.logging import request_id_var
 
 logger = logging.getLogger("smartcity.access")
+MEDIA_PATH = "/media/"
+MEDIA_LOGGED = "/media/{key}"
 
 REQUESTS = Counter("smartcity_http_requests_total", "HTTP requests served", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -70,11 +72,16 @@ class ObservabilityMiddleware:
             logger.info(
                 "%s %s %s",
                 method,
-                scope["path"],
+                _logged_path(scope["path"]),
                 status,
                 extra={"status": status, "route": route, "duration_ms": round(elapsed * 1000, 2)},
             )
             request_id_var.reset(token)
+
+
+def _logged_path(path: str) -> str:
+    """The path as the log shows it: a media key is what lets anyone fetch a photo, so it never appears."""
+    return MEDIA_LOGGED if path.startswith(MEDIA_PATH) else path
 
 
 async def metrics_endpoint(_: Request) -> Response:

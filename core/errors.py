@@ -118,6 +118,10 @@ TITLES: Mapping[str, Message] = {
     ),
     "report_not_open": Message("Phản ánh không còn mở", "The report is no longer open"),
     "invalid_deadline": Message("Hạn xử lý mới không hợp lệ", "The new deadline is not valid"),
+    "not_assignee": Message(
+        "Chỉ người được giao phản ánh mới được thực hiện thao tác này",
+        "Only the person the report is assigned to may do this",
+    ),
     "invalid_cursor": Message("Con trỏ phân trang không hợp lệ", "The pagination cursor is not valid"),
     "area_too_large": Message("Vùng tìm kiếm quá lớn", "The search area is too large"),
 }

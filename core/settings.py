@@ -128,6 +128,11 @@ class Settings(BaseSettings):
     feedback_sla_interval_seconds: float = Field(default=60.0, gt=0, le=3600)
     # A resolved report the citizen has not rated is closed this many days after resolution.
     feedback_auto_close_days: int = Field(default=7, ge=1, le=90)
+    # Anonymous reads (Open311, the public feed and map) per client address per minute.
+    public_reads_per_minute: int = Field(default=300, ge=1)
+    # A deadline extension reaches at most this many working days beyond the current deadline (or beyond now,
+    # when it has passed): more time than that is a new plan, not an extension.
+    feedback_max_extension_working_days: int = Field(default=20, ge=1, le=60)
     # Submissions per citizen per hour: a phone stuck in a loop must not flood the officers' inbox.
     feedback_submissions_per_hour: int = Field(default=30, ge=1)
 

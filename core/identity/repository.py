@@ -7,10 +7,10 @@ constraint violations where it made the change, not at commit.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -72,6 +72,24 @@ async def list_staff(session: AsyncSession) -> Sequence[User]:
         .order_by(col(User.username))
     )
     return (await session.execute(statement)).scalars().all()
+
+
+async def staff_ids_covering(
+    session: AsyncSession, unit_code: str, roles: Collection[Role]
+) -> list[uuid.UUID]:
+    """Active staff of `roles` whose unit is `unit_code` or the province above it, oldest account first."""
+    parent = select(col(AdminUnit.parent_code)).where(col(AdminUnit.code) == unit_code).scalar_subquery()
+    statement = (
+        select(col(User.id))
+        .where(
+            col(User.role).in_([role.value for role in roles]),
+            col(User.is_active),
+            col(User.deleted_at).is_(None),
+            or_(col(User.unit_code) == unit_code, col(User.unit_code) == parent),
+        )
+        .order_by(col(User.created_at), col(User.id))
+    )
+    return list((await session.execute(statement)).scalars().all())
 
 
 # Administrative units ---------------------------------------------------------------------------------------

@@ -52,6 +52,15 @@ STAFF_ERRORS = responses(
         "report_not_open, deadline_already_extended or invalid_merge)",
     ),
 )
+# Start and resolve: field staff act only on the reports assigned to them.
+ASSIGNEE_ERRORS = responses(
+    STAFF_ERRORS,
+    problem(
+        403,
+        "Not allowed for this role (code forbidden), the report's unit is not one of the caller's (code "
+        "outside_unit), or field staff on a report not assigned to them (code not_assignee)",
+    ),
+)
 REPORTER_ERRORS = responses(
     UNAUTHENTICATED,
     problem(403, "Citizens only (code forbidden), and only on their own report (code not_report_owner)"),
@@ -151,8 +160,8 @@ async def assign(
 @router.post(
     "/{report_id}/start",
     response_model=StaffReportRead,
-    responses=_with_422(STAFF_ERRORS, ""),
-    summary="Start work on an assigned report (staff)",
+    responses=_with_422(ASSIGNEE_ERRORS, ""),
+    summary="Start work on an assigned report (officers, or the field staff it is assigned to)",
 )
 async def start(
     report_id: uuid.UUID, body: NoteBody, db: SessionDep, principal: Staff, settings: SettingsDep
@@ -165,10 +174,10 @@ async def start(
     "/{report_id}/resolve",
     response_model=StaffReportRead,
     responses=_with_422(
-        STAFF_ERRORS,
+        ASSIGNEE_ERRORS,
         "a proof photo is unknown (code photo_not_found) or there are too many (code too_many_photos)",
     ),
-    summary="Resolve a report in progress with a public answer and proof photos (staff)",
+    summary="Resolve a report in progress with a public answer and proof photos (officers, or its assignee)",
 )
 async def resolve(
     report_id: uuid.UUID, body: ResolveBody, db: SessionDep, principal: Staff, settings: SettingsDep
@@ -195,7 +204,11 @@ async def close(
 @router.post(
     "/{report_id}/extend-deadline",
     response_model=StaffReportRead,
-    responses=_with_422(STAFF_ERRORS, "the new deadline is not later (code invalid_deadline)"),
+    responses=_with_422(
+        STAFF_ERRORS,
+        "the new deadline is not later, or further than the allowed working days beyond the current one "
+        "(code invalid_deadline)",
+    ),
     summary="Extend an open report's resolve deadline, once (officers)",
 )
 async def extend_deadline(

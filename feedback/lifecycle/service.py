@@ -1,7 +1,13 @@
 """Staff actions on a report: accept, reject, assign, start, resolve, close, extend the deadline, reassign.
 
 Each one loads the report locked, checks that the caller's units cover it, and records the change through
-feedback/lifecycle/changes.py in the caller's transaction.
+feedback/lifecycle/changes.py in the caller's transaction. What the product promises:
+
+- officers (and admins) act on any report of their units;
+- field staff start and resolve only the reports assigned to them (403 not_assignee otherwise): the
+  assignee is the person the unit answers for;
+- a deadline is extended once, to at most `feedback_max_extension_working_days` working days beyond the
+  current deadline (or beyond now, when it has passed).
 """
 
 from __future__ import annotations
@@ -147,10 +153,24 @@ async def assign(
     return report
 
 
+def ensure_assignee_or_officer(principal: Principal, report: Report) -> None:
+    """Field staff act only on reports assigned to them; officers and admins on any of their units."""
+    if principal.role is Role.FIELD_STAFF and report.assignee_id != principal.user_id:
+        raise ProblemError(
+            403,
+            "not_assignee",
+            Message(
+                f"Phản ánh {report.code} không được giao cho bạn",
+                f"Report {report.code} is not assigned to you",
+            ),
+        )
+
+
 async def start(
     session: AsyncSession, principal: Principal, report_id: uuid.UUID, *, note: str | None, now: datetime
 ) -> Report:
     report = await _staff_report(session, principal, report_id)
+    ensure_assignee_or_officer(principal, report)
     check_move(report, ReportStatus.IN_PROGRESS)
     await record_change(
         session,
@@ -189,6 +209,7 @@ async def resolve(
     now: datetime,
 ) -> Report:
     report = await _staff_report(session, principal, report_id)
+    ensure_assignee_or_officer(principal, report)
     check_move(report, ReportStatus.RESOLVED)
     if proof_photo_ids:
         await _attach_proofs(session, report, proof_photo_ids, uploader_id=principal.user_id)
@@ -276,12 +297,22 @@ async def extend_deadline(
         )
     old = report.resolve_due_at
     # Working days run from the current deadline, or from now when it has already passed.
-    new = due_at if due_at is not None else calendar.add_working_days(max(old, now), working_days or 1)
+    base = max(old, now)
+    most = settings.feedback_max_extension_working_days
+    latest = calendar.add_working_days(base, most)
+    new = due_at if due_at is not None else calendar.add_working_days(base, working_days or 1)
     if new <= old or new <= now:
         raise invalid_deadline(
             Message(
                 f"Hạn mới phải sau hạn hiện tại ({old.isoformat()}) và sau thời điểm hiện tại",
                 f"The new deadline must be after the current one ({old.isoformat()}) and in the future",
+            )
+        )
+    if new > latest:
+        raise invalid_deadline(
+            Message(
+                f"Chỉ được gia hạn tối đa {most} ngày làm việc, đến {latest.isoformat()}",
+                f"An extension is at most {most} working days, up to {latest.isoformat()}",
             )
         )
     report.resolve_due_at = new

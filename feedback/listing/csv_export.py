@@ -1,6 +1,7 @@
 """The officers' inbox as a CSV file for Excel: UTF-8 with a byte order mark, English headers, local times.
 
-Files travel (by e-mail, on USB sticks), so the export leaves out the reporter's phone, and every cell that
+Files travel (by e-mail, on USB sticks), so the export leaves out the reporter's phone and, on anonymous
+reports, the reporter's name (staff still see it in the report itself), and every cell that
 a spreadsheet would read as a formula (starting with = + - @, or a tab or carriage return) is prefixed with
 an apostrophe.
 """
@@ -67,7 +68,7 @@ def row(item: InboxItem) -> list[str]:
         str(item.assignee_id) if item.assignee_id else "",
         str(item.support_count),
         "yes" if item.anonymous else "no",
-        item.reporter_name or "",
+        "" if item.anonymous else item.reporter_name or "",
         item.address or "",
         f"{item.location.lat:.6f}",
         f"{item.location.lon:.6f}",

@@ -20,6 +20,7 @@ from core.cursor import decode_cursor
 from core.errors import Message, invalid_parameter
 from core.http.deps import SessionDep, SettingsDep
 from core.http.policies import PUBLIC, Citizen, OptionalPrincipal, Staff
+from core.http.read_limits import PUBLIC_READ_LIMIT
 from core.http.responses import INVALID_CURSOR, PUBLIC_OPENAPI, UNAUTHENTICATED, problem, responses
 from core.identity.principal import Principal
 from core.identity.scope import outside_unit, unit_scope
@@ -56,6 +57,10 @@ BBoxQuery = Annotated[
 AREA_PROBLEMS = responses(
     INVALID_CURSOR,
     problem(422, "Invalid area or filters; a box larger than a province gets code area_too_large"),
+)
+PUBLIC_AREA_PROBLEMS = responses(
+    AREA_PROBLEMS,
+    problem(429, "Too many anonymous reads from this client (code rate_limited, header Retry-After)"),
 )
 CITIZEN_PROBLEMS = responses(INVALID_CURSOR, UNAUTHENTICATED, problem(403, "Not a citizen (code forbidden)"))
 STAFF_PROBLEMS = responses(
@@ -176,9 +181,9 @@ async def my_reports(
 @router.get(
     "/public",
     response_model=ReportPage,
-    responses=AREA_PROBLEMS,
+    responses=PUBLIC_AREA_PROBLEMS,
     openapi_extra=PUBLIC_OPENAPI,
-    dependencies=[PUBLIC],
+    dependencies=[PUBLIC, PUBLIC_READ_LIMIT],
     summary="Public reports in a box or near a point, newest first (not nearest first)",
     description="Give `bbox`, or `lat` and `lon` with `radius_m`. Never carries who filed a report.",
 )
@@ -209,11 +214,14 @@ async def public_feed(
     "/public/map",
     response_model=MapFeatureCollection,
     openapi_extra=PUBLIC_OPENAPI,
-    dependencies=[PUBLIC],
+    dependencies=[PUBLIC, PUBLIC_READ_LIMIT],
     summary="Public reports in a box as GeoJSON, newest first",
     description=f"A FeatureCollection ({GEOJSON}, or application/json when only that is accepted) with "
     "`next_cursor` as a foreign member. Never carries who filed a report.",
-    responses={**AREA_PROBLEMS, 200: {"content": {GEOJSON: MAP_SCHEMA, "application/json": MAP_SCHEMA}}},
+    responses={
+        **PUBLIC_AREA_PROBLEMS,
+        200: {"content": {GEOJSON: MAP_SCHEMA, "application/json": MAP_SCHEMA}},
+    },
 )
 async def public_map(
     request: Request,

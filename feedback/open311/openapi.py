@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from feedback.open311.documents import Format, Open311Error
 from feedback.open311.rendering import XML_CONTENT
 from feedback.open311.requests import (
+    MAX_DEPTH,
     MAX_PAGE_SIZE,
     Open311Created,
     Open311Request,
@@ -102,6 +103,7 @@ ERRORS = {
     400: "A parameter or field the server cannot take.",
     403: "No api_key, a wrong or revoked one, or one without the scope open311:submit.",
     404: "Nothing by that id or token (private reports included), or a format other than json and xml.",
+    429: "Too many anonymous reads from this client (code rate_limited, header Retry-After).",
 }
 DATE_PARAMETERS = [
     _query(
@@ -116,7 +118,11 @@ DATE_PARAMETERS = [
     ),
 ]
 PAGE_PARAMETERS = [
-    _query("page", "1-based page number.", {"type": "string", "examples": ["1"]}),
+    _query(
+        "page",
+        f"1-based page number; page × page_size may not exceed {MAX_DEPTH}.",
+        {"type": "string", "examples": ["1"]},
+    ),
     _query("page_size", f"Requests per page, 1 to {MAX_PAGE_SIZE}.", {"type": "string", "examples": ["100"]}),
 ]
 FORM_SCHEMA: dict[str, Any] = {
@@ -194,19 +200,22 @@ REQUESTS_DOC = _doc(
     ],
     "service_requests",
     Open311Request,
-    [400, 404],
+    [400, 404, 429],
 )
 REQUEST_DOC = _doc(
     [_path("service_request_id", "The report code.", "PA-2026-000123")],
     "service_requests",
     Open311Request,
-    [404],
+    [404, 429],
 )
 TOKEN_DOC = _doc(
-    [_path("token", "The token a POST answered with.", "5mJd7oKq")], "service_requests", Open311Token, [404]
+    [_path("token", "The token a POST answered with.", "5mJd7oKq")],
+    "service_requests",
+    Open311Token,
+    [404, 429],
 )
 UPDATES_DOC = _doc(
-    [*DATE_PARAMETERS, *PAGE_PARAMETERS], "service_request_updates", Open311RequestUpdate, [400, 404]
+    [*DATE_PARAMETERS, *PAGE_PARAMETERS], "service_request_updates", Open311RequestUpdate, [400, 404, 429]
 )
 POST_DOC = _doc(
     [

@@ -20,6 +20,7 @@ from core.calendar import working_calendar
 from core.errors import Message, ProblemError
 from core.http.deps import SessionDep, SettingsDep
 from core.http.policies import PUBLIC, require_open311_api_key
+from core.http.read_limits import PUBLIC_READ_LIMIT
 from core.identity.api_keys import ApiClient
 from feedback.catalogue import repository as catalogue
 from feedback.catalogue.models import CATEGORY_CODE_PATTERN
@@ -37,8 +38,6 @@ from feedback.open311.openapi import (
 from feedback.open311.rendering import Open311JSONResponse, Open311Route, Wanted, render
 from feedback.open311.requests import (
     DEFAULT_UPDATES_PAGE_SIZE,
-    MAX_PAGE,
-    MAX_PAGE_SIZE,
     UPDATE_STATUSES,
     UPDATES_WINDOW,
     Open311Created,
@@ -108,7 +107,7 @@ router = APIRouter(
 @router.get(
     "/requests.{format}",
     response_model=list[Open311Request],
-    dependencies=[PUBLIC],
+    dependencies=[PUBLIC, PUBLIC_READ_LIMIT],
     summary="Open311 service requests: public reports, newest first",
     **REQUESTS_DOC,
 )
@@ -135,7 +134,7 @@ async def list_requests(
 @router.get(
     "/requests/{service_request_id}.{format}",
     response_model=list[Open311Request],
-    dependencies=[PUBLIC],
+    dependencies=[PUBLIC, PUBLIC_READ_LIMIT],
     summary="Open311 service request: one public report",
     **REQUEST_DOC,
 )
@@ -225,7 +224,7 @@ async def post_request(
 @router.get(
     "/tokens/{token}.{format}",
     response_model=list[Open311Token],
-    dependencies=[PUBLIC],
+    dependencies=[PUBLIC, PUBLIC_READ_LIMIT],
     summary="Open311 token: the service request a POST made",
     **TOKEN_DOC,
 )
@@ -244,7 +243,7 @@ async def get_token(request: Request, db: SessionDep, wanted: Wanted) -> Respons
 @router.get(
     "/servicerequestupdates.{format}",
     response_model=Open311Updates,
-    dependencies=[PUBLIC],
+    dependencies=[PUBLIC, PUBLIC_READ_LIMIT],
     summary="Open311 service request updates (FixMyStreet extension): public status changes",
     **UPDATES_DOC,
 )
@@ -262,10 +261,7 @@ async def list_updates(
         default=UPDATES_WINDOW,
         longest=requests.REQUESTS_WINDOW,
     )
-    page = requests.parse_int("page", params.get("page"), default=1, low=1, high=MAX_PAGE)
-    page_size = requests.parse_int(
-        "page_size", params.get("page_size"), default=DEFAULT_UPDATES_PAGE_SIZE, low=1, high=MAX_PAGE_SIZE
-    )
+    page, page_size = requests.parse_page(params, default_size=DEFAULT_UPDATES_PAGE_SIZE)
     rows = await repository.list_updates(
         db, start, end, kinds=UPDATE_STATUSES.keys(), page=page, page_size=page_size
     )

@@ -11,7 +11,7 @@ status changes of public reports, with statuses in its vocabulary (UPDATE_STATUS
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 
 from pydantic import BaseModel, Field
@@ -25,7 +25,7 @@ from feedback.reports.models import (
     Report,
 )
 from feedback.reports.read import photo_url
-from feedback.reports.status import ReportStatus, TimelineKind, open311_status
+from feedback.reports.status import PUBLIC_NOTE_KINDS, ReportStatus, TimelineKind, open311_status
 
 # GET requests: the spec's default window and its longest one.
 REQUESTS_WINDOW = timedelta(days=90)
@@ -36,7 +36,9 @@ DEFAULT_PAGE_SIZE = 100
 # Updates are not paged by FixMyStreet, so one page should hold a whole polling window.
 DEFAULT_UPDATES_PAGE_SIZE = 1000
 MAX_PAGE_SIZE = 1000
-MAX_PAGE = 100_000
+# OFFSET paging walks every row before the page: a page may end at most this deep into a list, which
+# keeps the deepest page as cheap as ten full ones. A client that needs more narrows the date window.
+MAX_DEPTH = 10_000
 MAX_IDS = 1000
 
 # FixMyStreet's update statuses (it lowercases them and reads "_" as a space), per timeline entry kind:
@@ -58,10 +60,8 @@ UPDATE_STATUSES: dict[TimelineKind, str] = {
     TimelineKind.MERGED: "DUPLICATE",
     TimelineKind.REOPENED: "OPEN",
 }
-# Kinds whose note is the public answer, the one the report's status_notes shows too (the reject reason, the
-# fix). Other notes may be between staff, or the reporter's own words (reopening, rating): a generic
-# sentence stands in for them.
-PUBLIC_NOTE_KINDS = frozenset({TimelineKind.REJECTED, TimelineKind.RESOLVED})
+# Only the notes of PUBLIC_NOTE_KINDS are shown. Other notes may be between staff, or the reporter's own
+# words (reopening, rating): a generic sentence stands in for them.
 UPDATE_DESCRIPTIONS: dict[TimelineKind, Message] = {
     TimelineKind.ACCEPTED: Message(
         "Phản ánh đã được tiếp nhận và đang được xem xét",
@@ -229,11 +229,24 @@ def parse_statuses(raw: str | None) -> set[str]:
     return statuses
 
 
-def request_query(params: dict[str, str], *, now: datetime) -> RequestQuery:
-    page = parse_int("page", params.get("page"), default=1, low=1, high=MAX_PAGE)
+def parse_page(params: Mapping[str, str], *, default_size: int) -> tuple[int, int]:
+    """page and page_size, with the page ending at most MAX_DEPTH rows into the list."""
     page_size = parse_int(
-        "page_size", params.get("page_size"), default=DEFAULT_PAGE_SIZE, low=1, high=MAX_PAGE_SIZE
+        "page_size", params.get("page_size"), default=default_size, low=1, high=MAX_PAGE_SIZE
     )
+    page = parse_int("page", params.get("page"), default=1, low=1, high=MAX_DEPTH)
+    if page * page_size > MAX_DEPTH:
+        raise bad_request(
+            Message(
+                f"page × page_size không được vượt quá {MAX_DEPTH}: hãy thu hẹp khoảng thời gian",
+                f"page × page_size may not exceed {MAX_DEPTH}: narrow the date window instead",
+            )
+        )
+    return page, page_size
+
+
+def request_query(params: dict[str, str], *, now: datetime) -> RequestQuery:
+    page, page_size = parse_page(params, default_size=DEFAULT_PAGE_SIZE)
     ids = parse_list(params.get("service_request_id"), REPORT_CODE_PATTERN)
     if len(ids) > MAX_IDS:
         raise bad_request(Message(f"Tối đa {MAX_IDS} mã mỗi lần", f"At most {MAX_IDS} ids at a time"))

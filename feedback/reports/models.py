@@ -251,8 +251,9 @@ class ReportPhoto(SQLModel, table=True):
 
 
 class TimelineEntry(SQLModel, table=True):
-    """One thing that happened to a report, in order. The reporter sees all of it; the public sees status
-    changes without who made them."""
+    """One thing that happened to a report, in order. Staff see all of it; the reporter sees every entry with
+    the public notes and facts only (feedback/reports/read.py); the public sees status changes without who
+    made them."""
 
     __tablename__ = "feedback_timeline"
     __table_args__ = (

@@ -1,8 +1,10 @@
 """Push notifications about a report's changes, to the citizens who care about it.
 
 The reporter and every follower hear about each change, in Vietnamese and English, except the person who
-made it: nobody needs a notification of their own action. Staff of the unit hear about overdue reports on
-the unit's topic. Everything is queued in the caller's transaction.
+made it: nobody needs a notification of their own action. Overdue reports are told to the officers whose
+units cover the report and to its assignee, each on their own phones: never on the unit's FCM topics, which
+any app may subscribe to (citizens do, for their ward's announcements), and which would carry a private
+report's code to them. Everything is queued in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Message
-from core.push.service import enqueue_to_topic, enqueue_to_user
-from core.push.topics import unit_topic
+from core.identity.principal import Role
+from core.identity.repository import staff_ids_covering
+from core.push.service import enqueue_to_user
 from feedback.reports import repository
 from feedback.reports.models import Report
 from feedback.reports.status import ReportStatus
@@ -77,16 +80,27 @@ async def notify_people(
     return sent
 
 
-async def notify_unit_overdue(session: AsyncSession, report: Report) -> None:
-    """Tell the responsible unit's staff that a report is past its deadline."""
-    await enqueue_to_topic(
-        session,
-        unit_topic(report.unit_code),
-        title=Message(f"Phản ánh {report.code} quá hạn", f"Report {report.code} is overdue"),
-        body=Message(
-            f"Phản ánh {report.code} đã quá hạn xử lý, cần xử lý ngay",
-            f"Report {report.code} is past its deadline and needs attention",
-        ),
-        data={"report_id": str(report.id), "code": report.code, "status": str(report.status)},
-        high_priority=True,
-    )
+async def overdue_audience(session: AsyncSession, report: Report) -> list[uuid.UUID]:
+    """The officers of the report's unit and of the province above it, then the assignee, each once."""
+    people = await staff_ids_covering(session, report.unit_code, [Role.OFFICER])
+    if report.assignee_id is not None and report.assignee_id not in people:
+        people.append(report.assignee_id)
+    return people
+
+
+async def notify_unit_overdue(session: AsyncSession, report: Report) -> int:
+    """Tell the responsible unit's staff that a report is past its deadline; returns how many people."""
+    people = await overdue_audience(session, report)
+    for user_id in people:
+        await enqueue_to_user(
+            session,
+            user_id,
+            title=Message(f"Phản ánh {report.code} quá hạn", f"Report {report.code} is overdue"),
+            body=Message(
+                f"Phản ánh {report.code} đã quá hạn xử lý, cần xử lý ngay",
+                f"Report {report.code} is past its deadline and needs attention",
+            ),
+            data={"report_id": str(report.id), "code": report.code, "status": str(report.status)},
+            high_priority=True,
+        )
+    return len(people)

@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.models import User
+from core.identity.principal import Role
 from core.media.storage import DEFAULT_URL_PREFIX
 from feedback.reports import repository
 from feedback.reports.access import Audience
 from feedback.reports.events import report_location
-from feedback.reports.models import Report, ReportFollower, ReportPhoto, ReportSupport
+from feedback.reports.models import Report, ReportFollower, ReportPhoto, ReportSupport, TimelineEntry
 from feedback.reports.schemas import (
     PhotoRead,
     PublicReportRead,
@@ -22,7 +23,7 @@ from feedback.reports.schemas import (
     StaffReportRead,
     TimelineEntryRead,
 )
-from feedback.reports.status import ReportStatus, TimelineKind
+from feedback.reports.status import PUBLIC_NOTE_KINDS, ReportStatus, TimelineKind
 
 
 def photo_url(key: str, prefix: str = DEFAULT_URL_PREFIX) -> str:
@@ -40,19 +41,49 @@ def photo_read(photo: ReportPhoto, prefix: str = DEFAULT_URL_PREFIX) -> PhotoRea
     )
 
 
-async def _timeline(session: AsyncSession, report_id: uuid.UUID) -> list[TimelineEntryRead]:
-    return [
-        TimelineEntryRead(
-            at=entry.at,
-            kind=entry.kind,
-            from_status=entry.from_status,
-            to_status=entry.to_status,
-            actor_role=entry.actor_role,
-            note=entry.note,
-            data=entry.data,
-        )
-        for entry in await repository.timeline_of(session, report_id)
-    ]
+# The facts of a timeline entry its reporter may see: deadlines, counts, units and the report it was merged
+# into (public as merged_into_code). Everything else stays with staff: who was assigned, and on a merge the
+# code of the other, possibly private, report.
+REPORTER_DATA_KEYS = frozenset(
+    {
+        "due_at",
+        "old_due_at",
+        "new_due_at",
+        "reopen_count",
+        "rating",
+        "close_reason",
+        "proof_photo_ids",
+        "into_report_id",
+        "into_code",
+        "from_unit_code",
+        "to_unit_code",
+        "from_department_code",
+        "to_department_code",
+    }
+)
+
+
+def _entry_read(entry: TimelineEntry, *, staff: bool) -> TimelineEntryRead:
+    """The entry for staff as it is; for the reporter with the public notes only (as Open311 shows them)
+    and their own words (reopening, rating), and without staff-internal facts."""
+    note, data = entry.note, entry.data
+    if not staff:
+        if entry.kind not in PUBLIC_NOTE_KINDS and entry.actor_role != Role.CITIZEN.value:
+            note = None
+        data = {key: value for key, value in data.items() if key in REPORTER_DATA_KEYS}
+    return TimelineEntryRead(
+        at=entry.at,
+        kind=entry.kind,
+        from_status=entry.from_status,
+        to_status=entry.to_status,
+        actor_role=entry.actor_role,
+        note=note,
+        data=data,
+    )
+
+
+async def _timeline(session: AsyncSession, report_id: uuid.UUID, *, staff: bool) -> list[TimelineEntryRead]:
+    return [_entry_read(entry, staff=staff) for entry in await repository.timeline_of(session, report_id)]
 
 
 async def _merged_into_code(session: AsyncSession, report: Report) -> str | None:
@@ -166,7 +197,7 @@ async def build_report_read(
         report,
         supported=await _has_row(session, ReportSupport, report.id, viewer_id),
         following=await _has_row(session, ReportFollower, report.id, viewer_id),
-        timeline=await _timeline(session, report.id),
+        timeline=await _timeline(session, report.id, staff=audience is Audience.STAFF),
     )
     if audience is Audience.REPORTER:
         return ReportRead(**full)

@@ -70,6 +70,10 @@ class TimelineKind(StrEnum):
     OVERDUE = "overdue"
 
 
+# Kinds whose note is the public answer, the one the report's status_notes shows too (the reject reason, the
+# fix). Other staff notes (accepting, assigning, starting, merging, extending, reassigning) are between staff.
+PUBLIC_NOTE_KINDS: frozenset[TimelineKind] = frozenset({TimelineKind.REJECTED, TimelineKind.RESOLVED})
+
 # Waiting for the administration: these count for duplicates, "me too" and overdue KPIs.
 OPEN_STATUSES: frozenset[ReportStatus] = frozenset(
     {

@@ -181,7 +181,9 @@ async def test_resolve_needs_an_answer_and_close_needs_a_resolved_report(
     reporter = await person()
     officer = await person(Role.OFFICER, WARD)
     field = await person(Role.FIELD_STAFF, WARD)
-    report = await insert_report(session, reporter=reporter, status=ReportStatus.IN_PROGRESS)
+    report = await insert_report(
+        session, reporter=reporter, status=ReportStatus.IN_PROGRESS, assignee_id=field.id
+    )
     before = await seen.state(session, report.id)
     problem(await post(client, report.id, "resolve", field.headers), 422, "validation_error")
     problem(await post(client, report.id, "close", officer.headers), 409, "invalid_transition")

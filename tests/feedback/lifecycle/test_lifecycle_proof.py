@@ -35,7 +35,9 @@ async def test_resolve_with_proof_photos(
     client: httpx.AsyncClient, session: AsyncSession, settings: Settings, person: PersonFactory
 ) -> None:
     field, other = await person(Role.FIELD_STAFF, WARD), await person(Role.FIELD_STAFF, WARD)
-    report = await insert_report(session, reporter=await person(), status=ReportStatus.IN_PROGRESS)
+    report = await insert_report(
+        session, reporter=await person(), status=ReportStatus.IN_PROGRESS, assignee_id=field.id
+    )
     storage = media_storage(settings)
     mine = [
         await store_upload(session, storage, settings, png((i * 60, 10, 10)), uploader_id=field.id)
@@ -76,7 +78,9 @@ async def test_reopen_clears_the_answer_and_the_next_resolution_has_its_own_proo
     client: httpx.AsyncClient, session: AsyncSession, settings: Settings, person: PersonFactory
 ) -> None:
     reporter, field = await person(), await person(Role.FIELD_STAFF, WARD)
-    report = await insert_report(session, reporter=reporter, status=ReportStatus.IN_PROGRESS)
+    report = await insert_report(
+        session, reporter=reporter, status=ReportStatus.IN_PROGRESS, assignee_id=field.id
+    )
     storage = media_storage(settings)
 
     async def uploads(shade: int) -> list[str]:

@@ -10,11 +10,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import LOCAL_ZONE, working_calendar
+from core.identity.principal import Role
 from core.settings import Settings
 from feedback.lifecycle.tasks import LOOKAHEAD, run_sla_pass
 from feedback.reports.status import ReportStatus
 from tests.feedback.lifecycle import helpers as seen
-from tests.feedback.support import WARD, insert_report
+from tests.feedback.support import OTHER_WARD, PROVINCE, WARD, insert_report
 from tests.support.people import PersonFactory
 
 pytestmark = pytest.mark.usefixtures("catalogue")
@@ -73,9 +74,37 @@ async def test_a_submitted_report_goes_due_soon_then_overdue_once(
     events = await seen.events(session, report.id)
     assert [t for t, _ in events] == ["feedback.due_soon", "feedback.overdue"]
     assert events[1][1]["sla_state"] == "overdue"
-    assert await unit_pushes(session, report.code) == [f"unit-{WARD}-en", f"unit-{WARD}-vi"]
+    # Staff hear of it one by one; nothing goes to the ward's public topics, which citizens subscribe to.
+    assert await unit_pushes(session, report.code) == []
     # The citizen is not pushed about internal deadlines.
     assert await seen.pushed_users(session, report.id) == []
+
+
+async def test_overdue_reports_are_pushed_to_the_units_staff_only(
+    session: AsyncSession, settings: Settings, person: PersonFactory
+) -> None:
+    calendar = working_calendar()
+    due = local(2030, 3, 6, 10, 0)
+    reporter = await person()
+    ward_officer, province_officer = await person(Role.OFFICER, WARD), await person(Role.OFFICER, PROVINCE)
+    assignee, other_field = await person(Role.FIELD_STAFF, WARD), await person(Role.FIELD_STAFF, WARD)
+    elsewhere, admin = await person(Role.OFFICER, OTHER_WARD), await person(Role.ADMIN)
+    report = await insert_report(
+        session,
+        reporter=reporter,
+        status=ReportStatus.ASSIGNED,
+        assignee_id=assignee.id,
+        is_public=False,
+        created_at=due - timedelta(days=8),
+        acknowledge_due_at=due - timedelta(days=7),
+        resolve_due_at=due,
+    )
+    result = await run_sla_pass(session, calendar, settings, local(2030, 3, 6, 10, 1))
+    assert result.overdue == 1
+    assert await unit_pushes(session, report.code) == []
+    told = set(await seen.pushed_users(session, report.id))
+    assert told == {ward_officer.id, province_officer.id, assignee.id}
+    assert not told & {reporter.id, other_field.id, elsewhere.id, admin.id}
 
 
 async def test_office_hours_not_wall_clock_across_a_weekend(

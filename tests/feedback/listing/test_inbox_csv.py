@@ -70,3 +70,20 @@ async def test_csv_filters_and_outside_unit(
     assert refused.json()["code"] == "outside_unit"
     empty = await client.get(URL, headers=officer.headers, params={"status": "closed"})
     assert empty.content.decode("utf-8-sig").splitlines() == [",".join(HEADER)]
+
+
+async def test_csv_does_not_name_anonymous_reporters(
+    client: httpx.AsyncClient, catalogue: AsyncSession, person: PersonFactory
+) -> None:
+    hidden = await person(display_name="Trần Thị Ẩn Danh")
+    named = await person(display_name="Lê Văn Hiện")
+    officer = await person(Role.OFFICER, WARD)
+    anonymous = await insert_report(catalogue, reporter=hidden, created_at=T0, anonymous=True)
+    signed = await insert_report(catalogue, reporter=named, created_at=T0 + timedelta(1))
+    answer = await client.get(URL, headers=officer.headers)
+    assert answer.status_code == 200, answer.text
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    records = {row[0]: dict(zip(HEADER, row, strict=True)) for row in rows[1:]}
+    assert (records[anonymous.code]["anonymous"], records[anonymous.code]["reporter_name"]) == ("yes", "")
+    assert records[signed.code]["reporter_name"] == "Lê Văn Hiện"
+    assert "Trần Thị Ẩn Danh" not in answer.content.decode("utf-8-sig")
