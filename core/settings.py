@@ -152,6 +152,11 @@ class Settings(BaseSettings):
     # Where `smartcity ingest` serves its Prometheus /metrics (loopback in development).
     ingest_metrics_host: str = "127.0.0.1"
     ingest_metrics_port: int = Field(default=59101, ge=0, le=65535)
+    # Each device's budget in one consumer (iot/ingest/budget.py), per one-minute window: messages over it
+    # are acknowledged and counted, not stored; dead letters over theirs are counted, not written. 1,200 (20 a
+    # second) is far above any type's reporting (one message per 30 s at most): room for a device's backlog.
+    ingest_device_messages_per_minute: int = Field(default=1200, ge=1, le=1_000_000)
+    ingest_device_dead_letters_per_minute: int = Field(default=20, ge=0, le=100_000)
     # Messages larger than this are dead-lettered; it stays below the broker's max_packet_size.
     ingest_max_payload_bytes: int = Field(default=64 * 1024, ge=1024, le=200 * 1024)
     # Raw readings are kept this many days (daily partitions dropped whole); hourly rollups much longer.

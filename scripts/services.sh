@@ -114,7 +114,9 @@ mosquitto_running() { [ -f "$MQ/mosquitto.pid" ] && kill -0 "$(cat "$MQ/mosquitt
 
 # The dynamic-security plugin's file (device identities), in the persistence folder. Seeded when absent and
 # never replaced: the broker rewrites it on every change. Default access denies receiving and subscribing, so
-# devices get only what the acl file's patterns give them (see deploy/mosquitto/entrypoint.sh, same seed).
+# devices get only what the acl file's patterns give them (see deploy/mosquitto/entrypoint.sh, same seed); the
+# roles that refuse devices' subscriptions are made by the backend's first admin command, in a new file as in
+# an older one.
 DYNSEC="$MQ/data/dynamic-security.json"
 DYNSEC_SEED='{"defaultACLAccess":{"publishClientSend":false,"publishClientReceive":false,"subscribe":false,"unsubscribe":true},"clients":[],"groups":[],"roles":[]}'
 

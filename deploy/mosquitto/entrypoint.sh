@@ -37,7 +37,9 @@ fi
 
 # The dynamic-security plugin's file holds the devices' identities: written only when absent, never replaced.
 # Its default access denies publishing, receiving and subscribing, so a device has only the rights acl_file's
-# patterns give it (the plugin's default would let every device receive every other device's messages).
+# patterns give it (the plugin's default would let every device receive every other device's messages). A
+# default only defers to acl_file, which grants every subscription: the refusal of a device's subscriptions
+# is the `device` role, which the backend's first admin command creates (iot/registry/broker_admin.py).
 dynsec_file=$(setting plugin_opt_config_file)
 if [ -n "$dynsec_file" ] && [ ! -e "$dynsec_file" ]; then
     mkdir -p "$(dirname "$dynsec_file")"

@@ -32,6 +32,17 @@ class IngestMetrics:
         self.dead_letters = Counter(
             "ingest_dead_letters", "Messages set aside, by reason.", ["reason"], registry=r
         )
+        self.throttled = Counter(
+            "ingest_messages_throttled",
+            "Messages over their device's budget: acknowledged, not stored.",
+            registry=r,
+        )
+        self.dead_letters_dropped = Counter(
+            "ingest_dead_letters_dropped",
+            "Dead letters over their device's budget: counted, not written, by reason.",
+            ["reason"],
+            registry=r,
+        )
         self.batches = Counter("ingest_batches", "Batches committed.", registry=r)
         self.retries = Counter("ingest_batch_retries", "Batches retried after a database error.", registry=r)
         self.snapshots_rejected = Counter(
@@ -57,6 +68,7 @@ class IngestMetrics:
         )
         for reason in DeadLetterReason:
             self.dead_letters.labels(reason=reason.value)
+            self.dead_letters_dropped.labels(reason=reason.value)
         for kind in ("telemetry", "event", "status"):
             self.stored.labels(kind=kind)
 

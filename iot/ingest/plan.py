@@ -7,6 +7,7 @@ once, so the database sees one row per device.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
@@ -53,6 +54,8 @@ class Plan:
     statuses: int = 0
     # (received_at, topic, device_ref, reason, detail, payload, payload_bytes)
     dead: list[tuple[datetime, str, str | None, str, str, str, int]] = field(default_factory=list)
+    # Dead letters over their device's budget, by reason: counted, not written.
+    dead_dropped: dict[str, int] = field(default_factory=dict)
     folds: dict[Any, DeviceFold] = field(default_factory=dict)
     first_ts: datetime | None = None
     last_ts: datetime | None = None
@@ -99,6 +102,29 @@ def build(
     batch: list[Received],
     cache: DeviceCache,
     *,
+    received: datetime,
+    max_payload_bytes: int,
+    retention_days: int,
+    may_dead_letter: Callable[[str], bool] | None = None,
+) -> Plan:
+    """The batch's rows. `may_dead_letter(topic)` says whether one more dead letter of that topic's device
+    may be written; the others are counted in `dead_dropped` (a retried batch asks again, so a retry may
+    write fewer: the bound is what matters)."""
+    plan = _build(batch, cache, received, max_payload_bytes, retention_days)
+    if may_dead_letter is not None and plan.dead:
+        kept = []
+        for row in plan.dead:
+            if may_dead_letter(row[1]):
+                kept.append(row)
+            else:
+                plan.dead_dropped[row[3]] = plan.dead_dropped.get(row[3], 0) + 1
+        plan.dead = kept
+    return plan
+
+
+def _build(
+    batch: list[Received],
+    cache: DeviceCache,
     received: datetime,
     max_payload_bytes: int,
     retention_days: int,

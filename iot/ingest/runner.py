@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from core.background.stopping import stop_on_signals, wait_any
 from core.logging import configure_logging
 from core.settings import Settings
+from iot.ingest.budget import DeviceBudget
 from iot.ingest.metrics import IngestMetrics
 from iot.ingest.source import Received, Source
 from iot.ingest.writer import Outcome, Writer
@@ -45,7 +46,8 @@ async def run_ingest(
         batch_size=batch_size,
         on_full=lambda: _wake(loop, full),
     )
-    writer = Writer(settings, metrics)
+    budget = DeviceBudget(settings)
+    writer = Writer(settings, metrics, budget)
     source.start()
     if ready is not None:
         ready(source)
@@ -60,12 +62,12 @@ async def run_ingest(
                 await wait_any(stop_event, full, seconds=settings.ingest_batch_seconds)
             batch = source.take(batch_size)
             metrics.buffered.set(source.pending() + len(batch))
-            if batch and not await _handle(batch, writer, source, metrics, stop_event):
+            if batch and not await _handle(batch, budget, writer, source, metrics, stop_event):
                 return
         # Stopping: what has arrived so far is written and acknowledged once more before leaving.
         batch = source.take(batch_size * 2)
         if batch:
-            await _handle(batch, writer, source, metrics, stop_event)
+            await _handle(batch, budget, writer, source, metrics, stop_event)
     finally:
         await asyncio.to_thread(source.stop)
         await writer.close()
@@ -77,15 +79,23 @@ def _wake(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
 
 
 async def _handle(
-    batch: list[Received], writer: Writer, source: Source, metrics: IngestMetrics, stop: asyncio.Event
+    batch: list[Received],
+    budget: DeviceBudget,
+    writer: Writer,
+    source: Source,
+    metrics: IngestMetrics,
+    stop: asyncio.Event,
 ) -> bool:
-    """Write and acknowledge one batch; False if stopped before it was stored."""
+    """Write the batch's messages within their devices' budgets and acknowledge the whole batch; False if
+    stopped before it was stored. The budget is spent once per message, before any retry."""
     started = time.perf_counter()
-    outcome = await writer.write(batch, stop)
+    admitted, throttled = budget.admit(batch)
+    outcome = await writer.write(admitted, stop) if admitted else Outcome()
     if outcome is None:
         return False
     source.ack(batch)
     metrics.commit_seconds.observe(time.perf_counter() - started)
+    metrics.throttled.inc(throttled)
     _count(batch, outcome, metrics)
     return True
 
@@ -99,6 +109,8 @@ def _count(batch: list[Received], outcome: Outcome, metrics: IngestMetrics) -> N
     metrics.duplicates.inc(outcome.duplicates)
     for reason, count in outcome.dead.items():
         metrics.dead_letters.labels(reason=reason).inc(count)
+    for reason, count in outcome.dead_dropped.items():
+        metrics.dead_letters_dropped.labels(reason=reason).inc(count)
     now = datetime.now(UTC)
     for ts in outcome.samples:
         metrics.delay_seconds.observe(max(0.0, (now - ts).total_seconds()))

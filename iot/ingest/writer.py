@@ -25,6 +25,7 @@ from core.background.backoff import Backoff
 from core.background.stopping import wait_for_stop
 from core.media import LocalMediaStorage, MediaRejectedError, put_async, sanitise_async
 from core.settings import Settings
+from iot.ingest.budget import DeviceBudget
 from iot.ingest.decode import MAX_SNAPSHOT_BYTES, TOPIC_PREFIX, CameraDetection, parse_topic
 from iot.ingest.devices import DeviceCache
 from iot.ingest.metrics import IngestMetrics
@@ -116,7 +117,7 @@ def asyncpg_dsn(settings: Settings) -> str:
 class Outcome:
     """What one committed batch did, for the metrics."""
 
-    __slots__ = ("dead", "duplicates", "events", "readings", "samples", "statuses")
+    __slots__ = ("dead", "dead_dropped", "duplicates", "events", "readings", "samples", "statuses")
 
     def __init__(self) -> None:
         self.readings = 0
@@ -124,6 +125,7 @@ class Outcome:
         self.statuses = 0
         self.duplicates = 0
         self.dead: dict[str, int] = {}
+        self.dead_dropped: dict[str, int] = {}
         self.samples: list[datetime] = []
 
     def add(self, plan: Plan, readings: int, events: int) -> None:
@@ -133,13 +135,18 @@ class Outcome:
         self.duplicates += len(plan.readings) - readings + len(plan.events) - events
         for reason, count in plan.dead_reasons().items():
             self.dead[reason] = self.dead.get(reason, 0) + count
+        for reason, count in plan.dead_dropped.items():
+            self.dead_dropped[reason] = self.dead_dropped.get(reason, 0) + count
         self.samples.extend(plan.samples)
 
 
 class Writer:
-    def __init__(self, settings: Settings, metrics: IngestMetrics) -> None:
+    def __init__(
+        self, settings: Settings, metrics: IngestMetrics, budget: DeviceBudget | None = None
+    ) -> None:
         self._settings = settings
         self._metrics = metrics
+        self._budget = budget
         self._dsn = asyncpg_dsn(settings)
         self._connection: Any = None
         self.cache = DeviceCache()
@@ -226,6 +233,7 @@ class Writer:
             received=datetime.now(UTC),
             max_payload_bytes=settings.ingest_max_payload_bytes,
             retention_days=settings.iot_readings_retention_days,
+            may_dead_letter=None if self._budget is None else self._budget.dead_letter,
         )
 
     async def _snapshots(self, plan: Plan) -> dict[int, str]:

@@ -5,10 +5,18 @@ the backend's service account may use both (deploy/mosquitto/acl). One `BrokerAd
 MQTT 5 connection, opened on first use, with paho's network thread; each command carries a correlation id and
 waits for its answer on an asyncio future, resolved from that thread.
 
-A device is a plugin client with no role: username = client id = the device id. Its topics are scoped by the
-acl file's `%u` patterns (the plugin does not substitute `%u` in its own ACLs). Every plugin change rewrites
-the broker's whole JSON file on the broker's single thread, so commands are meant for one device at a time
-(the admin API), not for bulk provisioning.
+A device is a plugin client with the `device` role: username = client id = the device id. What it may publish
+is scoped by the acl file's `%u` patterns (the plugin does not substitute `%u` in its own ACLs). What it may
+subscribe to is nothing, and that takes a role: Mosquitto 2.0's acl file grants every subscription (it checks
+only at delivery), and the plugin's default access only defers to it, so a device could join the ingest
+group's shared subscription, be handed part of the fleet's messages, and have the broker drop them at its
+read check. The `device` and `gateway` roles deny `subscribePattern #`, which the plugin answers with a
+refusal in the SUBACK. A connection's first command brings an older broker file up to date (the roles and
+their denial; the role given to every client that has none), so a device registered before keeps working
+and loses only its subscriptions.
+
+Every plugin change rewrites the broker's whole JSON file on the broker's single thread, so commands are
+meant for one device at a time (the admin API), not for bulk provisioning.
 """
 
 from __future__ import annotations
@@ -31,6 +39,12 @@ logger = logging.getLogger(__name__)
 CONTROL_TOPIC = "$CONTROL/dynamic-security/v1"
 RESPONSE_TOPIC = "$CONTROL/dynamic-security/v1/response"
 GATEWAY_ROLE = "gateway"
+DEVICE_ROLE = "device"
+# Every subscription refused (in the SUBACK): `#` in a subscribePattern ACL matches every filter, `$share/...`
+# and `$SYS/...` included. The contract gives devices nothing to subscribe to.
+NO_SUBSCRIPTIONS = {"acltype": "subscribePattern", "topic": "#", "priority": 0, "allow": False}
+# listClients pages: a verbose page of this many stays well inside the broker's max_packet_size.
+_CLIENT_PAGE = 500
 # A gateway publishes for many devices over one connection (simulator, bench, tests); the acl file's
 # patterns only cover a client's own id, so this role names the device topics outright.
 GATEWAY_TOPICS = (
@@ -43,6 +57,7 @@ GATEWAY_TOPICS = (
 _CLIENT_EXISTS = "Client already exists"
 _CLIENT_NOT_FOUND = "Client not found"
 _ROLE_EXISTS = "Role already exists"
+_ROLE_NOT_FOUND = "Role not found"
 _ACL_EXISTS = "ACL with this topic already exists"
 
 
@@ -89,12 +104,16 @@ class BrokerAdmin:
         self._pending: dict[str, _Pending] = {}
         self._pending_lock = threading.Lock()
         self._connect_lock = asyncio.Lock()
+        # Whether this process has brought the broker's roles up to date (once, before its first command).
+        self._prepared = False
+        self._prepare_lock = asyncio.Lock()
 
     # --- commands ---------------------------------------------------------------------------------------
 
     async def create_device_client(self, device_id: str, password: str) -> None:
-        """A client for the device (username = client id = `device_id`), no role. When it exists already,
-        its password is set instead, so a retried registration ends in the same state."""
+        """A client for the device (username = client id = `device_id`) with the `device` role. When it
+        exists already, its password is set (and the role given) instead, so a retried registration ends in
+        the same state."""
         try:
             await self._command(
                 {
@@ -102,13 +121,14 @@ class BrokerAdmin:
                     "username": device_id,
                     "password": password,
                     "clientid": device_id,
-                    "roles": [],
+                    "roles": [{"rolename": DEVICE_ROLE}],
                 }
             )
         except BrokerCommandError as error:
             if error.error != _CLIENT_EXISTS:
                 raise
             await self.set_password(device_id, password)
+            await self._ensure_client_role(device_id, DEVICE_ROLE)
 
     async def delete_client(self, username: str) -> None:
         """Delete the client; the broker disconnects it at once. A client already gone is not an error."""
@@ -124,20 +144,9 @@ class BrokerAdmin:
 
     async def ensure_gateway(self, username: str, password: str) -> None:
         """A client with the `gateway` role, allowed to publish telemetry, events and status for any device;
-        created or brought up to date (password, role, role's ACLs). Any client id may use it."""
-        acls = [
-            {"acltype": "publishClientSend", "topic": topic, "priority": 0, "allow": True}
-            for topic in GATEWAY_TOPICS
-        ]
-        try:
-            await self._command({"command": "createRole", "rolename": GATEWAY_ROLE, "acls": acls})
-        except BrokerCommandError as error:
-            if error.error != _ROLE_EXISTS:
-                raise
-            for acl in acls:
-                await self._command_allowing(
-                    {"command": "addRoleACL", "rolename": GATEWAY_ROLE, **acl}, _ACL_EXISTS
-                )
+        created or brought up to date (password, role, role's ACLs). Any client id may use it; like a
+        device, it may subscribe to nothing."""
+        await self._ensure_role(GATEWAY_ROLE, _gateway_acls())
         try:
             await self._command(
                 {
@@ -151,13 +160,7 @@ class BrokerAdmin:
             if error.error != _CLIENT_EXISTS:
                 raise
             await self.set_password(username, password)
-            # addClientRole answers a bare "Internal error" for a role the client holds: look first.
-            found = await self._command({"command": "getClient", "username": username})
-            roles = found.get("data", {}).get("client", {}).get("roles", [])
-            if not any(role.get("rolename") == GATEWAY_ROLE for role in roles):
-                await self._command(
-                    {"command": "addClientRole", "username": username, "rolename": GATEWAY_ROLE}
-                )
+            await self._ensure_client_role(username, GATEWAY_ROLE)
 
     async def close(self) -> None:
         """Disconnect and stop the network thread; a later command connects again."""
@@ -167,16 +170,69 @@ class BrokerAdmin:
             await asyncio.to_thread(self._stop, client)
         self._fail_pending()
 
+    # --- roles ------------------------------------------------------------------------------------------
+
+    async def _prepare(self) -> None:
+        """Bring the broker's file up to date, idempotently: the `device` role, the subscription denial in
+        the `gateway` role where one exists, and the `device` role for every client that has no role (a
+        device registered before roles existed). Costs one command per role and one per page of clients
+        once everything is in place."""
+        await self._ensure_role(DEVICE_ROLE, [NO_SUBSCRIPTIONS])
+        await self._send_allowing(
+            {"command": "addRoleACL", "rolename": GATEWAY_ROLE, **NO_SUBSCRIPTIONS},
+            _ACL_EXISTS,
+            _ROLE_NOT_FOUND,
+        )
+        offset = 0
+        while True:
+            page = await self._send(
+                {"command": "listClients", "verbose": True, "count": _CLIENT_PAGE, "offset": offset}
+            )
+            clients = page.get("data", {}).get("clients", [])
+            for found in clients:
+                if not found.get("roles"):
+                    await self._send(
+                        {"command": "addClientRole", "username": found["username"], "rolename": DEVICE_ROLE}
+                    )
+            if len(clients) < _CLIENT_PAGE:
+                return
+            offset += len(clients)
+
+    async def _ensure_role(self, rolename: str, acls: list[dict[str, Any]]) -> None:
+        try:
+            await self._send({"command": "createRole", "rolename": rolename, "acls": acls})
+        except BrokerCommandError as error:
+            if error.error != _ROLE_EXISTS:
+                raise
+            for acl in acls:
+                await self._send_allowing({"command": "addRoleACL", "rolename": rolename, **acl}, _ACL_EXISTS)
+
+    async def _ensure_client_role(self, username: str, rolename: str) -> None:
+        # addClientRole answers a bare "Internal error" for a role the client holds: look first.
+        found = await self._command({"command": "getClient", "username": username})
+        roles = found.get("data", {}).get("client", {}).get("roles", [])
+        if not any(role.get("rolename") == rolename for role in roles):
+            await self._command({"command": "addClientRole", "username": username, "rolename": rolename})
+
     # --- plumbing ---------------------------------------------------------------------------------------
 
-    async def _command_allowing(self, command: dict[str, Any], tolerated: str) -> None:
+    async def _send_allowing(self, command: dict[str, Any], *tolerated: str) -> None:
         try:
-            await self._command(command)
+            await self._send(command)
         except BrokerCommandError as error:
-            if error.error != tolerated:
+            if error.error not in tolerated:
                 raise
 
     async def _command(self, command: dict[str, Any]) -> dict[str, Any]:
+        """Send a command once this process has prepared the broker's roles (see `_prepare`)."""
+        if not self._prepared:
+            async with self._prepare_lock:
+                if not self._prepared:
+                    await self._prepare()
+                    self._prepared = True
+        return await self._send(command)
+
+    async def _send(self, command: dict[str, Any]) -> dict[str, Any]:
         client = await self._connected()
         correlation = uuid.uuid4().hex
         loop = asyncio.get_running_loop()
@@ -303,6 +359,14 @@ class BrokerAdmin:
                 entry = self._pending.get(str(response.get("correlationData")))
             if entry is not None and not entry.loop.is_closed():
                 entry.loop.call_soon_threadsafe(_resolve, entry.future, response)
+
+
+def _gateway_acls() -> list[dict[str, Any]]:
+    sends = [
+        {"acltype": "publishClientSend", "topic": topic, "priority": 0, "allow": True}
+        for topic in GATEWAY_TOPICS
+    ]
+    return [*sends, NO_SUBSCRIPTIONS]
 
 
 def _fail(future: asyncio.Future[Any]) -> None:

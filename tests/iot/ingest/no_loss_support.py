@@ -27,6 +27,9 @@ from typing import Any
 
 import asyncpg
 import httpx
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
 
 from core.settings import PROJECT_ROOT, Settings
 from iot.simulator.publisher import (
@@ -153,6 +156,57 @@ class Broker:
                 "mqtt_device_port": self.port,
             }
         )
+
+
+class Intruder:
+    """One device's own credentials, used to subscribe where a device should not (the ingest group's shared
+    subscription, `#`, other devices' topics); connected until closed, counting what the broker hands it."""
+
+    def __init__(self, port: int, username: str, password: str, client_id: str | None = None) -> None:
+        self._subacks: dict[int, list[ReasonCode]] = {}
+        self._connack: list[ReasonCode] = []
+        self._pubacks: dict[int, int] = {}
+        self.received = 0
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id or username, protocol=mqtt.MQTTv5
+        )
+        self.client.username_pw_set(username, password)
+        self.client.on_connect = lambda _c, _u, _f, reason, _p: self._connack.append(reason)
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_message = self._on_message
+        self.client.on_publish = lambda _c, _u, mid, reason, _p: self._pubacks.__setitem__(mid, reason.value)
+        self.client.connect("127.0.0.1", port, keepalive=30, clean_start=True)
+        self.client.loop_start()
+
+    def _on_subscribe(self, _c: Any, _u: Any, mid: int, reasons: list[ReasonCode], _p: Any) -> None:
+        self._subacks[mid] = list(reasons)
+
+    def _on_message(self, _c: Any, _u: Any, _message: mqtt.MQTTMessage) -> None:
+        self.received += 1
+
+    async def subscribe(self, *topics: str, within: float = 10) -> dict[str, int]:
+        """Subscribe at QoS 1 to each topic; return each one's SUBACK reason code."""
+        await wait_for("the intruder's CONNACK", holds(lambda: bool(self._connack)), within)
+        assert not self._connack[0].is_failure, f"the device was refused: {self._connack[0]}"
+        mids: dict[str, int] = {}
+        for topic in topics:
+            mid = self.client.subscribe(topic, qos=1)[1]
+            assert mid is not None, f"{topic} was not sent"
+            mids[topic] = mid
+        await wait_for(
+            "the intruder's SUBACKs", holds(lambda: all(m in self._subacks for m in mids.values())), within
+        )
+        return {topic: self._subacks[mid][0].value for topic, mid in mids.items()}
+
+    async def publish(self, topic: str, payload: bytes, within: float = 10) -> int:
+        """Publish at QoS 1; return the PUBACK's reason code."""
+        info = self.client.publish(topic, payload, qos=1)
+        await wait_for("a PUBACK", holds(lambda: info.mid in self._pubacks), within)
+        return self._pubacks[info.mid]
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
 
 
 # --- consumers ---------------------------------------------------------------------------------------

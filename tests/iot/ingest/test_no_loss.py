@@ -11,7 +11,8 @@ answers 0x10 "no matching subscribers" and drops the message. The device contrac
 a message and publish it again later; the publishers do, and the tests that restart the broker under
 publishing devices check that every 0x10 was followed by a retry.
 
-What is broken: nothing; the consumer (kill -9, restarted with the same client id); one of two consumers of
+What is broken: nothing; a device subscribing to the group's shared subscription while devices publish; the
+consumer (kill -9, restarted with the same client id); one of two consumers of
 the group (kill -9, restarted); the broker (SIGTERM and start, as a graceful restart or an upgrade does):
 while messages wait in the consumer's session, while devices publish, and with devices publishing again
 before the consumer is back; the consumer's database connections (pg_terminate_backend); and the consumer
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import secrets
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -43,6 +45,7 @@ from tests.iot.ingest.no_loss_support import (
     Broker,
     Burst,
     ConsumerPool,
+    Intruder,
     Run,
     holds,
     wait_for,
@@ -310,3 +313,44 @@ async def test_database_connections_cut_mid_burst_lose_nothing(run: Run, live_db
     assert consumer.starts == 1
     report("database connections terminated", burst, total=time.monotonic() - started)
     print(f"[no-loss] {cut} connection(s) cut with {at_cut:,} stored")
+
+
+NOT_AUTHORIZED = 0x87
+
+
+async def test_a_device_subscribing_to_the_group_takes_no_share(
+    run: Run, live_db: LiveDb, broker: Broker, live_settings: Settings
+) -> None:
+    """A device's credentials ask for the consumers' shared subscription (and `#`, and another device's
+    topics) while the fleet publishes: had the broker granted it, the device would be a member of the group,
+    handed part of its messages, and the broker would drop them at the device's read check."""
+    burst = Burst(tuple(await live_db.add_devices(200)), per_device=100)
+    device, password = str(uuid.uuid4()), secrets.token_urlsafe(24)
+    admin = BrokerAdmin(broker.settings(live_settings))
+    try:
+        await admin.create_device_client(device, password)
+    finally:
+        await admin.close()
+    run.pool.add("0").start()
+    await run.wait_ready()
+    started = time.monotonic()
+    run.start_publishing(burst)
+    intruder = Intruder(broker.port, device, password)
+    try:
+        group = run.pool.group
+        granted = await intruder.subscribe(
+            f"$share/{group}/city/v1/devices/+/telemetry",
+            f"$share/{group}/city/v1/devices/+/event",
+            f"$share/{group}/city/v1/devices/+/status",
+            "#",
+            f"city/v1/devices/{burst.device_ids[0]}/telemetry",
+        )
+        assert granted == dict.fromkeys(granted, NOT_AUTHORIZED)
+        assert run.publishing_now(), "the burst was over before the subscriptions: it proves nothing"
+        await run.finish_publishing()
+        await run.wait_stored(burst.size, STORE_WITHIN)
+    finally:
+        intruder.close()
+    await run.assert_exactly_once(burst)
+    assert intruder.received == 0
+    report("a device subscribing to the group", burst, total=time.monotonic() - started)

@@ -57,7 +57,7 @@ class MqttPeer:
         self.connacks: list[ReasonCode] = []
         self.disconnects: list[ReasonCode] = []
         self.pubacks: dict[int, ReasonCode] = {}
-        self.subacks: set[int] = set()
+        self.subacks: dict[int, list[ReasonCode]] = {}
         self.messages: list[tuple[str, bytes]] = []
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id or username, protocol=mqtt.MQTTv5
@@ -84,9 +84,9 @@ class MqttPeer:
         with self.lock:
             self.pubacks[mid] = reason
 
-    def _on_subscribe(self, _c: Any, _u: Any, mid: int, _reasons: Any, _p: Any) -> None:
+    def _on_subscribe(self, _c: Any, _u: Any, mid: int, reasons: list[ReasonCode], _p: Any) -> None:
         with self.lock:
-            self.subacks.add(mid)
+            self.subacks[mid] = list(reasons)
 
     def _on_message(self, _c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
         with self.lock:
@@ -105,10 +105,15 @@ class MqttPeer:
         await eventually(lambda: info.mid in self.pubacks, f"a PUBACK for {topic}")
         return self.pubacks[info.mid]
 
-    async def subscribe(self, *topics: str) -> None:
+    async def subscribe(self, *topics: str) -> dict[str, int]:
+        """Subscribe at QoS 1, one topic at a time; return each topic's SUBACK reason code."""
+        granted: dict[str, int] = {}
         for topic in topics:
             _, mid = self.client.subscribe(topic, qos=1)
+            assert mid is not None, f"{topic} was not sent"
             await eventually(partial(self.subacks.__contains__, mid), f"a SUBACK for {topic}")
+            granted[topic] = self.subacks[mid][0].value
+        return granted
 
     def close(self) -> None:
         self.client.disconnect()
@@ -200,7 +205,7 @@ async def test_a_device_cannot_read_another_devices_messages(
     first, second = await register(client, admin), await register(client, admin)
     snooper = peers(first["id"], first["mqtt"]["password"])
     await snooper.connect()
-    # The broker grants these subscriptions and filters at delivery, so only the absence of messages counts.
+    # Refused in the SUBACK (below); should one be granted, the absence of messages is what counts.
     await snooper.subscribe(f"city/v1/devices/{second['id']}/#", "city/v1/devices/#", "#")
     watcher = peers(
         settings.mqtt_username,
@@ -221,6 +226,36 @@ async def test_a_device_cannot_read_another_devices_messages(
     while time.monotonic() < deadline:
         assert snooper.messages == [], "a device received another device's messages"
         await asyncio.sleep(0.02)
+
+
+async def test_a_device_may_subscribe_to_nothing(
+    client: AsyncClient, person: PersonFactory, peers: Callable[..., MqttPeer]
+) -> None:
+    """A subscription the broker granted would make the device a member of whatever it matched: in the
+    ingest group's shared subscription, the broker hands it a share of the fleet's messages and then drops
+    them at its read check. So every subscription of a device is refused in the SUBACK."""
+    admin = await person(Role.ADMIN)
+    first, second = await register(client, admin), await register(client, admin)
+    peer = peers(first["id"], first["mqtt"]["password"])
+    assert (await peer.connect()).value == 0
+    granted = await peer.subscribe(
+        "$share/ingest/city/v1/devices/+/telemetry",
+        "$share/ingest/city/v1/devices/+/event",
+        "$share/ingest/city/v1/devices/+/status",
+        f"$share/x/city/v1/devices/{first['id']}/telemetry",
+        "#",
+        "+/#",
+        "$SYS/#",
+        "city/v1/devices/+/telemetry",
+        f"city/v1/devices/{second['id']}/#",
+        f"city/v1/devices/{second['id']}/telemetry",
+        f"city/v1/devices/{first['id']}/#",
+        f"city/v1/devices/{first['id']}/command/reboot",
+    )
+    assert granted == dict.fromkeys(granted, NOT_AUTHORIZED)
+    # Refused subscriptions cost the device nothing else: it stays connected and publishes as before.
+    assert peer.disconnects == []
+    assert (await peer.publish(first["mqtt"]["topics"]["telemetry"])).value in (0, NO_MATCHING_SUBSCRIBERS)
 
 
 async def test_wrong_password_or_another_client_id_is_refused(
