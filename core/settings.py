@@ -108,6 +108,14 @@ class Settings(BaseSettings):
     media_max_bytes: int = Field(default=10 * 1024 * 1024, ge=64 * 1024, le=50 * 1024 * 1024)
     media_max_pixels: int = Field(default=40_000_000, ge=1_000_000, le=200_000_000)
 
+    # Request bodies: counted while they stream in and refused with 413 once past the limit of their kind,
+    # before any parsing or policy. JSON (and any body a route does not expect) is small; an Open311 form
+    # post too; a photo upload may carry its photos (media_max_bytes each) plus this slack for the report
+    # part, the part headers and the boundaries.
+    http_json_max_bytes: int = Field(default=64 * 1024, ge=4 * 1024, le=1024 * 1024)
+    http_form_max_bytes: int = Field(default=64 * 1024, ge=4 * 1024, le=1024 * 1024)
+    http_multipart_slack_bytes: int = Field(default=128 * 1024, ge=16 * 1024, le=1024 * 1024)
+
     # Citizen reports: the SLA task, automatic closing and duplicate search.
     # A report is "due soon" when less than this many working hours remain before a deadline.
     feedback_due_soon_working_hours: int = Field(default=8, ge=1, le=80)

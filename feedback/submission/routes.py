@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import working_calendar
@@ -30,12 +30,13 @@ from feedback.reports.read import build_report_read, new_report_read, photo_read
 from feedback.reports.schemas import PhotoRead, ReportRead
 from feedback.submission import photos
 from feedback.submission import support as support_follow
-from feedback.submission.body import read_json, read_multipart, read_part, unsupported
+from feedback.submission.body import read_json, read_multipart, read_upload, unsupported
 from feedback.submission.duplicates import find_nearby_open
 from feedback.submission.idempotency import Idempotency, request_hash, user_owner
 from feedback.submission.schemas import (
     IDEMPOTENCY_KEY_PATTERN,
     SUBMIT_REQUEST_BODY,
+    UPLOAD_REQUEST_BODY,
     NearbyReport,
     SubmissionProblem,
     SubmitReport,
@@ -47,6 +48,9 @@ REPORT_PATH = "/api/v1/feedback/{report_id}"
 
 CITIZEN_ONLY = responses(UNAUTHENTICATED, problem(403, "Only citizens may do this (code forbidden)"))
 PROBLEM_422: dict[str, Any] = {"model": SubmissionProblem}
+PHOTO_TOO_LARGE = problem(
+    413, "A photo is larger than allowed (code image_too_large), or the whole body (code payload_too_large)"
+)
 SUBMIT_RESPONSES: Responses = {
     200: {
         "model": ReportRead,
@@ -54,7 +58,10 @@ SUBMIT_RESPONSES: Responses = {
         "Idempotency-Key made (header Idempotent-Replayed: true)",
     },
     **CITIZEN_ONLY,
-    **problem(413, "A photo is larger than allowed (code image_too_large)"),
+    **problem(
+        413,
+        "A photo is larger than allowed (code image_too_large), or the whole body (code payload_too_large)",
+    ),
     **problem(415, "The body is neither JSON nor multipart/form-data (code unsupported_media_type)"),
     422: {
         **PROBLEM_422,
@@ -67,7 +74,10 @@ SUBMIT_RESPONSES: Responses = {
 }
 UPLOAD_RESPONSES: Responses = {
     **UNAUTHENTICATED,
-    **problem(413, "The photo is larger than allowed (code image_too_large)"),
+    **problem(
+        413,
+        "The photo is larger than allowed (code image_too_large), or the whole body (code payload_too_large)",
+    ),
     422: {
         **PROBLEM_422,
         "description": "Not a photo we keep: not_an_image, unsupported_image_type, "
@@ -201,14 +211,13 @@ async def submit(
     response_model=PhotoRead,
     summary="Upload a photo for a report or a proof of the fix (sanitised: no EXIF, no GPS)",
     responses=UPLOAD_RESPONSES,
+    openapi_extra={"requestBody": UPLOAD_REQUEST_BODY},
 )
 async def upload_photo(
-    db: SessionDep,
-    settings: SettingsDep,
-    principal: Authenticated,
-    file: Annotated[UploadFile, File(description="A JPEG, PNG, HEIC or WebP photo.")],
+    request: Request, db: SessionDep, settings: SettingsDep, principal: Authenticated
 ) -> PhotoRead:
-    data = await read_part(file, settings.media_max_bytes)
+    # Read by hand, after the policy: a caller who may not upload never gets a part parsed or spooled.
+    data = await read_upload(request, settings)
     photo = await photos.store_upload(
         db, media_storage(settings), settings, data, uploader_id=principal.user_id
     )
