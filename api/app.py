@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from api import auth_routes, health, media_routes, push_routes, units_routes
 from api.announcements_routes import router as announcements_router
+from api.body_limits import BodyLimitMiddleware
 from api.observability import ObservabilityMiddleware
 from api.openapi import install_openapi
 from api.problems import install_problem_handlers
@@ -68,6 +69,8 @@ def create_app(
     app.state.broker_admin = broker_admin
     install_problem_handlers(app)
     install_openapi(app)
+    # Added first, so it runs inside ObservabilityMiddleware: a refused body still has its request id.
+    app.add_middleware(BodyLimitMiddleware, settings=resolved)
     app.add_middleware(ObservabilityMiddleware)
     app.include_router(health.router)
     app.include_router(media_routes.router)

@@ -87,6 +87,8 @@ ACCEPT_LANGUAGE_REF = {"$ref": "#/components/parameters/AcceptLanguage"}
 
 ERROR_DESCRIPTIONS = {
     "400": "The request body cannot be read (for example, it is not valid UTF-8).",
+    "413": "The request body is larger than this route accepts (code payload_too_large), refused as it "
+    "streams in, before the caller is checked.",
     "422": "The request is not valid: `errors` lists every invalid part.",
     "500": "Unexpected error; `request_id` identifies it in the server's logs.",
 }
@@ -143,6 +145,8 @@ def _describe_operation(operation: MutableMapping[str, Any]) -> None:
     if "requestBody" in operation:
         # FastAPI answers 400 for a body it cannot decode at all, before any validation.
         responses.setdefault("400", {"description": ERROR_DESCRIPTIONS["400"]})
+        # api/body_limits.py bounds every body, whoever sends it.
+        responses.setdefault("413", {"description": ERROR_DESCRIPTIONS["413"]})
     for status, response in responses.items():
         if _is_error(status):
             _describe_error(status, response)

@@ -75,6 +75,9 @@ TITLES: Mapping[str, Message] = {
     "image_too_large": Message("Ảnh quá lớn", "The image is too large"),
     "image_dimensions_too_large": Message("Kích thước ảnh quá lớn", "The image dimensions are too large"),
     "image_corrupt": Message("Ảnh bị hỏng hoặc không đọc được", "The image is damaged or unreadable"),
+    "media_busy": Message(
+        "Hệ thống đang bận xử lý ảnh, vui lòng thử lại sau", "Photo processing is busy, try again shortly"
+    ),
     "sms_unavailable": Message(
         "Chưa gửi được tin nhắn, vui lòng thử lại sau", "The text message could not be sent, try again later"
     ),

@@ -121,6 +121,22 @@ class Settings(BaseSettings):
     media_url_prefix: str = "/media"
     media_max_bytes: int = Field(default=10 * 1024 * 1024, ge=64 * 1024, le=50 * 1024 * 1024)
     media_max_pixels: int = Field(default=40_000_000, ge=1_000_000, le=200_000_000)
+    # Decoding: at most this many photos at once per API process; an upload waits this long for a free
+    # decoder, then is answered 503 media_busy with Retry-After.
+    media_decode_workers: int = Field(default=2, ge=1, le=32)
+    media_decode_wait_seconds: float = Field(default=2.0, gt=0, le=30)
+    # Photos decoded per hour, per citizen (or staff member) and per client address: every decode counts,
+    # whether the photo is kept, refused, or its report is.
+    media_decodes_per_user_per_hour: int = Field(default=60, ge=1)
+    media_decodes_per_client_per_hour: int = Field(default=300, ge=1)
+
+    # Request bodies: counted while they stream in and refused with 413 once past the limit of their kind,
+    # before any parsing or policy. JSON (and any body a route does not expect) is small; an Open311 form
+    # post too; a photo upload may carry its photos (media_max_bytes each) plus this slack for the report
+    # part, the part headers and the boundaries.
+    http_json_max_bytes: int = Field(default=64 * 1024, ge=4 * 1024, le=1024 * 1024)
+    http_form_max_bytes: int = Field(default=64 * 1024, ge=4 * 1024, le=1024 * 1024)
+    http_multipart_slack_bytes: int = Field(default=128 * 1024, ge=16 * 1024, le=1024 * 1024)
 
     # Citizen reports: the SLA task, automatic closing and duplicate search.
     # A report is "due soon" when less than this many working hours remain before a deadline.

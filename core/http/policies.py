@@ -28,6 +28,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Message, ProblemError
+from core.http import forms
 from core.http.deps import ResourcesDep, SessionDep, get_settings_dep
 from core.identity import api_keys
 from core.identity.api_keys import ApiClient
@@ -254,7 +255,7 @@ async def _form_api_key(request: Request) -> str | None:
         return None
     try:
         # Starlette keeps the parsed form, so the route reads the same one again at no cost.
-        value = (await request.form()).get(OPEN311_KEY_PARAMETER)
+        value = (await forms.read_form(request)).get(OPEN311_KEY_PARAMETER)
     except Exception:  # an unreadable body carries no key; the route refuses the body itself
         return None
     return value if isinstance(value, str) else None

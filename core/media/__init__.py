@@ -1,5 +1,6 @@
 """Citizen and field-staff photos: validation, metadata stripping, thumbnails and storage."""
 
+from core.media.decoding import DecodePool, DecoderBusyError, decode_pool
 from core.media.images import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_PIXELS,
@@ -26,6 +27,8 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_PIXELS",
     "THUMBNAIL_LONG_SIDE",
+    "DecodePool",
+    "DecoderBusyError",
     "ImageInfo",
     "InvalidMediaKeyError",
     "LocalMediaStorage",
@@ -33,6 +36,7 @@ __all__ = [
     "MediaRejectedError",
     "MediaStorage",
     "ProcessedImage",
+    "decode_pool",
     "delete_async",
     "get_async",
     "inspect",

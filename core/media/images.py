@@ -32,6 +32,7 @@ import pillow_heif
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from core.errors import Message
+from core.media.decoding import DecodePool
 
 ImageKind = Literal["jpeg", "png", "webp", "heic"]
 RejectionCode = Literal[
@@ -243,11 +244,16 @@ async def sanitise_async(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     thumbnail_long_side: int = THUMBNAIL_LONG_SIDE,
+    pool: DecodePool | None = None,
 ) -> ProcessedImage:
-    """`sanitise` in a worker thread: decoding a large photo takes long enough to stall the event loop."""
-    return await asyncio.to_thread(
-        sanitise, data, max_bytes=max_bytes, max_pixels=max_pixels, thumbnail_long_side=thumbnail_long_side
-    )
+    """`sanitise` in a worker thread: decoding a large photo takes long enough to stall the event loop.
+
+    With `pool`, on one of its bounded decoders (DecoderBusyError when none frees up in time); without, in the
+    default thread pool (the ingest consumer, which decodes one snapshot at a time)."""
+    options = {"max_bytes": max_bytes, "max_pixels": max_pixels, "thumbnail_long_side": thumbnail_long_side}
+    if pool is not None:
+        return await pool.run(sanitise, data, **options)
+    return await asyncio.to_thread(sanitise, data, **options)
 
 
 def _to_srgb(image: Image.Image, icc_profile: object) -> Image.Image:

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request, Response
 
 from core.calendar import working_calendar
 from core.errors import Message, ProblemError
+from core.http import forms
 from core.http.deps import SessionDep, SettingsDep
 from core.http.policies import PUBLIC, require_open311_api_key
 from core.http.read_limits import PUBLIC_READ_LIMIT
@@ -61,7 +62,7 @@ def _base_url(request: Request) -> str:
 
 async def _form(request: Request) -> list[tuple[str, str]]:
     try:
-        form = await request.form()
+        form = await forms.read_form(request)
     except Exception as error:  # a body that is not a readable form, whatever the parser says about it
         raise bad_request(
             Message(

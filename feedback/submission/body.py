@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from core.errors import Message, ProblemError
+from core.http import forms
 from core.settings import Settings
 from feedback.reports.models import MAX_PHOTOS
 from feedback.submission import photos
@@ -71,8 +72,38 @@ async def read_part(part: StarletteUploadFile, limit: int) -> bytes:
     return data
 
 
+async def read_upload(request: Request, settings: Settings) -> bytes:
+    """The one `file` part of a photo upload, stopped at the photo limit while it streams in."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "multipart/form-data":
+        raise _missing(("body", "file"), "Send the photo as the file part of a multipart/form-data body")
+    form = await forms.read_multipart(
+        request,
+        max_files=1,
+        max_fields=0,
+        max_part_size=JSON_BODY_MAX_BYTES,
+        max_file_size=settings.media_max_bytes,
+        file_too_large=photos.too_large,
+    )
+    try:
+        part = form.get("file")
+        if not isinstance(part, StarletteUploadFile):
+            raise _missing(("body", "file"), "The file part is required")
+        return await read_part(part, settings.media_max_bytes)
+    finally:
+        await form.close()
+
+
 async def read_multipart(request: Request, settings: Settings) -> tuple[SubmitReport, list[bytes]]:
-    form = await request.form(max_files=MULTIPART_MAX_FILES, max_fields=MULTIPART_MAX_FIELDS)
+    form = await forms.read_multipart(
+        request,
+        max_files=MULTIPART_MAX_FILES,
+        max_fields=MULTIPART_MAX_FIELDS,
+        max_part_size=JSON_BODY_MAX_BYTES,
+        # Each photo is refused at its own limit while it streams in; the report part is read as JSON.
+        max_file_size=settings.media_max_bytes,
+        file_too_large=photos.too_large,
+    )
     try:
         report_part = form.get("report")
         if report_part is None:

@@ -15,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Message, ProblemError
 from core.media import (
+    DecoderBusyError,
     MediaRejectedError,
     MediaStorage,
     ProcessedImage,
+    decode_pool,
     delete_async,
     put_async,
     sanitise_async,
@@ -33,6 +35,19 @@ PHOTO_KINDS = frozenset({"report", "proof"})
 def rejected(error: MediaRejectedError) -> ProblemError:
     """The API's answer to a refused file: 413 when too large, 422 for everything else."""
     return ProblemError(413 if error.code == "image_too_large" else 422, error.code, error.message)
+
+
+def busy(retry_after: int) -> ProblemError:
+    return ProblemError(
+        503,
+        "media_busy",
+        Message(
+            f"Đang xử lý nhiều ảnh, vui lòng thử lại sau {retry_after} giây",
+            f"Many photos are being processed, try again in {retry_after} seconds",
+        ),
+        extensions={"retry_after": retry_after},
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 def too_large(max_bytes: int) -> ProblemError:
@@ -69,12 +84,15 @@ async def prepare_upload(settings: Settings, data: bytes) -> ProcessedImage:
     """Check and sanitise a photo without storing anything (the CPU work runs off the event loop)."""
     if len(data) > settings.media_max_bytes:
         raise too_large(settings.media_max_bytes)
+    pool = decode_pool(settings.media_decode_workers, settings.media_decode_wait_seconds)
     try:
         return await sanitise_async(
-            data, max_bytes=settings.media_max_bytes, max_pixels=settings.media_max_pixels
+            data, max_bytes=settings.media_max_bytes, max_pixels=settings.media_max_pixels, pool=pool
         )
     except MediaRejectedError as error:
         raise rejected(error) from error
+    except DecoderBusyError as error:
+        raise busy(error.retry_after) from error
 
 
 async def save_upload(

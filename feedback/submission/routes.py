@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import working_calendar
@@ -30,12 +30,14 @@ from feedback.reports.read import build_report_read, new_report_read, photo_read
 from feedback.reports.schemas import PhotoRead, ReportRead
 from feedback.submission import photos
 from feedback.submission import support as support_follow
-from feedback.submission.body import read_json, read_multipart, read_part, unsupported
+from feedback.submission.body import read_json, read_multipart, read_upload, unsupported
+from feedback.submission.decode_quota import charge_decodes
 from feedback.submission.duplicates import find_nearby_open
 from feedback.submission.idempotency import Idempotency, request_hash, user_owner
 from feedback.submission.schemas import (
     IDEMPOTENCY_KEY_PATTERN,
     SUBMIT_REQUEST_BODY,
+    UPLOAD_REQUEST_BODY,
     NearbyReport,
     SubmissionProblem,
     SubmitReport,
@@ -47,6 +49,12 @@ REPORT_PATH = "/api/v1/feedback/{report_id}"
 
 CITIZEN_ONLY = responses(UNAUTHENTICATED, problem(403, "Only citizens may do this (code forbidden)"))
 PROBLEM_422: dict[str, Any] = {"model": SubmissionProblem}
+MEDIA_BUSY = problem(
+    503, "Every photo decoder stayed busy; try again later (code media_busy, header Retry-After)"
+)
+PHOTO_TOO_LARGE = problem(
+    413, "A photo is larger than allowed (code image_too_large), or the whole body (code payload_too_large)"
+)
 SUBMIT_RESPONSES: Responses = {
     200: {
         "model": ReportRead,
@@ -54,7 +62,7 @@ SUBMIT_RESPONSES: Responses = {
         "Idempotency-Key made (header Idempotent-Replayed: true)",
     },
     **CITIZEN_ONLY,
-    **problem(413, "A photo is larger than allowed (code image_too_large)"),
+    **PHOTO_TOO_LARGE,
     **problem(415, "The body is neither JSON nor multipart/form-data (code unsupported_media_type)"),
     422: {
         **PROBLEM_422,
@@ -63,11 +71,17 @@ SUBMIT_RESPONSES: Responses = {
         "idempotency_key_reused, or a photo refused (not_an_image, unsupported_image_type, image_corrupt, "
         "image_dimensions_too_large)",
     },
-    **problem(429, "Too many reports in the last hour (code rate_limited, header Retry-After)"),
+    **problem(
+        429,
+        "Too many reports, or photos decoded, in the last hour (code rate_limited, header Retry-After)",
+    ),
+    **MEDIA_BUSY,
 }
 UPLOAD_RESPONSES: Responses = {
     **UNAUTHENTICATED,
-    **problem(413, "The photo is larger than allowed (code image_too_large)"),
+    **PHOTO_TOO_LARGE,
+    **problem(429, "Too many photos decoded in the last hour (code rate_limited, header Retry-After)"),
+    **MEDIA_BUSY,
     422: {
         **PROBLEM_422,
         "description": "Not a photo we keep: not_an_image, unsupported_image_type, "
@@ -109,6 +123,11 @@ def _new_report(body: SubmitReport, reporter_id: uuid.UUID, photo_ids: list[uuid
         urgent=body.urgent,
         photo_ids=photo_ids,
     )
+
+
+def _client(request: Request) -> str:
+    # The proxy's X-Forwarded-For is applied by the server (proxy_headers), so this is the caller's address.
+    return request.client.host if request.client else "unknown"
 
 
 def _support_read(report: Report, *, supported: bool, following: bool) -> SupportRead:
@@ -168,6 +187,7 @@ async def submit(
     hit = await limiter.hit(
         [Limit("feedback:submit", str(principal.user_id), settings.feedback_submissions_per_hour, 3600)]
     )
+    decoded = False
     try:
         photo_ids = list(body.photo_ids)
         if files:
@@ -175,6 +195,10 @@ async def submit(
             await check_submission(
                 db, _new_report(body, principal.user_id, photo_ids), extra_photos=len(files)
             )
+            await charge_decodes(
+                redis, settings, user_id=principal.user_id, client=_client(request), photos=len(files)
+            )
+            decoded = True
             prepared = [await photos.prepare_upload(settings, data) for data in files]
             storage = media_storage(settings)
             for processed in prepared:
@@ -184,8 +208,10 @@ async def submit(
         # The key, if any, was claimed above and stays locked until the commit.
         report, _ = await submit_report(db, working_calendar(), new, idempotency=idempotency, claimed=True)
     except ProblemError:
-        # A refused report does not use up the citizen's hourly budget.
-        await limiter.release(hit)
+        # A report refused before any photo was decoded does not use up the citizen's hourly budget; one
+        # that got as far as decoding has cost what a report costs.
+        if not decoded:
+            await limiter.release(hit)
         raise
     response.headers["Location"] = REPORT_PATH.format(report_id=report.id)
     if not photo_ids:
@@ -201,14 +227,14 @@ async def submit(
     response_model=PhotoRead,
     summary="Upload a photo for a report or a proof of the fix (sanitised: no EXIF, no GPS)",
     responses=UPLOAD_RESPONSES,
+    openapi_extra={"requestBody": UPLOAD_REQUEST_BODY},
 )
 async def upload_photo(
-    db: SessionDep,
-    settings: SettingsDep,
-    principal: Authenticated,
-    file: Annotated[UploadFile, File(description="A JPEG, PNG, HEIC or WebP photo.")],
+    request: Request, db: SessionDep, settings: SettingsDep, redis: RedisDep, principal: Authenticated
 ) -> PhotoRead:
-    data = await read_part(file, settings.media_max_bytes)
+    # Read by hand, after the policy: a caller who may not upload never gets a part parsed or spooled.
+    data = await read_upload(request, settings)
+    await charge_decodes(redis, settings, user_id=principal.user_id, client=_client(request), photos=1)
     photo = await photos.store_upload(
         db, media_storage(settings), settings, data, uploader_id=principal.user_id
     )

@@ -164,3 +164,22 @@ SUBMIT_REQUEST_BODY: dict[str, Any] = {
         },
     },
 }
+
+UPLOAD_REQUEST_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "contentMediaType": "application/octet-stream",
+                        "description": "A JPEG, PNG, HEIC or WebP photo.",
+                    }
+                },
+            }
+        }
+    },
+}
