@@ -25,6 +25,7 @@ from feedback.lifecycle import routes as lifecycle_routes
 from feedback.listing import routes as listing_routes
 from feedback.open311 import request_routes as open311_request_routes
 from feedback.open311 import routes as open311_routes
+from feedback.reports import erasure as _report_erasure  # noqa: F401  (registers the account cleanup)
 from feedback.submission import routes as submission_routes
 from iot.registry import routes as device_routes
 from iot.registry.broker_admin import BrokerAdmin

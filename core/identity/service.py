@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import Message, ProblemError
 from core.identity import refresh as refresh_tokens
 from core.identity import repository
+from core.identity.cleanup import run_account_cleanups
 from core.identity.models import OtpChallenge, RefreshToken, SmsMessage, User
 from core.identity.otp import code_matches, generate_code, hash_code
 from core.identity.passwords import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, hash_password, verify_password
@@ -425,6 +426,8 @@ async def delete_account(
     await repository.save_user(session, user, now)
     await repository.revoke_user_tokens(session, user.id, now)
     await push_repository.delete_user_devices(session, user.id)
+    # What the domains hold of the citizen (the photos of private reports), in this same transaction.
+    await run_account_cleanups(session, settings, user.id)
     if phone is not None:
         await repository.forget_phone(session, phone)
     # Access tokens already handed out stop working now, not when they expire.

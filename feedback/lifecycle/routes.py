@@ -17,6 +17,7 @@ from core.http.deps import SessionDep, SettingsDep
 from core.http.policies import Citizen, Officer, Staff
 from core.http.responses import UNAUTHENTICATED, Responses, problem, responses
 from core.identity.principal import Principal
+from core.media.signing import media_urls
 from core.settings import Settings
 from feedback.lifecycle import merge, reporter_actions, service
 from feedback.lifecycle.schemas import (
@@ -90,7 +91,7 @@ async def _staff_view(
         report,
         Audience.STAFF,
         viewer_id=principal.user_id,
-        media_url_prefix=settings.media_url_prefix,
+        media=media_urls(settings),
     )
     assert isinstance(view, StaffReportRead)
     return view
@@ -105,7 +106,7 @@ async def _reporter_view(
         report,
         Audience.REPORTER,
         viewer_id=principal.user_id,
-        media_url_prefix=settings.media_url_prefix,
+        media=media_urls(settings),
     )  # type: ignore[return-value]
 
 

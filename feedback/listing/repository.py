@@ -36,7 +36,7 @@ from sqlmodel import col
 from core.bbox import BBox, Circle
 from core.cursor import Cursor, Page, fetch_limit, keyset_page
 from core.identity.models import User
-from core.media.storage import DEFAULT_URL_PREFIX
+from core.media.signing import MediaUrls
 from feedback.listing.filters import InboxFilters, InboxSort, PublicFilters, inbox_cursor_sort
 from feedback.listing.schemas import InboxItem
 from feedback.reports.models import Report, ReportPhoto
@@ -111,11 +111,18 @@ def _summary_columns() -> list[Any]:
         col(Report.created_at),
         col(Report.resolve_due_at),
         col(Report.support_count),
+        col(Report.is_public),
         _thumbnail_key(),
     ]
 
 
-def _summary(prefix: str) -> Any:
+def _thumbnail_url(row: Any, media: MediaUrls) -> str | None:
+    if not row.thumbnail_key:
+        return None
+    return photo_url(row.thumbnail_key, media, public=bool(row.is_public))
+
+
+def _summary(media: MediaUrls) -> Any:
     def build(row: Any) -> ReportSummary:
         return ReportSummary(
             id=row.id,
@@ -130,7 +137,7 @@ def _summary(prefix: str) -> Any:
             created_at=row.created_at,
             resolve_due_at=row.resolve_due_at,
             support_count=row.support_count,
-            thumbnail_url=photo_url(row.thumbnail_key, prefix) if row.thumbnail_key else None,
+            thumbnail_url=_thumbnail_url(row, media),
         )
 
     return build
@@ -158,7 +165,7 @@ async def own_reports(
     statuses: Sequence[ReportStatus] = (),
     cursor: Cursor | None = None,
     limit: int = 20,
-    media_url_prefix: str = DEFAULT_URL_PREFIX,
+    media: MediaUrls,
 ) -> Page[ReportSummary]:
     """A citizen's own reports, newest first, private and merged ones included."""
     statement = select(*_summary_columns()).where(
@@ -170,7 +177,7 @@ async def own_reports(
         fetch_limit(limit)
     )
     rows = (await session.execute(statement)).all()
-    return keyset_page(rows, limit, sort=OWN_SORT, position=_newest, item=_summary(media_url_prefix))
+    return keyset_page(rows, limit, sort=OWN_SORT, position=_newest, item=_summary(media))
 
 
 async def public_feed(
@@ -180,7 +187,7 @@ async def public_feed(
     *,
     cursor: Cursor | None = None,
     limit: int = 20,
-    media_url_prefix: str = DEFAULT_URL_PREFIX,
+    media: MediaUrls,
 ) -> Page[ReportSummary]:
     """Public, not merged reports in the area, newest first (also within a radius: not nearest first)."""
     statement = (
@@ -190,7 +197,7 @@ async def public_feed(
         .limit(fetch_limit(limit))
     )
     rows = (await session.execute(statement)).all()
-    return keyset_page(rows, limit, sort=PUBLIC_SORT, position=_newest, item=_summary(media_url_prefix))
+    return keyset_page(rows, limit, sort=PUBLIC_SORT, position=_newest, item=_summary(media))
 
 
 def _utc_text(moment: datetime) -> str:
@@ -333,7 +340,7 @@ def inbox_key(sort: InboxSort) -> str:
     return "resolve_due_at" if sort is InboxSort.DEADLINE else "created_at"
 
 
-def _inbox_item(prefix: str) -> Any:
+def _inbox_item(media: MediaUrls) -> Any:
     def build(row: Any) -> InboxItem:
         return InboxItem(
             id=row.id,
@@ -355,7 +362,7 @@ def _inbox_item(prefix: str) -> Any:
             resolve_due_at=row.resolve_due_at,
             assignee_id=row.assignee_id,
             reporter_name=row.reporter_name,
-            thumbnail_url=photo_url(row.thumbnail_key, prefix) if row.thumbnail_key else None,
+            thumbnail_url=_thumbnail_url(row, media),
         )
 
     return build
@@ -369,7 +376,7 @@ async def inbox(
     sort: InboxSort = InboxSort.DEADLINE,
     cursor: Cursor | None = None,
     limit: int = 20,
-    media_url_prefix: str = DEFAULT_URL_PREFIX,
+    media: MediaUrls,
 ) -> Page[InboxItem]:
     rows = (await session.execute(inbox_statement(units, filters, sort, cursor, limit))).all()
     key = inbox_key(sort)
@@ -378,7 +385,7 @@ async def inbox(
         limit,
         sort=inbox_cursor_sort(sort),
         position=lambda row: (getattr(row, key), row.id),
-        item=_inbox_item(media_url_prefix),
+        item=_inbox_item(media),
     )
 
 
@@ -390,7 +397,7 @@ async def inbox_batches(
     sort: InboxSort,
     cap: int,
     batch: int = 1000,
-    media_url_prefix: str = DEFAULT_URL_PREFIX,
+    media: MediaUrls,
 ) -> AsyncIterator[list[InboxItem]]:
     """Every matching inbox row, up to `cap`, in batches (each one keyset query), for exports."""
     cursor: Cursor | None = None
@@ -400,7 +407,7 @@ async def inbox_batches(
         rows = (await session.execute(inbox_statement(units, filters, sort, cursor, size))).all()[:size]
         if not rows:
             return
-        yield [_inbox_item(media_url_prefix)(row) for row in rows]
+        yield [_inbox_item(media)(row) for row in rows]
         left -= len(rows)
         if len(rows) < size:
             return

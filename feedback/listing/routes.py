@@ -24,6 +24,7 @@ from core.http.read_limits import PUBLIC_READ_LIMIT
 from core.http.responses import INVALID_CURSOR, PUBLIC_OPENAPI, UNAUTHENTICATED, problem, responses
 from core.identity.principal import Principal
 from core.identity.scope import outside_unit, unit_scope
+from core.media.signing import media_urls
 from core.settings import Settings
 from feedback.catalogue.models import CATEGORY_CODE_PATTERN, DEPARTMENT_CODE_PATTERN
 from feedback.listing import repository
@@ -115,7 +116,7 @@ async def _report_response(
         report,
         audience,
         viewer_id=principal.user_id if principal is not None else None,
-        media_url_prefix=settings.media_url_prefix,
+        media=media_urls(settings),
     )
     return Response(read.model_dump_json(), media_type="application/json")
 
@@ -173,7 +174,7 @@ async def my_reports(
         statuses=tuple(status or ()),
         cursor=decode_cursor(repository.OWN_SORT, cursor),
         limit=limit,
-        media_url_prefix=settings.media_url_prefix,
+        media=media_urls(settings),
     )
     return ReportPage(items=page.items, next_cursor=page.next_cursor)
 
@@ -205,7 +206,7 @@ async def public_feed(
         _public_filters(status, category_code),
         cursor=decode_cursor(repository.PUBLIC_SORT, cursor),
         limit=limit,
-        media_url_prefix=settings.media_url_prefix,
+        media=media_urls(settings),
     )
     return ReportPage(items=page.items, next_cursor=page.next_cursor)
 
@@ -307,7 +308,7 @@ async def inbox(
         sort=sort,
         cursor=decode_cursor(inbox_cursor_sort(sort), cursor),
         limit=limit,
-        media_url_prefix=settings.media_url_prefix,
+        media=media_urls(settings),
     )
     return InboxPage(items=page.items, next_cursor=page.next_cursor)
 
@@ -329,7 +330,7 @@ async def inbox_csv(
 ) -> StreamingResponse:
     units, filters = await _inbox_query(db, principal, **params)
     batches = repository.inbox_batches(
-        db, units, filters, sort=sort, cap=CSV_ROW_CAP, media_url_prefix=settings.media_url_prefix
+        db, units, filters, sort=sort, cap=CSV_ROW_CAP, media=media_urls(settings)
     )
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
     return StreamingResponse(

@@ -23,6 +23,7 @@ from core.http.deps import SessionDep, SettingsDep
 from core.http.policies import PUBLIC, require_open311_api_key
 from core.http.read_limits import PUBLIC_READ_LIMIT
 from core.identity.api_keys import ApiClient
+from core.media.signing import media_urls
 from feedback.catalogue import repository as catalogue
 from feedback.catalogue.models import CATEGORY_CODE_PATTERN
 from feedback.open311 import documents, repository, requests
@@ -124,9 +125,7 @@ async def list_requests(
         wanted.format,
         "service_requests",
         [
-            requests.request_document(
-                row, base_url=_base_url(request), media_prefix=settings.media_url_prefix
-            )
+            requests.request_document(row, base_url=_base_url(request), media=media_urls(settings))
             for row in rows
         ],
     )
@@ -159,7 +158,7 @@ async def get_request(
             requests.request_document(
                 row,
                 base_url=_base_url(request),
-                media_prefix=settings.media_url_prefix,
+                media=media_urls(settings),
             )
         ],
     )
@@ -271,7 +270,7 @@ async def list_updates(
         requests.updates_document(
             rows,
             base_url=_base_url(request),
-            media_prefix=settings.media_url_prefix,
+            media=media_urls(settings),
             language=wanted.language,
         ),
     )

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from core.calendar.working_days import LOCAL_ZONE
 from core.errors import Language, Message, ProblemError
+from core.media.signing import MediaUrls
 from feedback.catalogue.models import CATEGORY_CODE_PATTERN
 from feedback.open311.repository import RequestQuery, RequestRow, UpdateRow
 from feedback.reports.models import (
@@ -272,11 +273,12 @@ def request_query(params: dict[str, str], *, now: datetime) -> RequestQuery:
 # Documents ----------------------------------------------------------------------------------------------
 
 
-def media_url(base_url: str, prefix: str, key: str | None) -> str | None:
-    """An absolute photo URL: Open311 clients fetch it from elsewhere, so a path is not enough."""
+def media_url(base_url: str, media: MediaUrls, key: str | None) -> str | None:
+    """An absolute photo URL: Open311 clients fetch it from elsewhere, so a path is not enough. Open311 shows
+    public reports only, so their photos are signed for ever."""
     if key is None:
         return None
-    url = photo_url(key, prefix)
+    url = photo_url(key, media, public=True)
     return url if "://" in url else base_url.rstrip("/") + "/" + url.lstrip("/")
 
 
@@ -284,7 +286,7 @@ def media_url(base_url: str, prefix: str, key: str | None) -> str | None:
 _FIXED = frozenset({ReportStatus.RESOLVED, ReportStatus.CLOSED})
 
 
-def request_document(row: RequestRow, *, base_url: str, media_prefix: str) -> Open311Request:
+def request_document(row: RequestRow, *, base_url: str, media: MediaUrls) -> Open311Request:
     report = row.report
     notes = report.status_notes or (report.resolution if report.status in _FIXED else None)
     return Open311Request(
@@ -301,17 +303,17 @@ def request_document(row: RequestRow, *, base_url: str, media_prefix: str) -> Op
         address=report.address,
         lat=row.lat,
         long=row.lon,
-        media_url=media_url(base_url, media_prefix, row.photo_key),
+        media_url=media_url(base_url, media, row.photo_key),
     )
 
 
 def update_document(
-    row: UpdateRow, *, base_url: str, media_prefix: str, language: Language
+    row: UpdateRow, *, base_url: str, media: MediaUrls, language: Language
 ) -> Open311RequestUpdate:
     entry = row.entry
     kind = TimelineKind(entry.kind)
     note = entry.note.strip() if entry.note and kind in PUBLIC_NOTE_KINDS else ""
-    proof = media_url(base_url, media_prefix, row.proof_key) if kind is TimelineKind.RESOLVED else None
+    proof = media_url(base_url, media, row.proof_key) if kind is TimelineKind.RESOLVED else None
     return Open311RequestUpdate(
         update_id=str(entry.id),
         service_request_id=row.code,
@@ -324,12 +326,11 @@ def update_document(
 
 
 def updates_document(
-    rows: Sequence[UpdateRow], *, base_url: str, media_prefix: str, language: Language
+    rows: Sequence[UpdateRow], *, base_url: str, media: MediaUrls, language: Language
 ) -> Open311Updates:
     return Open311Updates(
         service_request_updates=[
-            update_document(row, base_url=base_url, media_prefix=media_prefix, language=language)
-            for row in rows
+            update_document(row, base_url=base_url, media=media, language=language) for row in rows
         ]
     )
 

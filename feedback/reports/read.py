@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.models import User
 from core.identity.principal import Role
-from core.media.storage import DEFAULT_URL_PREFIX
+from core.media.signing import MediaUrls
 from feedback.reports import repository
 from feedback.reports.access import Audience
 from feedback.reports.events import report_location
@@ -26,15 +26,17 @@ from feedback.reports.schemas import (
 from feedback.reports.status import PUBLIC_NOTE_KINDS, ReportStatus, TimelineKind
 
 
-def photo_url(key: str, prefix: str = DEFAULT_URL_PREFIX) -> str:
-    return f"{prefix.rstrip('/')}/{key}"
+def photo_url(key: str, media: MediaUrls, *, public: bool) -> str:
+    """A photo's signed URL: for ever when its report is public, for a window otherwise (private reports,
+    uploads not yet attached)."""
+    return media.url(key, public=public)
 
 
-def photo_read(photo: ReportPhoto, prefix: str = DEFAULT_URL_PREFIX) -> PhotoRead:
+def photo_read(photo: ReportPhoto, media: MediaUrls, *, public: bool) -> PhotoRead:
     return PhotoRead(
         id=photo.id,
-        url=photo_url(photo.media_key, prefix),
-        thumbnail_url=photo_url(photo.thumbnail_key, prefix),
+        url=photo_url(photo.media_key, media, public=public),
+        thumbnail_url=photo_url(photo.thumbnail_key, media, public=public),
         content_type=photo.content_type,
         width=photo.width,
         height=photo.height,
@@ -101,8 +103,9 @@ async def _has_row(
 
 
 def _public_fields(
-    report: Report, photos: Sequence[ReportPhoto], merged_into_code: str | None, media_url_prefix: str
+    report: Report, photos: Sequence[ReportPhoto], merged_into_code: str | None, media: MediaUrls
 ) -> dict[str, Any]:
+    public = bool(report.is_public)
     return {
         "id": report.id,
         "code": report.code,
@@ -122,8 +125,8 @@ def _public_fields(
         "support_count": report.support_count,
         "follower_count": report.follower_count,
         "merged_into_code": merged_into_code,
-        "photos": [photo_read(p, media_url_prefix) for p in photos if p.kind == "report"],
-        "proof_photos": [photo_read(p, media_url_prefix) for p in photos if p.kind == "proof"],
+        "photos": [photo_read(p, media, public=public) for p in photos if p.kind == "report"],
+        "proof_photos": [photo_read(p, media, public=public) for p in photos if p.kind == "proof"],
     }
 
 
@@ -158,7 +161,7 @@ def new_report_read(
     photos: Sequence[ReportPhoto],
     *,
     actor_role: str,
-    media_url_prefix: str = DEFAULT_URL_PREFIX,
+    media: MediaUrls,
 ) -> ReportRead:
     """The reporter's view of a report filed in this transaction, built from what the submission holds.
 
@@ -175,7 +178,7 @@ def new_report_read(
         data={},
     )
     return ReportRead(
-        **_public_fields(report, photos, None, media_url_prefix),
+        **_public_fields(report, photos, None, media),
         **_reporter_fields(report, supported=False, following=False, timeline=[submitted]),
     )
 
@@ -186,11 +189,11 @@ async def build_report_read(
     audience: Audience,
     *,
     viewer_id: uuid.UUID | None = None,
-    media_url_prefix: str = DEFAULT_URL_PREFIX,
+    media: MediaUrls,
 ) -> PublicReportRead | ReportRead | StaffReportRead:
     """The report in the shape `audience` may see. `viewer_id` fills "supported" and "following"."""
     photos = await repository.photos_of(session, report.id)
-    public = _public_fields(report, photos, await _merged_into_code(session, report), media_url_prefix)
+    public = _public_fields(report, photos, await _merged_into_code(session, report), media)
     if audience is Audience.PUBLIC:
         return PublicReportRead(**public)
     full = public | _reporter_fields(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -77,3 +77,31 @@ async def photo_count(session: AsyncSession, report_id: uuid.UUID, kind: str) ->
         )
         or 0
     )
+
+
+async def delete_private_photos_of(session: AsyncSession, reporter_id: uuid.UUID) -> list[str]:
+    """Delete the photo rows of the reporter's private reports (theirs and staff proofs) and their uploads
+    not attached to any report; answers the file keys no remaining row uses."""
+    private_reports = select(col(Report.id)).where(
+        col(Report.reporter_id) == reporter_id, col(Report.is_public).is_(False)
+    )
+    deleted = await session.execute(
+        delete(ReportPhoto)
+        .where(
+            or_(
+                col(ReportPhoto.report_id).in_(private_reports),
+                and_(col(ReportPhoto.report_id).is_(None), col(ReportPhoto.uploader_id) == reporter_id),
+            )
+        )
+        .returning(col(ReportPhoto.media_key), col(ReportPhoto.thumbnail_key))
+    )
+    keys = {key for row in deleted for key in row}
+    if not keys:
+        return []
+    # Content-addressed: the same picture on another report is the same file, which must stay.
+    still_used = await session.execute(
+        select(col(ReportPhoto.media_key), col(ReportPhoto.thumbnail_key)).where(
+            or_(col(ReportPhoto.media_key).in_(keys), col(ReportPhoto.thumbnail_key).in_(keys))
+        )
+    )
+    return sorted(keys - {key for row in still_used for key in row})

@@ -22,6 +22,7 @@ from core.http.policies import PUBLIC, Authenticated, Citizen
 from core.http.responses import PUBLIC_OPENAPI, UNAUTHENTICATED, Responses, problem, responses
 from core.identity.ratelimit import Limit, RateLimiter
 from core.media import media_storage
+from core.media.signing import media_urls
 from core.settings import Settings
 from feedback.catalogue.cache import active_category
 from feedback.reports.access import Audience
@@ -143,7 +144,7 @@ def _support_read(report: Report, *, supported: bool, following: bool) -> Suppor
 
 async def _reporter_view(db: AsyncSession, report: Report, viewer: uuid.UUID, settings: Settings) -> Any:
     return await build_report_read(
-        db, report, Audience.REPORTER, viewer_id=viewer, media_url_prefix=settings.media_url_prefix
+        db, report, Audience.REPORTER, viewer_id=viewer, media=media_urls(settings)
     )
 
 
@@ -215,9 +216,7 @@ async def submit(
         raise
     response.headers["Location"] = REPORT_PATH.format(report_id=report.id)
     if not photo_ids:
-        return new_report_read(
-            report, [], actor_role=new.actor_role, media_url_prefix=settings.media_url_prefix
-        )
+        return new_report_read(report, [], actor_role=new.actor_role, media=media_urls(settings))
     return await _reporter_view(db, report, principal.user_id, settings)
 
 
@@ -238,7 +237,8 @@ async def upload_photo(
     photo = await photos.store_upload(
         db, media_storage(settings), settings, data, uploader_id=principal.user_id
     )
-    return photo_read(photo, settings.media_url_prefix)
+    # Not yet attached: private until a public report shows it.
+    return photo_read(photo, media_urls(settings), public=False)
 
 
 @router.get(
@@ -266,7 +266,7 @@ async def nearby(
     rows = await find_nearby_open(
         db, category.code, lat, lon, radius_m=category.duplicate_radius_m, since=since
     )
-    prefix = settings.media_url_prefix
+    media = media_urls(settings)
     return [
         NearbyReport(
             id=row.id,
@@ -281,7 +281,8 @@ async def nearby(
             created_at=row.created_at,
             resolve_due_at=row.resolve_due_at,
             support_count=row.support_count,
-            thumbnail_url=photo_url(row.thumbnail_key, prefix) if row.thumbnail_key else None,
+            # Only public reports are near: their photos are public.
+            thumbnail_url=photo_url(row.thumbnail_key, media, public=True) if row.thumbnail_key else None,
             distance_m=round(row.distance_m, 1),
         )
         for row in rows

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from core.db import utcnow
-from core.http.deps import SessionDep
+from core.http.deps import SessionDep, SettingsDep
 from core.http.policies import Admin, Staff
 from core.http.responses import INVALID_CURSOR, UNAUTHENTICATED, problem, responses
+from core.media.signing import media_urls
 from iot.registry import service as registry
 from iot.registry.routes import FORBIDDEN, NOT_FOUND, DeviceId
 from iot.telemetry import service
@@ -65,13 +66,14 @@ async def device_telemetry(
 )
 async def device_events(
     db: SessionDep,
+    settings: SettingsDep,
     principal: Staff,
     device_id: DeviceId,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> CameraEventPage:
     await registry.ensure_visible(db, principal, device_id)
-    return await service.camera_events(db, device_id, cursor=cursor, limit=limit)
+    return await service.camera_events(db, device_id, cursor=cursor, limit=limit, media=media_urls(settings))
 
 
 @router.get(

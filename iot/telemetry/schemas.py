@@ -80,7 +80,13 @@ class CameraEventRead(BaseModel):
     plate: str | None
     bbox: dict[str, float] | None = Field(description="Normalised box in the image: x, y, w, h in [0, 1].")
     attributes: dict[str, Any]
-    snapshot_key: str | None = Field(description="Media key of the snapshot, served at /media/{key}.")
+    snapshot_key: str | None = Field(
+        description="Media key of the snapshot; fetch it through snapshot_url (a bare key is not served)."
+    )
+    snapshot_url: str | None = Field(
+        default=None,
+        description="The snapshot's signed URL, valid for one to two hours and cached privately only.",
+    )
     location: DevicePoint = Field(description="Where the camera stood when it saw it.")
     ward_code: str | None
     received_at: datetime

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cursor import Cursor, decode_cursor, fetch_limit, invalid_cursor, keyset_page
 from core.errors import Message, ProblemError, invalid_parameter
+from core.media.signing import MediaUrls
 from iot.registry.schemas import DevicePoint
 from iot.telemetry.repository import history
 from iot.telemetry.rollups import live_window_start
@@ -135,9 +136,10 @@ def _decode(sort: str, cursor: str | None) -> tuple[datetime, int] | None:
 
 
 async def camera_events(
-    session: AsyncSession, device_id: uuid.UUID, *, cursor: str | None, limit: int
+    session: AsyncSession, device_id: uuid.UUID, *, cursor: str | None, limit: int, media: MediaUrls
 ) -> CameraEventPage:
-    """The device's camera events, newest first, keyset on (ts, seq)."""
+    """The device's camera events, newest first, keyset on (ts, seq). Snapshots may show people and number
+    plates: their URLs expire, and only callers allowed to see the device get them."""
     after = _decode(EVENTS_SORT, cursor)
     rows = await history.camera_events(session, device_id, after, fetch_limit(limit))
     page = keyset_page(
@@ -154,6 +156,7 @@ async def camera_events(
             bbox=row.bbox,
             attributes=row.attributes,
             snapshot_key=row.snapshot_key,
+            snapshot_url=media.url(row.snapshot_key, public=False) if row.snapshot_key else None,
             location=DevicePoint(lat=row.lat, lon=row.lon),
             ward_code=row.ward_code,
             received_at=row.received_at,

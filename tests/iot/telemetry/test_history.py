@@ -4,16 +4,22 @@ hours from the readings; range rules; who may read it; a camera's events in curs
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import UTC, datetime, timedelta
+from io import BytesIO
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from httpx import AsyncClient
+from PIL import Image
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import utcnow
 from core.identity.principal import Role
+from core.media import media_storage
+from core.settings import Settings
 from iot.telemetry import rollups
 from tests.iot.support import IN_OTHER_WARD, WARD
 from tests.iot.telemetry.support import add_device, add_readings, count
@@ -311,3 +317,30 @@ async def test_camera_events_outside_the_unit_are_refused(
     citizen = await person()
     refused = await client.get(f"/api/v1/devices/{camera.id}/events", headers=citizen.headers)
     assert refused.status_code == 403
+
+
+async def test_a_cameras_snapshot_url_is_signed_and_private(
+    client: AsyncClient, session: AsyncSession, person: PersonFactory, settings: Settings
+) -> None:
+    camera = await add_device(session, device_type="camera_security")
+    snapshot = Image.new("RGB", (8, 8), (secrets.randbelow(256), 30, 60))
+    buffer = BytesIO()
+    snapshot.save(buffer, format="JPEG")
+    key = media_storage(settings).put(buffer.getvalue(), "image/jpeg")
+    await _add_events(session, camera.id, [T0])
+    await session.execute(
+        text("UPDATE device_camera_events SET snapshot_key = :key WHERE device_id = :d"),
+        {"key": key, "d": camera.id},
+    )
+    officer = await person(Role.OFFICER, WARD)
+    page = await client.get(f"/api/v1/devices/{camera.id}/events", headers=officer.headers)
+    assert page.status_code == 200, page.text
+    item = page.json()["items"][0]
+    assert item["snapshot_key"] == key
+    url = item["snapshot_url"]
+    assert urlsplit(url).path == f"/media/{key}"
+    assert parse_qs(urlsplit(url).query)["exp"] != ["0"]
+    assert (await client.get(f"/media/{key}")).status_code == 404
+    response = await client.get(url)
+    assert response.status_code == 200
+    assert response.headers["cache-control"].startswith("private, max-age=")
