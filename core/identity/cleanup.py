@@ -8,6 +8,7 @@ lost if the deletion is rolled back.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -38,13 +39,28 @@ async def run_account_cleanups(session: AsyncSession, settings: Settings, user_i
 
 
 def after_commit(session: AsyncSession, action: Callable[[], None], *, what: str) -> None:
-    """Run `action` once the session's transaction commits; a failure is logged, never raised (the account
-    is already deleted by then)."""
+    """Run `action` in a worker thread once the session's transaction commits (it removes files: disk work
+    that must not hold up the event loop); a failure is logged, never raised (the account is already deleted
+    by then)."""
 
-    def run(_: Any) -> None:
+    def logged() -> None:
         try:
             action()
         except Exception:
             logger.exception("account cleanup after commit failed", extra={"what": what})
 
+    def run(_: Any) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # committed outside an event loop: nothing to hold up
+            logged()
+            return
+        pending = loop.run_in_executor(None, logged)
+        # Kept until done, so that the work is not collected before it ran.
+        _PENDING.add(pending)
+        pending.add_done_callback(_PENDING.discard)
+
     event.listen(session.sync_session, "after_commit", run, once=True)
+
+
+_PENDING: set[asyncio.Future[None]] = set()

@@ -16,7 +16,12 @@ from core.settings import Settings
 from feedback.submission.photos import attach_photos, store_upload
 from tests.feedback.submission.helpers import png
 from tests.feedback.support import insert_report
+from tests.support.events import eventually
 from tests.support.people import Person, PersonFactory
+
+
+async def _gone(paths: tuple[Path, ...]) -> bool:
+    return not any(path.exists() for path in paths)
 
 
 def _unique_png() -> bytes:
@@ -50,7 +55,8 @@ async def test_deleting_an_account_removes_its_private_reports_photos_only(
 
     assert (await client.delete("/api/v1/me", headers=citizen.headers)).status_code == 204
 
-    assert not any(path.exists() for path in private)
+    # Files go in a worker thread once the deletion has committed.
+    await eventually(lambda: _gone(private), "the private report's photo files to be removed")
     assert all(path.is_file() for path in (*public, *shared))
     left = await catalogue.scalar(
         text(
