@@ -13,6 +13,7 @@ from api.announcements_routes import router as announcements_router
 from api.body_limits import BodyLimitMiddleware
 from api.observability import ObservabilityMiddleware
 from api.openapi import install_openapi
+from api.operations import operation_id
 from api.problems import install_problem_handlers
 from api.ws import routes as ws_routes
 from api.ws.hub import running_hub
@@ -66,6 +67,8 @@ def create_app(
         version=CONTRACT_VERSION,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Short, stable operationIds (`feedback_report_by_code`): SDK generators name methods after them.
+        generate_unique_id_function=operation_id,
     )
     app.state.broker_admin = broker_admin
     install_problem_handlers(app)

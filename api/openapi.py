@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from api.operations import describe_optional_sign_in
 from core.errors import PROBLEM_CONTENT_TYPE, TITLES
 
 SCHEMA_REF = "#/components/schemas/{model}"
@@ -105,7 +106,8 @@ def problem_schemas() -> dict[str, Any]:
 
 
 def install_openapi(app: FastAPI) -> None:
-    """Wrap app.openapi so that every document it produces describes errors as problems."""
+    """Wrap app.openapi so that every document it produces describes errors as problems, and optional
+    sign-in as optional (api/operations.py)."""
     generate: Callable[[], dict[str, Any]] = app.openapi
     described: list[dict[str, Any]] = []  # the document already rewritten, so the rewrite happens once
 
@@ -114,6 +116,7 @@ def install_openapi(app: FastAPI) -> None:
         document = generate()
         if not described or described[0] is not document:
             describe_problems(document)
+            describe_optional_sign_in(document, app)
             described[:] = [document]
         return document
 

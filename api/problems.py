@@ -10,7 +10,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.errors import PROBLEM_CONTENT_TYPE, STATUS_CODES, Message, ProblemError, pick_language, problem_body
+from core.errors import (
+    PROBLEM_CONTENT_TYPE,
+    STATUS_CODES,
+    TITLES,
+    Message,
+    ProblemError,
+    pick_language,
+    problem_body,
+)
 
 logger = logging.getLogger("smartcity.errors")
 
@@ -60,14 +68,30 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return errors
 
 
+# Methods whose requests carry a body: a 422 about such a request as a whole is about its body.
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _whole_request_errors(request: Request, exc: ProblemError) -> list[dict[str, Any]]:
+    """The `errors` of a 422 the code raised about the request as a whole (outside the province, a deadline
+    not later...): one item naming the body (or the query of a request without one), so that every 422 is the
+    documented ValidationProblem and clients read one shape."""
+    part = "body" if request.method in _BODY_METHODS else "query"
+    message = exc.detail.en if exc.detail is not None else TITLES[exc.code].en
+    return [{"location": [part], "pointer": "", "type": exc.code, "message": message}]
+
+
 async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProblemError)
+    extensions = exc.extensions
+    if exc.status == 422 and "errors" not in extensions:
+        extensions = {**extensions, "errors": _whole_request_errors(request, exc)}
     return problem_response(
         request,
         status=exc.status,
         code=exc.code,
         detail=exc.detail,
-        extensions=exc.extensions,
+        extensions=extensions,
         headers=exc.headers or None,
     )
 

@@ -4,4 +4,6 @@ Bump CONTRACT_VERSION (its major part) for any change that breaks a client; the 
 change to openapi.json under an unchanged major version.
 """
 
-CONTRACT_VERSION = "1.0.0"
+# 2.0.0: every operation got a short, stable operationId (`feedback_report_by_code`), a renamed method in
+# every generated SDK. No app had shipped against 1.x; from now on an operationId does not change.
+CONTRACT_VERSION = "2.0.0"

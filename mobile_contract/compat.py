@@ -12,6 +12,8 @@ The rules follow the direction data travels:
   Removing an optional query parameter or request field is not breaking (the server ignores unknown ones),
   unless the schema now forbids unknown fields (`additionalProperties: false`).
 - Security: an operation must keep accepting the credentials it accepted (including none).
+- Names: an operation keeps its operationId; SDK generators name their methods after it, so a renamed one is
+  a renamed method in every app.
 
 Path templates match whatever their parameters are called: `/units/{code}` and `/units/{unit_code}` are one
 path. mobile_contract depends on nothing of ours, so this module imports only the standard library and its
@@ -96,10 +98,16 @@ class _Diff:
     # Operations -------------------------------------------------------------------------------------------
 
     def operation(self, label: str, old: OperationSide, new: OperationSide) -> None:
+        self._operation_id(label, old[2], new[2])
         self._security(label, old[2], new[2])
         self._parameters(label, old, new)
         self._request_body(label, old[2], new[2])
         self._responses(label, old[2], new[2])
+
+    def _operation_id(self, label: str, old_op: Mapping[str, Any], new_op: Mapping[str, Any]) -> None:
+        old_id, new_id = old_op.get("operationId"), new_op.get("operationId")
+        if old_id is not None and new_id != old_id:
+            self.report(f"{label}: operationId changed from {old_id} to {new_id or 'none'}")
 
     def _security(self, label: str, old_op: Mapping[str, Any], new_op: Mapping[str, Any]) -> None:
         old_options = _security_options(old_op, self.old_doc)

@@ -108,9 +108,9 @@ def _wants_plain_json(request: Request) -> bool:
 
 
 async def _report_response(
-    db: AsyncSession, settings: Settings, principal: Principal | None, report: Report
+    db: AsyncSession, settings: Settings, principal: Principal | None, report: Report, reference: str
 ) -> Response:
-    audience = await audience_for(db, principal, report)
+    audience = await audience_for(db, principal, report, reference=reference)
     read = await build_report_read(
         db,
         report,
@@ -355,7 +355,7 @@ async def report_by_code(
     report = await reports_repository.report_by_code(db, code)
     if report is None:
         raise report_not_found(code)
-    return await _report_response(db, settings, principal, report)
+    return await _report_response(db, settings, principal, report, code)
 
 
 @router.get(
@@ -372,4 +372,5 @@ async def report_detail(
     principal: OptionalPrincipal,
     report_id: uuid.UUID,
 ) -> Response:
-    return await _report_response(db, settings, principal, await get_report(db, report_id))
+    report = await get_report(db, report_id)
+    return await _report_response(db, settings, principal, report, str(report_id))

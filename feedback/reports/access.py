@@ -44,8 +44,14 @@ async def get_report(session: AsyncSession, report_id: uuid.UUID, *, for_update:
     return report
 
 
-async def audience_for(session: AsyncSession, principal: Principal | None, report: Report) -> Audience:
-    """The shape `principal` may see `report` in; 404 when they may not see it at all."""
+async def audience_for(
+    session: AsyncSession, principal: Principal | None, report: Report, *, reference: str
+) -> Audience:
+    """The shape `principal` may see `report` in; 404 when they may not see it at all.
+
+    `reference` is what the caller named the report by (its id or its code): the 404 of a private report
+    names only that, so it is byte for byte the 404 of a missing one, and tells neither the report's id nor
+    its code to someone who sent the other."""
     if principal is not None:
         if principal.role is Role.CITIZEN and report.reporter_id == principal.user_id:
             return Audience.REPORTER
@@ -54,8 +60,7 @@ async def audience_for(session: AsyncSession, principal: Principal | None, repor
     # A merged public report stays readable: those who followed it see where it went.
     if report.is_public:
         return Audience.PUBLIC
-    # The id the caller sent, not the report's code: a private report's code is not for others to learn.
-    raise report_not_found(str(report.id))
+    raise report_not_found(reference)
 
 
 async def ensure_staff_can_act(session: AsyncSession, principal: Principal, report: Report) -> None:

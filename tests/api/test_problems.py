@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from api.app import create_app
 from api.openapi import Problem, ValidationProblem
-from core.errors import PROBLEM_CONTENT_TYPE, TITLES
+from core.errors import PROBLEM_CONTENT_TYPE, TITLES, Message, ProblemError
 from core.settings import Settings
 
 SECRET = "database password is hunter2"
@@ -30,6 +30,14 @@ def probe_app(settings: Settings) -> FastAPI:
     @app.post("/probe/{item}")
     async def probe(item: int, report: Report, page: int = Query(1, ge=1)) -> dict[str, int]:
         return {"item": item, "page": page}
+
+    @app.get("/probe-refused")
+    async def refused() -> None:
+        raise ProblemError(422, "validation_error", Message("Không được", "Not this"))
+
+    @app.post("/probe-refused")
+    async def refused_body() -> None:
+        raise ProblemError(422, "validation_error", Message("Không được", "Not this"))
 
     @app.get("/probe-boom")
     async def boom() -> None:
@@ -99,6 +107,17 @@ async def test_malformed_json_points_at_the_whole_body(client: httpx.AsyncClient
     assert body["errors"] == [
         {"location": ["body"], "pointer": "", "type": "json_invalid", "message": "JSON decode error"}
     ]
+
+
+async def test_a_raised_422_lists_the_request_part_it_is_about(client: httpx.AsyncClient) -> None:
+    # A 422 the code raises about the request as a whole still has the documented `errors` member.
+    for method, part in (("GET", "query"), ("POST", "body")):
+        response = await client.request(method, "/probe-refused", headers={"Accept-Language": "en"})
+        assert response.status_code == 422
+        problem = ValidationProblem.model_validate(response.json())
+        assert [item.model_dump() for item in problem.errors] == [
+            {"location": [part], "pointer": "", "type": "validation_error", "message": "Not this"}
+        ]
 
 
 async def test_unknown_path_is_a_not_found_problem(client: httpx.AsyncClient) -> None:

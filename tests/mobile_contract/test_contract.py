@@ -460,3 +460,22 @@ def test_renamed_path_parameter_is_the_same_path() -> None:
         d["paths"]["/units/{unit_code}"] = item
 
     assert changed(rename) == []
+
+
+def test_changed_or_removed_operation_id() -> None:
+    # Generated SDKs name their methods after operationIds: renaming one breaks every app that calls it.
+    def named(document: dict[str, Any], name: str) -> None:
+        document["paths"]["/reports"]["get"]["operationId"] = name
+
+    old = copy.deepcopy(BASE)
+    named(old, "reports_list")
+    renamed = copy.deepcopy(old)
+    named(renamed, "reports_all")
+    removed = copy.deepcopy(old)
+    del removed["paths"]["/reports"]["get"]["operationId"]
+    assert breaking_changes(old, renamed) == [
+        "GET /reports: operationId changed from reports_list to reports_all"
+    ]
+    assert breaking_changes(old, removed) == ["GET /reports: operationId changed from reports_list to none"]
+    # An operation that had none may get one.
+    assert breaking_changes(BASE, old) == []

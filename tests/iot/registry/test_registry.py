@@ -9,6 +9,7 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.openapi import ValidationProblem
 from core.identity.principal import Role
 from iot.registry.models import Device
 from tests.iot.support import IN_OTHER_WARD, OTHER_WARD, OUTSIDE, WARD, body, count_devices, point
@@ -50,6 +51,9 @@ async def test_outside_the_province_is_refused_and_nothing_is_stored(
     response = await client.post("/api/v1/devices", json=body(location=point(OUTSIDE)), headers=admin.headers)
     assert response.status_code == 422
     assert response.json()["code"] == "outside_province"
+    # Every 422 is the documented ValidationProblem: its `errors` names the request part.
+    problem = ValidationProblem.model_validate(response.json())
+    assert [(item.location, item.type) for item in problem.errors] == [(["body"], "outside_province")]
     assert await count_devices(session) == 0
 
 
