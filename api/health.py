@@ -87,8 +87,6 @@ def _ms(started: float) -> float:
     summary="Database (with migrations current), Redis and the MQTT broker are reachable",
     description="Anyone sees which checks pass; why one failed is shown only to an API key with the scope "
     "ops:read.",
-    # Anyone (probes send nothing), or an operator's key.
-    openapi_extra={"security": [{}, {"APIKeyHeader": []}]},
     responses={
         503: {"description": "A dependency is not reachable", "content": {"application/problem+json": {}}},
         401: {"description": "An API key was sent but is not live (code api_key_invalid)"},

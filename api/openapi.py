@@ -86,11 +86,16 @@ ACCEPT_LANGUAGE: dict[str, Any] = {
 }
 ACCEPT_LANGUAGE_REF = {"$ref": "#/components/parameters/AcceptLanguage"}
 
+# The security scheme of access tokens, as FastAPI names HTTPBearer in the document.
+BEARER_SCHEME = "HTTPBearer"
+
 ERROR_DESCRIPTIONS = {
     "400": "The request body cannot be read (for example, it is not valid UTF-8).",
     "413": "The request body is larger than this route accepts (code payload_too_large), refused as it "
     "streams in, before the caller is checked.",
     "422": "The request is not valid: `errors` lists every invalid part.",
+    "503": "A staff token could not be checked against ended sessions (code session_check_unavailable); "
+    "try again after Retry-After.",
     "500": "Unexpected error; `request_id` identifies it in the server's logs.",
 }
 
@@ -150,9 +155,20 @@ def _describe_operation(operation: MutableMapping[str, Any]) -> None:
         responses.setdefault("400", {"description": ERROR_DESCRIPTIONS["400"]})
         # api/body_limits.py bounds every body, whoever sends it.
         responses.setdefault("413", {"description": ERROR_DESCRIPTIONS["413"]})
+    if any(BEARER_SCHEME in requirement for requirement in operation.get("security") or []):
+        # core/http/policies.py refuses staff tokens while Redis cannot say whether their session ended.
+        _add_description(responses, "503", ERROR_DESCRIPTIONS["503"])
     for status, response in responses.items():
         if _is_error(status):
             _describe_error(status, response)
+
+
+def _add_description(responses: MutableMapping[str, Any], status: str, description: str) -> None:
+    """Document `description` under `status`, after what the route itself says there, if anything."""
+    response = responses.setdefault(status, {"description": description})
+    if description not in response.get("description", ""):
+        said = str(response["description"]).rstrip(". ")
+        response["description"] = f"{said}; or: {description[0].lower()}{description[1:]}"
 
 
 def _describe_error(status: str, response: MutableMapping[str, Any]) -> None:

@@ -4,9 +4,10 @@ must send a token.
 - operationIds are `<tag>_<handler>` (`feedback_report_by_code`), never FastAPI's default, which appends
   the path and the method (`report_by_code_api_v1_feedback_by_code__code__get`). SDK generators name their
   methods after them, so they are part of the contract: mobile_contract/compat.py counts a change as breaking.
-- A route whose policy is OptionalPrincipal answers anonymous callers too. FastAPI documents it with the
-  bearer scheme its dependency uses, as if a token were required; the document offers "no credentials" as
-  the first option instead, so that a generated client sends a token only when it has one.
+- A route whose policy takes optional credentials (OptionalPrincipal; optional_api_key on /ready) answers
+  anonymous callers too. FastAPI documents it with the scheme its dependency reads, as if credentials were
+  required; the document offers "no credentials" as the first option instead, so that a generated client
+  sends them only when it has them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from api.route_access import route_access
-from core.http.policies import OPTIONAL_PRINCIPAL, policy_of
 
 _NOT_A_WORD = re.compile(r"[^a-z0-9]+")
 # The empty requirement: the operation may be called without any credentials.
@@ -40,15 +40,17 @@ def _snake(text: str) -> str:
 
 
 def describe_optional_sign_in(document: MutableMapping[str, Any], app: FastAPI) -> None:
-    """Offer "no credentials" on every operation whose policy is OptionalPrincipal."""
-    optional = policy_of(OPTIONAL_PRINCIPAL.dependency) if OPTIONAL_PRINCIPAL.dependency else None
+    """Offer "no credentials" on every operation whose policy takes optional credentials."""
     paths = document.get("paths") or {}
     for route in route_access(app):
-        if optional is None or optional not in route.policies:
+        if not any(policy.optional_credentials for policy in route.policies):
             continue
         for method in route.methods:
             operation = (paths.get(route.path) or {}).get(method.lower())
             if operation is None:
                 continue
-            requirements = [item for item in operation.get("security") or [] if item]
+            requirements: list[dict[str, list[str]]] = []
+            for item in operation.get("security") or []:
+                if item and item not in requirements:
+                    requirements.append(item)
             operation["security"] = [NO_CREDENTIALS, *requirements]

@@ -58,10 +58,17 @@ class PolicyInfo:
 
     name: str
     who: str
+    # Anyone may call, and a caller who sends credentials is known: the document offers "no credentials"
+    # beside the credentials the policy reads (api/operations.py).
+    optional_credentials: bool = False
 
 
-def _mark(dependency: Callable[..., Any], name: str, who: str) -> None:
-    setattr(dependency, POLICY_ATTRIBUTE, PolicyInfo(name=name, who=who))
+def _mark(dependency: Callable[..., Any], name: str, who: str, *, optional_credentials: bool = False) -> None:
+    setattr(
+        dependency,
+        POLICY_ATTRIBUTE,
+        PolicyInfo(name=name, who=who, optional_credentials=optional_credentials),
+    )
 
 
 def policy_of(dependency: Callable[..., Any]) -> PolicyInfo | None:
@@ -145,7 +152,7 @@ async def _optional_principal(
     return await _authenticated(request, credentials, settings, resources)
 
 
-_mark(_optional_principal, "public", "anyone (signed-in callers may see more)")
+_mark(_optional_principal, "public", "anyone (signed-in callers may see more)", optional_credentials=True)
 OPTIONAL_PRINCIPAL: DependsParam = cast(DependsParam, Depends(_optional_principal))
 OptionalPrincipal = Annotated[Principal | None, OPTIONAL_PRINCIPAL]
 
@@ -215,7 +222,12 @@ def optional_api_key(scope: str) -> DependsParam:
             return None
         return await _client_with_scope(request, session, key, scope)
 
-    _mark(_with_optional_key, "public", f"anyone (an API key with the scope {scope} sees more)")
+    _mark(
+        _with_optional_key,
+        "public",
+        f"anyone (an API key with the scope {scope} sees more)",
+        optional_credentials=True,
+    )
     return cast(DependsParam, Depends(_with_optional_key))
 
 

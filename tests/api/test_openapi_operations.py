@@ -53,6 +53,12 @@ def test_optional_sign_in_is_documented_as_optional(
             if optional in route.policies:
                 found.add((method, route.path))
                 assert security == OPTIONAL_SIGN_IN, (method, route.path, security)
+            elif any(policy.optional_credentials for policy in route.policies):
+                # Another optional credential (an operator's API key): none first, each scheme once.
+                assert security, (method, route.path)
+                assert security[0] == {}, (method, route.path, security)
+                assert {} not in security[1:], (method, route.path, security)
+                assert len(security) == len({str(item) for item in security}), (method, route.path, security)
             elif public in route.policies:
                 assert not security, (method, route.path, security)
             else:

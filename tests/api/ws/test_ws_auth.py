@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from api.ws.connection import Connection
@@ -16,7 +17,7 @@ from core.identity.principal import Principal, Role
 from core.identity.revocation import end_all_sessions
 from core.settings import Settings
 from mobile_contract.events import CloseCode, ReadyMessage
-from tests.support.events import WARD_A, Client, eventually, token
+from tests.support.events import WARD_A, Client, eventually, free_port, token
 
 Serve = Callable[[Settings], Awaitable[str]]
 
@@ -156,3 +157,21 @@ async def test_a_live_connection_ends_when_its_sessions_are_ended(
     finally:
         await hub.stop()
         await stream_redis.delete(f"auth:sessions-ended:{user}")
+
+
+async def test_staff_are_refused_and_citizens_let_in_while_ended_sessions_cannot_be_checked(
+    serve: Serve, events_settings: Settings
+) -> None:
+    # A Redis nobody listens on: the ended-sessions check cannot be made.
+    down = events_settings.model_copy(
+        update={"redis_url": SecretStr(f"redis://127.0.0.1:{free_port()}/0"), "ready_timeout_seconds": 1.0}
+    )
+    url = f"ws://{await serve(down)}/ws"
+    officer = await Client.open(url)
+    await officer.send({"type": "auth", "token": token(down, Role.OFFICER, WARD_A)})
+    assert await officer.closed() == (CloseCode.TRY_AGAIN_LATER, "session_check_unavailable")
+
+    citizen = await Client.open(url)
+    await citizen.send({"type": "auth", "token": token(down, Role.CITIZEN)})
+    assert (await citizen.receive())["type"] == "ready"
+    await citizen.close()
