@@ -140,13 +140,27 @@ async def request_code(
         ),
         problem(403, "The number belongs to an account that cannot sign in by code (code forbidden)"),
         problem(409, "The account was being created by another request (code conflict)"),
+        RATE_LIMITED,
     ),
 )
 async def verify_code(
-    body: CodeVerification, request: Request, session: SessionDep, settings: SettingsDep, now: Now
+    body: CodeVerification,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    limiter: Limiter,
+    now: Now,
 ) -> TokenPair | JSONResponse:
     try:
-        tokens = await service.verify_code(session, settings, phone=body.phone, code=body.code, now=now)
+        tokens = await service.verify_code(
+            session,
+            settings,
+            limiter,
+            phone=body.phone,
+            code=body.code,
+            client_ip=client_ip(request),
+            now=now,
+        )
     except PersistentRefusalError as refusal:
         return _kept(request, refusal)
     return TokenPair.of(tokens, now)

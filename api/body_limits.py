@@ -69,7 +69,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
 def _announced_length(scope: Scope) -> int | None:
     raw = _header(scope, b"content-length")
     # The server has already refused a malformed Content-Length; anything else here is no announcement.
-    return int(raw) if raw is not None and raw.isdigit() else None
+    return int(raw) if raw is not None and raw.isascii() and raw.isdigit() else None
 
 
 async def _send_too_large(scope: Scope, send: Send, limit: int) -> None:

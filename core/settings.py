@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     # Codes sent to one number per minute from all clients together: it spaces out codes (text-message
     # bombing) and at worst makes the owner wait a minute, never an hour.
     otp_per_phone_per_minute: int = Field(default=3, ge=1)
+    # Code checks one client address may make per hour (a hard limit on that client: guessing from one
+    # address stops there, and the owner typing from elsewhere is not affected).
+    otp_verify_per_ip_per_hour: int = Field(default=60, ge=1)
     # Failed staff sign-ins per client address per 15 minutes (a hard limit on that client).
     login_attempts_per_15_minutes: int = Field(default=10, ge=1)
     # Failed sign-ins for one username per minute from all clients together: above the per-client budget, so

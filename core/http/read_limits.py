@@ -38,7 +38,7 @@ async def limit_public_reads(request: Request) -> None:
     )
     try:
         await RateLimiter(resources.redis).hit([limit])
-    except RedisError:
+    except (RedisError, OSError):
         logger.warning("public read limit not checked: Redis unavailable", exc_info=True)
 
 

@@ -137,10 +137,25 @@ _NEW_CODE = Message("Hãy yêu cầu mã mới", "Request a new code")
 
 
 async def verify_code(
-    session: AsyncSession, settings: Settings, *, phone: str, code: str, now: datetime
+    session: AsyncSession,
+    settings: Settings,
+    limiter: RateLimiter,
+    *,
+    phone: str,
+    code: str,
+    client_ip: str,
+    now: datetime,
 ) -> IssuedTokens:
-    """Sign a citizen in with the code sent to their phone, creating the account at the first sign-in."""
+    """Sign a citizen in with the code sent to their phone, creating the account at the first sign-in.
+
+    Every check counts against the client's hourly budget (a hard limit on that client only: the owner
+    typing from elsewhere is not affected); each code also allows otp_max_attempts wrong tries."""
+    # A malformed number is refused first: it checks nothing, so it costs nothing.
     normalised = normalise_phone(phone)
+    await limiter.hit(
+        [Limit("otp-verify:ip", client_ip, settings.otp_verify_per_ip_per_hour, OTP_WINDOW_SECONDS)],
+        now=now.timestamp(),
+    )
     secret = settings.secret_key.get_secret_value()
     live = await repository.live_challenges(
         session, normalised, now=now, max_attempts=settings.otp_max_attempts, limit=LIVE_CODES

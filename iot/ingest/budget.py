@@ -9,6 +9,9 @@ rest are counted by reason (`ingest_dead_letters_dropped_total`). Fixed windows 
 lookup a message and the memory at the devices seen in the current minute; the price is that a burst
 straddling two windows may get up to twice the budget.
 
+A device's status messages (online/offline, the last will) have an allowance of their own,
+STATUS_PER_MINUTE: a device that floods telemetry still gets its "offline" stored, so its state stays true.
+
 The budget is per consumer process: with K consumers in the group, a device's messages are split between
 them, so its budget is up to K times the setting.
 """
@@ -22,7 +25,10 @@ from core.settings import Settings
 from iot.ingest.source import Received
 
 WINDOW_SECONDS = 60.0
+# Statuses come on connect, on disconnect and as the last will: a handful a minute even for a flaky device.
+STATUS_PER_MINUTE = 30
 _PREFIX = "city/v1/devices/"
+_STATUS_SUFFIX = "/status"
 
 
 def device_key(topic: str) -> str:
@@ -53,10 +59,13 @@ class DeviceBudget:
     def admit(self, batch: list[Received]) -> tuple[list[Received], int]:
         """The messages within their device's budget, and how many were over it."""
         self._roll()
-        taken, limit = self._taken, self._messages
+        taken = self._taken
         admitted: list[Received] = []
         for message in batch:
             key = device_key(message.topic)
+            limit = self._messages
+            if message.topic.endswith(_STATUS_SUFFIX):
+                key, limit = f"{key}{_STATUS_SUFFIX}", STATUS_PER_MINUTE
             count = taken.get(key, 0)
             if count < limit:
                 taken[key] = count + 1

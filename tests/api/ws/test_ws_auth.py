@@ -175,3 +175,29 @@ async def test_staff_are_refused_and_citizens_let_in_while_ended_sessions_cannot
     await citizen.send({"type": "auth", "token": token(down, Role.CITIZEN)})
     assert (await citizen.receive())["type"] == "ready"
     await citizen.close()
+
+
+async def test_live_staff_connections_close_while_ended_sessions_cannot_be_checked(
+    events_settings: Settings,
+) -> None:
+    unreachable = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=1)
+    hub = Hub(events_settings, unreachable, revocation_check_seconds=0.05)
+    closes: list[tuple[str, int, str]] = []
+    staff = Connection(10, lambda code, reason: closes.append(("staff", code, reason)))
+    citizen = Connection(10, lambda code, reason: closes.append(("citizen", code, reason)))
+    for connection, role in ((staff, Role.OFFICER), (citizen, Role.CITIZEN)):
+        connection.principal = Principal(user_id=uuid.uuid4(), role=role, issued_at=int(time.time()) - 5)
+        connection.expires_at = time.monotonic() + 600
+        hub.attach(connection)
+    await hub.start()
+    try:
+
+        async def closed() -> bool:
+            return bool(closes)
+
+        await eventually(closed, "the staff connection to be closed")
+        # Citizens' tokens are accepted while the check cannot be made, as on HTTP.
+        assert set(closes) == {("staff", CloseCode.TRY_AGAIN_LATER, "session_check_unavailable")}
+    finally:
+        await hub.stop()
+        await unreachable.aclose()

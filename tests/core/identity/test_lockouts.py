@@ -99,3 +99,22 @@ async def test_a_pending_code_stays_good_when_another_is_sent(
     async with make_client(ip="198.51.100.20") as victim:
         response = await victim.post(VERIFY, json={"phone": PHONE, "code": first})
         assert response.status_code == 200, response.text
+
+
+async def test_guessing_codes_from_one_client_stops_there_and_the_owner_still_signs_in(
+    make_client: ClientFactory, app: FastAPI, session: AsyncSession
+) -> None:
+    async with make_client(ip="198.51.100.20") as victim:
+        assert (await victim.post(REQUEST, json={"phone": PHONE})).status_code == 202
+        code = await latest_code(session, PHONE_E164)
+    wrong = "000000" if code != "000000" else "111111"
+    async with make_client(ip="203.0.113.66", otp_verify_per_ip_per_hour=3, otp_max_attempts=10) as guesser:
+        for _ in range(3):
+            assert (await guesser.post(VERIFY, json={"phone": PHONE, "code": wrong})).status_code == 400
+        # The guesser's address is out of checks for the hour, whatever it sends.
+        refused = await guesser.post(VERIFY, json={"phone": PHONE, "code": code})
+        problem(refused, 429, "rate_limited")
+        assert int(refused.headers["retry-after"]) > 0
+    async with make_client(ip="198.51.100.20", otp_max_attempts=10) as victim:
+        verified = await victim.post(VERIFY, json={"phone": PHONE, "code": code})
+        assert verified.status_code == 200, verified.text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.settings import Settings
-from iot.ingest.budget import WINDOW_SECONDS, DeviceBudget, device_key
+from iot.ingest.budget import STATUS_PER_MINUTE, WINDOW_SECONDS, DeviceBudget, device_key
 from iot.ingest.source import Received
 
 A = "city/v1/devices/0f8fad5b-d9cb-469f-a165-70867728950e/telemetry"
@@ -37,3 +37,14 @@ def test_a_device_over_its_budget_waits_for_the_next_window_and_the_others_do_no
     admitted, over = budget.admit(messages(A, 4))
     assert (len(admitted), over) == (3, 1)
     assert budget.dead_letter(A) is True
+
+
+def test_a_device_flooding_telemetry_still_gets_its_status_stored() -> None:
+    budget = DeviceBudget(Settings(ingest_device_messages_per_minute=3), clock=lambda: 10.0)
+    status = A.replace("telemetry", "status")
+    admitted, over = budget.admit(messages(A, 10) + messages(status, 1))
+    assert (len(admitted), over) == (4, 7)
+    assert admitted[-1].topic == status
+    # Statuses have their own small allowance, so a flood of them is held too.
+    admitted, over = budget.admit(messages(status, STATUS_PER_MINUTE + 5))
+    assert (len(admitted), over) == (STATUS_PER_MINUTE - 1, 6)
