@@ -77,3 +77,14 @@ class DeadLetterReason(StrEnum):
     STALE_TIMESTAMP = "stale_timestamp"
     OVERSIZED_PAYLOAD = "oversized_payload"
     UNKNOWN_TOPIC = "unknown_topic"
+
+
+# The metrics each type of device reports (what the simulator and the field devices send). Alert rules may
+# only name these, so that a rule cannot wait forever for a metric no device of its type has.
+KNOWN_METRICS: dict[DeviceType, frozenset[str]] = {
+    DeviceType.WATER_LEVEL: frozenset({"level_cm", "rain_mm"}),
+    DeviceType.AIR_QUALITY: frozenset({"pm25", "pm10", "no2", "o3", "co", "temperature", "humidity", "aqi"}),
+    DeviceType.NOISE: frozenset({"laeq_db", "lmax_db"}),
+    DeviceType.CAMERA_TRAFFIC: frozenset({"vehicle_count", "avg_speed_kmh"}),
+    DeviceType.CAMERA_SECURITY: frozenset({"people_count"}),
+}

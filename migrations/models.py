@@ -14,6 +14,8 @@ from feedback.reports.models import (
     ReportSupport,
     TimelineEntry,
 )
+from ioc.alarms.models import Alarm, AlarmEntry, AlertPreferences, UnitAlertSettings
+from ioc.rules.models import AlertRule, AlertRuleVersion, RuleState
 from iot.registry.models import Device
 from iot.telemetry.models import (
     CameraEvent,
@@ -28,6 +30,11 @@ target_metadata = metadata
 
 __all__ = [
     "AdminUnit",
+    "Alarm",
+    "AlarmEntry",
+    "AlertPreferences",
+    "AlertRule",
+    "AlertRuleVersion",
     "Announcement",
     "ApiKey",
     "CameraEvent",
@@ -50,8 +57,10 @@ __all__ = [
     "ReportPhoto",
     "ReportSupport",
     "RollupHour",
+    "RuleState",
     "SmsMessage",
     "TimelineEntry",
+    "UnitAlertSettings",
     "User",
     "target_metadata",
 ]

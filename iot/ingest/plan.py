@@ -50,6 +50,8 @@ class DeviceFold:
 class Plan:
     # (device_id, ts, seq, document whose "metrics" member is stored): the COPY records.
     readings: list[tuple[Any, datetime, int, str]] = field(default_factory=list)
+    # The metrics of each reading, in the same order (for a batch hook; the same dicts decode made).
+    reading_metrics: list[dict[str, float]] = field(default_factory=list)
     events: list[tuple[Any, CameraDetection]] = field(default_factory=list)
     statuses: int = 0
     # (received_at, topic, device_ref, reason, detail, payload, payload_bytes)
@@ -131,6 +133,7 @@ def _build(
 ) -> Plan:
     plan = Plan()
     readings = plan.readings
+    reading_metrics = plan.reading_metrics
     folds = plan.folds
     get = cache.get
     first_ts = last_ts = None
@@ -186,6 +189,7 @@ def _build(
             plan.samples.append(ts)
         if type(item) is Telemetry:
             readings.append((device.id, ts, item.seq, item.document))
+            reading_metrics.append(item.metrics)
             if first_ts is None or ts < first_ts:
                 first_ts = ts
             if last_ts is None or ts > last_ts:

@@ -18,6 +18,7 @@ from core.background.stopping import stop_on_signals, wait_any
 from core.logging import configure_logging
 from core.settings import Settings
 from iot.ingest.budget import DeviceBudget
+from iot.ingest.hooks import BatchHook
 from iot.ingest.metrics import IngestMetrics
 from iot.ingest.source import Received, Source
 from iot.ingest.writer import Outcome, Writer
@@ -33,8 +34,10 @@ async def run_ingest(
     group: str | None = None,
     metrics: IngestMetrics | None = None,
     ready: Callable[[Source], None] | None = None,
+    hook: BatchHook | None = None,
 ) -> None:
-    """Run one consumer until `stop_event` is set; `ready` is handed the MQTT side once it is started."""
+    """Run one consumer until `stop_event` is set; `ready` is handed the MQTT side once it is started;
+    `hook` runs in each batch's transaction with what the batch stored (iot.ingest.hooks)."""
     loop = asyncio.get_running_loop()
     metrics = metrics or IngestMetrics()
     batch_size = settings.ingest_batch_size
@@ -47,7 +50,7 @@ async def run_ingest(
         on_full=lambda: _wake(loop, full),
     )
     budget = DeviceBudget(settings)
-    writer = Writer(settings, metrics, budget)
+    writer = Writer(settings, metrics, budget, hook)
     source.start()
     if ready is not None:
         ready(source)
@@ -116,7 +119,13 @@ def _count(batch: list[Received], outcome: Outcome, metrics: IngestMetrics) -> N
         metrics.delay_seconds.observe(max(0.0, (now - ts).total_seconds()))
 
 
-def start(settings: Settings, *, client_id: str | None = None, group: str | None = None) -> None:
+def start(
+    settings: Settings,
+    *,
+    client_id: str | None = None,
+    group: str | None = None,
+    hook: BatchHook | None = None,
+) -> None:
     """The CLI's entry: logging, metrics endpoint, signals, and the consumer until SIGTERM/SIGINT."""
     configure_logging(settings.log_level)
     metrics = IngestMetrics()
@@ -124,6 +133,6 @@ def start(settings: Settings, *, client_id: str | None = None, group: str | None
 
     async def main() -> None:
         with stop_on_signals(asyncio.Event()) as stop:
-            await run_ingest(settings, stop, client_id=client_id, group=group, metrics=metrics)
+            await run_ingest(settings, stop, client_id=client_id, group=group, metrics=metrics, hook=hook)
 
     asyncio.run(main())

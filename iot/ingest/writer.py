@@ -28,6 +28,7 @@ from core.settings import Settings
 from iot.ingest.budget import DeviceBudget
 from iot.ingest.decode import MAX_SNAPSHOT_BYTES, TOPIC_PREFIX, CameraDetection, parse_topic
 from iot.ingest.devices import DeviceCache
+from iot.ingest.hooks import BatchHook, StoredBatch, StoredDetection, StoredReading
 from iot.ingest.metrics import IngestMetrics
 from iot.ingest.plan import Plan, build, dead_row
 from iot.ingest.source import Received
@@ -60,6 +61,12 @@ _READINGS: Final = (
     "SELECT device_id, ts, seq, document->'metrics' FROM ingest_readings ON CONFLICT DO NOTHING RETURNING 1) "
     "SELECT count(*) FROM inserted"
 )
+# The same, naming the rows stored for the first time (for a batch hook).
+_READINGS_STORED: Final = (
+    "INSERT INTO device_readings (device_id, ts, seq, metrics) "
+    "SELECT device_id, ts, seq, document->'metrics' FROM ingest_readings ON CONFLICT DO NOTHING "
+    "RETURNING device_id, ts, seq"
+)
 _EVENTS: Final = """
 WITH inserted AS (
   INSERT INTO device_camera_events (device_id, ts, seq, type, confidence, plate, bbox, attributes,
@@ -70,8 +77,8 @@ WITH inserted AS (
               $8::jsonb[], $9::text[])
        AS u(device_id, ts, seq, type, confidence, plate, bbox, attributes, snapshot_key)
   JOIN devices d ON d.id = u.device_id
-  ON CONFLICT DO NOTHING RETURNING 1)
-SELECT count(*) FROM inserted"""
+  ON CONFLICT DO NOTHING RETURNING device_id, ts, seq)
+SELECT device_id, ts, seq FROM inserted"""
 # One row per device. Sequence numbers and timestamps only move forward; metrics merge (a newer message's
 # values win); the times are each the latest seen. Rows go in device order so that two consumers lock the
 # same rows in the same order. The join skips a device deleted since its message was checked.
@@ -142,9 +149,14 @@ class Outcome:
 
 class Writer:
     def __init__(
-        self, settings: Settings, metrics: IngestMetrics, budget: DeviceBudget | None = None
+        self,
+        settings: Settings,
+        metrics: IngestMetrics,
+        budget: DeviceBudget | None = None,
+        hook: BatchHook | None = None,
     ) -> None:
         self._settings = settings
+        self._hook = hook
         self._metrics = metrics
         self._budget = budget
         self._dsn = asyncpg_dsn(settings)
@@ -264,19 +276,31 @@ class Writer:
         async with connection.transaction():
             if days:
                 await self._ensure_days(connection, days)
+            stored = StoredBatch()
             readings = 0
             if plan.readings:
                 await connection.copy_records_to_table(
                     "ingest_readings", records=plan.readings, columns=_STAGING_COLUMNS
                 )
-                readings = await connection.fetchval(_READINGS)
-            events = await self._events(connection, plan, snapshots) if plan.events else 0
+                if self._hook is None:
+                    readings = await connection.fetchval(_READINGS)
+                else:
+                    stored.readings = _stored_readings(plan, await connection.fetch(_READINGS_STORED))
+                    readings = len(stored.readings)
+            events = 0
+            if plan.events:
+                rows = await self._events(connection, plan, snapshots)
+                events = len(rows)
+                if self._hook is not None:
+                    stored.detections = _stored_detections(plan, snapshots, rows)
             if plan.folds:
                 await connection.execute(_STATE, *_state_columns(plan))
             if plan.dead:
                 await connection.copy_records_to_table(
                     "ingest_dead_letters", records=plan.dead, columns=_DEAD_COLUMNS
                 )
+            if self._hook is not None and stored:
+                await self._hook(connection, stored)
         self._known_days.update(days)
         outcome.add(plan, readings, events)
 
@@ -289,13 +313,13 @@ class Writer:
             for day in missing:
                 await connection.execute(partitions.create_statement(day))
 
-    async def _events(self, connection: Any, plan: Plan, snapshots: dict[int, str]) -> int:
+    async def _events(self, connection: Any, plan: Plan, snapshots: dict[int, str]) -> list[Any]:
         columns: list[list[Any]] = [[] for _ in range(9)]
         for index, (device_id, event) in enumerate(plan.events):
             row = _event_row(device_id, event, snapshots.get(index))
             for column, value in zip(columns, row, strict=True):
                 column.append(value)
-        return int(await connection.fetchval(_EVENTS, *columns))
+        return list(await connection.fetch(_EVENTS, *columns))
 
     async def _one_by_one(self, connection: Any, batch: list[Received], snapshots: dict[int, str]) -> Outcome:
         outcome = Outcome()
@@ -318,6 +342,29 @@ def _described(exc: BaseException) -> str:
     payload's text), and parameters never go to the logs. The SQLSTATE says which error it was."""
     sqlstate = getattr(exc, "sqlstate", None)
     return f"{type(exc).__name__} (SQLSTATE {sqlstate})" if sqlstate else type(exc).__name__
+
+
+def _stored_readings(plan: Plan, rows: list[Any]) -> list[StoredReading]:
+    """The plan's readings that the database took, in the plan's order (a redelivered one is left out)."""
+    if not rows:
+        return []
+    taken = {(row[0], row[1], row[2]) for row in rows}
+    return [
+        StoredReading(device_id, ts, seq, metrics)
+        for (device_id, ts, seq, _), metrics in zip(plan.readings, plan.reading_metrics, strict=True)
+        if (device_id, ts, seq) in taken
+    ]
+
+
+def _stored_detections(plan: Plan, snapshots: dict[int, str], rows: list[Any]) -> list[StoredDetection]:
+    if not rows:
+        return []
+    taken = {(row[0], row[1], row[2]) for row in rows}
+    return [
+        StoredDetection(device_id, event.ts, event.seq, event.type, event.confidence, snapshots.get(index))
+        for index, (device_id, event) in enumerate(plan.events)
+        if (device_id, event.ts, event.seq) in taken
+    ]
 
 
 def _event_row(device_id: Any, event: CameraDetection, snapshot_key: str | None) -> tuple[Any, ...]:

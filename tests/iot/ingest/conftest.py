@@ -53,11 +53,11 @@ def live_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
 async def live_db(live_settings: Settings) -> AsyncIterator[LiveDb]:
     """A connection to the live database, its device and telemetry tables emptied (units kept)."""
     connection = await asyncpg.connect(asyncpg_dsn(live_settings))
-    await connection.execute(f"TRUNCATE {TABLES}")
+    await connection.execute(f"TRUNCATE {TABLES} CASCADE")
     try:
         yield LiveDb(connection)
     finally:
-        await connection.execute(f"TRUNCATE {TABLES}")
+        await connection.execute(f"TRUNCATE {TABLES} CASCADE")
         await connection.close()
 
 
