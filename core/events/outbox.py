@@ -30,6 +30,15 @@ async def emit(session: AsyncSession, envelope: EventEnvelope) -> None:
     await repository.insert_event(session, envelope)
 
 
+async def emit_raw(connection: Any, envelopes: list[EventEnvelope]) -> None:
+    """emit() for an asyncpg connection inside its transaction (the ingest consumer's batch hook): many
+    events in one statement; never commits."""
+    for envelope in envelopes:
+        if envelope.topic not in KNOWN_TOPICS:
+            raise UnknownTopicError(f"event type {envelope.type!r}: {envelope.topic!r} is not a topic")
+    await repository.insert_events_raw(connection, envelopes)
+
+
 def new_event(
     type_: str,
     *,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -66,6 +67,45 @@ async def insert_event(session: AsyncSession, envelope: EventEnvelope) -> None:
             "channel": NOTIFY_CHANNEL,
         },
     )
+
+
+# Many events on a raw asyncpg connection (the ingest consumer's batch): one statement, one wake-up.
+_INSERT_MANY_AND_NOTIFY = """
+WITH inserted AS (
+    INSERT INTO event_outbox (event_id, type, topic, occurred_at, unit_code, location, subject_id, data)
+    SELECT u.event_id, u.type, u.topic, u.occurred_at, u.unit_code,
+           CASE WHEN u.lon IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(u.lon, u.lat), 4326) END,
+           u.subject_id, u.data
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::float8[],
+                $7::float8[], $8::text[], $9::jsonb[])
+         AS u(event_id, type, topic, occurred_at, unit_code, lon, lat, subject_id, data)
+    RETURNING 1
+)
+SELECT pg_notify($10, '') FROM (SELECT 1 FROM inserted LIMIT 1) AS any_inserted
+"""
+
+
+async def insert_events_raw(connection: Any, envelopes: list[EventEnvelope]) -> None:
+    """The outbox rows of `envelopes` on an asyncpg connection, in its transaction (in this order)."""
+    if not envelopes:
+        return
+    columns: list[list[Any]] = [[] for _ in range(9)]
+    for envelope in envelopes:
+        location = envelope.location
+        values = (
+            envelope.id,
+            envelope.type,
+            envelope.topic,
+            envelope.occurred_at,
+            envelope.unit_code,
+            None if location is None else location.lon,
+            None if location is None else location.lat,
+            envelope.subject_id,
+            json.dumps(envelope.data, ensure_ascii=False),
+        )
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    await connection.execute(_INSERT_MANY_AND_NOTIFY, *columns, NOTIFY_CHANNEL)
 
 
 # -- The relay ---------------------------------------------------------------------------------------------
