@@ -27,6 +27,7 @@ from feedback.reports.models import MAX_PHOTOS, Report
 from feedback.reports.status import ReportSource
 from feedback.submission import idempotency as keys
 from feedback.submission import repository
+from feedback.submission.hooks import run_report_hooks
 from feedback.submission.idempotency import Idempotency
 from feedback.submission.photos import attach_checked, ensure_uploads_free, too_many_photos
 
@@ -161,4 +162,5 @@ async def submit_report(
     if idempotency is not None:
         await keys.remember(session, idempotency, report_id)
     await emit_report_event(session, "feedback.created", report)
+    await run_report_hooks(session, report)
     return report, True

@@ -1,0 +1,1 @@
+"""Alarms: lifecycle, timeline, live events, officers' pushes, reminders and preferences."""

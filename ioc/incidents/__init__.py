@@ -1,0 +1,1 @@
+"""Incidents: alarms and citizen reports close in space and time, joined into one."""
