@@ -28,6 +28,7 @@ from feedback.open311 import request_routes as open311_request_routes
 from feedback.open311 import routes as open311_routes
 from feedback.reports import erasure as _report_erasure  # noqa: F401  (registers the account cleanup)
 from feedback.submission import routes as submission_routes
+from ioc.install import install as install_ioc
 from iot.registry import routes as device_routes
 from iot.registry.broker_admin import BrokerAdmin
 from iot.telemetry import routes as telemetry_routes
@@ -47,6 +48,8 @@ def create_app(
 ) -> FastAPI:
     resolved = settings or get_settings()
     configure_logging(resolved.log_level)
+    # Reports filed here run the operations centre's report hooks (surges, incidents).
+    install_ioc()
     # One broker connection per process for device identities; it connects on first use.
     broker_admin = BrokerAdmin(resolved)
 

@@ -19,6 +19,7 @@ from core.logging import configure_logging
 from core.push.dispatcher import run_dispatcher
 from core.settings import Settings
 from feedback.lifecycle.tasks import run_sla
+from ioc.install import install as install_ioc
 from iot.telemetry.tasks import run_devices
 
 logger = logging.getLogger("smartcity.worker")
@@ -29,6 +30,7 @@ LOOPS: dict[str, Loop] = {"relay": run_relay, "push": run_dispatcher, "sla": run
 
 async def run_worker(settings: Settings, names: list[str], stop_event: asyncio.Event | None = None) -> bool:
     """Run the named loops until stopped; False when a loop failed."""
+    install_ioc()
     with stop_on_signals(stop_event or asyncio.Event()) as stop:
         logger.info("worker starting", extra={"loops": names})
         tasks = [asyncio.create_task(LOOPS[name](settings, stop), name=name) for name in names]

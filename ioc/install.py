@@ -1,0 +1,12 @@
+"""Plugging the operations centre into the parts that know nothing of it.
+
+iot and feedback never import ioc, so each process that may need the centre's reactions installs them once
+at start: the API (report hooks run in its submission transactions), the worker (reactions to alarm
+changes) and the consumer (the rules on each batch, through `batch_hook`). Installing twice changes nothing.
+"""
+
+from __future__ import annotations
+
+
+def install() -> None:
+    """Register the report hooks and the reactions to alarm changes of every part of the centre."""
