@@ -1,0 +1,38 @@
+"""Fixtures of the alarm tests: a rule of the demo province and alarms of it, in the test's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.identity.principal import Role
+from ioc.alarms.models import Alarm
+from ioc.rules.models import AlertRuleVersion
+from tests.support.alarms import make_alarm, make_rule
+from tests.support.people import PersonFactory
+
+# Two wards of the demo province (37).
+WARD = "13666"
+OTHER_WARD = "13684"
+PROVINCE = "37"
+
+AlarmFactory = Callable[..., Awaitable[Alarm]]
+
+
+@pytest.fixture
+async def rule(units: AsyncSession, person: PersonFactory) -> AlertRuleVersion:
+    admin = await person(Role.ADMIN)
+    return await make_rule(units, admin.id)
+
+
+@pytest.fixture
+def alarm(session: AsyncSession, rule: AlertRuleVersion) -> AlarmFactory:
+    """`await alarm(severity=..., unit_code=...)`: an active, unacknowledged alarm of the flood rule."""
+
+    async def factory(**options: Any) -> Alarm:
+        return await make_alarm(session, rule, **options)
+
+    return factory
