@@ -41,8 +41,9 @@ class AlertsTask:
         self._engine = engine
         self._sessions = create_sessionmaker(engine)
         self._clock = clock
-        # Observable, for logs and tests: set while the LISTEN is in place.
+        # Observable, for logs and tests: set while the LISTEN is in place; passes made so far.
         self.listening = asyncio.Event()
+        self.passes = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         """React and remind until `stop` is set; a lost listening connection is made again after a backoff."""
@@ -94,6 +95,7 @@ class AlertsTask:
                 pass
         except Exception:
             log.exception("alarm reminders failed; retrying on the next pass")
+        self.passes += 1
 
     async def react_batch(self) -> int:
         async with self._sessions() as session, session.begin():

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.identity.principal import Role
 from ioc.alarms.models import Alarm
 from ioc.rules.models import AlertRuleVersion
+from tests.core.push.conftest import clock, fcm, fcm_sender, fcm_server, fcm_settings
 from tests.support.alarms import make_alarm, make_rule
 from tests.support.people import PersonFactory
 
@@ -36,3 +37,7 @@ def alarm(session: AsyncSession, rule: AlertRuleVersion) -> AlarmFactory:
         return await make_alarm(session, rule, **options)
 
     return factory
+
+
+# The FCM fake and the dispatcher's clock of the push tests, for the end-to-end pushes here.
+__all__ = ["clock", "fcm", "fcm_sender", "fcm_server", "fcm_settings"]

@@ -27,7 +27,8 @@ async def _events(session: AsyncSession, alarm_id: uuid.UUID) -> list[dict[str, 
 async def _timeline(session: AsyncSession, alarm_id: uuid.UUID) -> list[Any]:
     rows = await session.execute(
         text(
-            "SELECT kind, actor_id, status, comment, detail FROM alarm_timeline WHERE alarm_id = :id ORDER BY id"
+            "SELECT kind, actor_id, status, comment, detail FROM alarm_timeline "
+            "WHERE alarm_id = :id ORDER BY id"
         ),
         {"id": alarm_id},
     )
