@@ -12,7 +12,7 @@ from core.identity.principal import STAFF_ROLES, Principal
 from core.identity.scope import outside_unit, unit_scope
 from ioc.alarms.filters import LIST_SORT, AlarmFilters
 from ioc.alarms.repository import listing
-from ioc.alarms.schemas import AlarmDetail, AlarmPage, AlarmRead, TimelineEntryRead
+from ioc.alarms.schemas import AlarmDetail, AlarmPage, AlarmRead, AlarmTimelineEntry
 from ioc.alarms.service import alarm_not_found
 
 # An alarm that repeats for days keeps a long timeline; its detail shows the newest entries.
@@ -46,8 +46,8 @@ async def read_alarm(session: AsyncSession, principal: Principal, alarm_id: uuid
     return AlarmDetail(**alarm.model_dump(), timeline=timeline, timeline_truncated=truncated)
 
 
-def entry_read(entry: Any) -> TimelineEntryRead:
-    return TimelineEntryRead(
+def entry_read(entry: Any) -> AlarmTimelineEntry:
+    return AlarmTimelineEntry(
         id=entry.id,
         kind=entry.kind,
         at=entry.at,
@@ -61,7 +61,7 @@ def entry_read(entry: Any) -> TimelineEntryRead:
     )
 
 
-async def read_entry(session: AsyncSession, entry_id: int) -> TimelineEntryRead:
+async def read_entry(session: AsyncSession, entry_id: int) -> AlarmTimelineEntry:
     row = await listing.entry_row(session, entry_id)
     assert row is not None, entry_id  # written by the caller in this transaction
     return entry_read(row)

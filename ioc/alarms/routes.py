@@ -22,14 +22,14 @@ from feedback.reports.input_types import UtcMoment
 from ioc.alarms import read, service
 from ioc.alarms.filters import AlarmFilters
 from ioc.alarms.schemas import (
+    AlarmActionBody,
+    AlarmAssignBody,
+    AlarmCommentBody,
     AlarmDetail,
     AlarmPage,
     AlarmRead,
+    AlarmTimelineEntry,
     AlarmType,
-    AssignBody,
-    CommentBody,
-    OptionalComment,
-    TimelineEntryRead,
 )
 from ioc.types import SEVERITY_RANK, AlarmStatus, Severity
 
@@ -124,7 +124,7 @@ async def get_alarm(db: SessionDep, principal: Staff, alarm_id: AlarmId) -> Alar
     responses=responses(ACT_ERRORS, problem(409, "Already acknowledged (code already_acknowledged)")),
 )
 async def acknowledge_alarm(
-    db: SessionDep, principal: Staff, alarm_id: AlarmId, body: OptionalComment | None = None
+    db: SessionDep, principal: Staff, alarm_id: AlarmId, body: AlarmActionBody | None = None
 ) -> AlarmRead:
     comment = None if body is None else body.comment
     await service.acknowledge(db, principal, alarm_id, comment=comment, now=datetime.now(UTC))
@@ -138,7 +138,7 @@ async def acknowledge_alarm(
     responses=responses(ACT_ERRORS, problem(409, "Already cleared (code already_cleared)")),
 )
 async def clear_alarm(
-    db: SessionDep, principal: Staff, alarm_id: AlarmId, body: OptionalComment | None = None
+    db: SessionDep, principal: Staff, alarm_id: AlarmId, body: AlarmActionBody | None = None
 ) -> AlarmRead:
     comment = None if body is None else body.comment
     await service.clear(db, principal, alarm_id, comment=comment, now=datetime.now(UTC))
@@ -159,7 +159,9 @@ async def clear_alarm(
         ),
     ),
 )
-async def assign_alarm(db: SessionDep, principal: Staff, alarm_id: AlarmId, body: AssignBody) -> AlarmRead:
+async def assign_alarm(
+    db: SessionDep, principal: Staff, alarm_id: AlarmId, body: AlarmAssignBody
+) -> AlarmRead:
     await service.assign(
         db, principal, alarm_id, assignee_id=body.assignee_id, comment=body.comment, now=datetime.now(UTC)
     )
@@ -169,7 +171,7 @@ async def assign_alarm(db: SessionDep, principal: Staff, alarm_id: AlarmId, body
 @router.post(
     "/{alarm_id}/comments",
     status_code=201,
-    response_model=TimelineEntryRead,
+    response_model=AlarmTimelineEntry,
     summary="Comment on an alarm",
     responses=responses(
         ACT_ERRORS,
@@ -181,7 +183,7 @@ async def assign_alarm(db: SessionDep, principal: Staff, alarm_id: AlarmId, body
     ),
 )
 async def comment_alarm(
-    db: SessionDep, principal: Staff, alarm_id: AlarmId, body: CommentBody
-) -> TimelineEntryRead:
+    db: SessionDep, principal: Staff, alarm_id: AlarmId, body: AlarmCommentBody
+) -> AlarmTimelineEntry:
     entry_id = await service.add_comment(db, principal, alarm_id, text=body.text, now=datetime.now(UTC))
     return await read.read_entry(db, entry_id)

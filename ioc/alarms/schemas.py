@@ -66,7 +66,7 @@ class AlarmRead(BaseModel):
         return cls.model_validate({**values, "location": location})
 
 
-class TimelineEntryRead(BaseModel):
+class AlarmTimelineEntry(BaseModel):
     id: int
     kind: str = Field(
         description="raised, repeated, severity_changed, acknowledged, assigned, commented, cleared, "
@@ -83,7 +83,7 @@ class TimelineEntryRead(BaseModel):
 
 
 class AlarmDetail(AlarmRead):
-    timeline: list[TimelineEntryRead] = Field(description="Oldest first; the newest entries when truncated.")
+    timeline: list[AlarmTimelineEntry] = Field(description="Oldest first; the newest entries when truncated.")
     timeline_truncated: bool = Field(description="True when older entries were left out.")
 
 
@@ -92,17 +92,17 @@ class AlarmPage(BaseModel):
     next_cursor: str | None
 
 
-class CommentBody(_Body):
+class AlarmCommentBody(_Body):
     text: Comment = Field(description="1 to 2000 characters.")
 
 
-class OptionalComment(_Body):
+class AlarmActionBody(_Body):
     """Acknowledge or clear: an optional comment for the timeline."""
 
     comment: Comment | None = None
 
 
-class AssignBody(_Body):
+class AlarmAssignBody(_Body):
     assignee_id: uuid.UUID = Field(
         description="An officer or field staff member of a unit covering the alarm."
     )

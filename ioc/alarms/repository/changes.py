@@ -123,4 +123,3 @@ async def previous_severities(session: AsyncSession, entry_ids: list[int]) -> di
         return {}
     rows = (await session.execute(_PREVIOUS, {"ids": entry_ids})).all()
     return {int(row.id): row.severity for row in rows}
-
