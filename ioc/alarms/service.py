@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -69,33 +70,56 @@ def ensure_officer(principal: Principal) -> None:
         )
 
 
-def _status(alarm: AlarmFacts) -> AlarmStatus:
-    return AlarmStatus(alarm.status)
+async def _officers_alarm(session: AsyncSession, principal: Principal, alarm_id: uuid.UUID) -> AlarmFacts:
+    """The alarm, locked for the change, for an officer or admin whose units cover it."""
+    ensure_officer(principal)
+    return await visible_alarm(session, principal, alarm_id, lock=True)
+
+
+def _already(code: str, alarm_id: uuid.UUID, vi: str, en: str) -> ProblemError:
+    return ProblemError(
+        409, code, Message(f"Cảnh báo {alarm_id} {vi}", f"The alarm {alarm_id} is already {en}")
+    )
+
+
+async def _record(
+    session: AsyncSession,
+    principal: Principal,
+    alarm: AlarmFacts,
+    kind: str,
+    event_type: str,
+    *,
+    comment: str | None,
+    now: datetime,
+    about: dict[str, Any] | None = None,
+) -> int:
+    """The timeline entry and event of an officer's change; `about` is both the entry's detail and the
+    event's change."""
+    return await journal.record(
+        session,
+        alarm,
+        kind=kind,
+        event_type=event_type,
+        actor_id=principal.user_id,
+        comment=comment,
+        detail=about,
+        change=about,
+        at=now,
+    )
 
 
 async def acknowledge(
     session: AsyncSession, principal: Principal, alarm_id: uuid.UUID, *, comment: str | None, now: datetime
 ) -> AlarmFacts:
-    ensure_officer(principal)
-    alarm = await visible_alarm(session, principal, alarm_id, lock=True)
-    status = _status(alarm)
+    alarm = await _officers_alarm(session, principal, alarm_id)
+    status = AlarmStatus(alarm.status)
     if status in ACKNOWLEDGED_STATUSES:
-        raise ProblemError(
-            409,
-            "already_acknowledged",
-            Message(f"Cảnh báo {alarm_id} đã được xác nhận", f"The alarm {alarm_id} is already acknowledged"),
-        )
+        raise _already("already_acknowledged", alarm_id, "đã được xác nhận", "acknowledged")
     after = alarm_status(cleared=status in CLEARED_STATUSES, acknowledged=True)
     await changes.acknowledge(session, alarm_id, status=after, by=principal.user_id, at=now)
     changed = dataclasses.replace(alarm, status=after.value)
-    await journal.record(
-        session,
-        changed,
-        kind=journal.ACKNOWLEDGED,
-        event_type=events.ACKNOWLEDGED,
-        actor_id=principal.user_id,
-        comment=comment,
-        at=now,
+    await _record(
+        session, principal, changed, journal.ACKNOWLEDGED, events.ACKNOWLEDGED, comment=comment, now=now
     )
     return changed
 
@@ -103,30 +127,24 @@ async def acknowledge(
 async def clear(
     session: AsyncSession, principal: Principal, alarm_id: uuid.UUID, *, comment: str | None, now: datetime
 ) -> AlarmFacts:
-    ensure_officer(principal)
-    alarm = await visible_alarm(session, principal, alarm_id, lock=True)
-    status = _status(alarm)
+    alarm = await _officers_alarm(session, principal, alarm_id)
+    status = AlarmStatus(alarm.status)
     if status in CLEARED_STATUSES:
-        raise ProblemError(
-            409,
-            "already_cleared",
-            Message(f"Cảnh báo {alarm_id} đã kết thúc", f"The alarm {alarm_id} is already cleared"),
-        )
+        raise _already("already_cleared", alarm_id, "đã kết thúc", "cleared")
     after = alarm_status(cleared=True, acknowledged=status in ACKNOWLEDGED_STATUSES)
     await changes.clear(
         session, alarm_id, status=after, by=principal.user_id, reason=CLEARED_BY_OFFICER, at=now
     )
     changed = dataclasses.replace(alarm, status=after.value, cleared_at=now)
-    await journal.record(
+    await _record(
         session,
+        principal,
         changed,
-        kind=journal.CLEARED,
-        event_type=events.CLEARED,
-        actor_id=principal.user_id,
+        journal.CLEARED,
+        events.CLEARED,
         comment=comment,
-        detail={"reason": CLEARED_BY_OFFICER},
-        change={"by": CLEARED_BY_OFFICER},
-        at=now,
+        now=now,
+        about={"by": CLEARED_BY_OFFICER},
     )
     return changed
 
@@ -170,17 +188,9 @@ async def assign(
     comment: str | None,
     now: datetime,
 ) -> AlarmFacts:
-    ensure_officer(principal)
-    alarm = await visible_alarm(session, principal, alarm_id, lock=True)
-    if _status(alarm) in CLEARED_STATUSES:
-        raise ProblemError(
-            409,
-            "already_cleared",
-            Message(
-                f"Cảnh báo {alarm_id} đã kết thúc, không thể giao",
-                f"The alarm {alarm_id} is cleared and cannot be assigned",
-            ),
-        )
+    alarm = await _officers_alarm(session, principal, alarm_id)
+    if AlarmStatus(alarm.status) in CLEARED_STATUSES:
+        raise _already("already_cleared", alarm_id, "đã kết thúc, không thể giao", "cleared")
     await _check_assignee(session, alarm, assignee_id)
     await changes.assign(session, alarm_id, assignee_id=assignee_id, at=now)
     changed = dataclasses.replace(alarm, assignee_id=assignee_id)
@@ -188,16 +198,8 @@ async def assign(
         "assignee_id": str(assignee_id),
         "from_assignee_id": None if alarm.assignee_id is None else str(alarm.assignee_id),
     }
-    await journal.record(
-        session,
-        changed,
-        kind=journal.ASSIGNED,
-        event_type=events.ASSIGNED,
-        actor_id=principal.user_id,
-        comment=comment,
-        detail=who,
-        change=who,
-        at=now,
+    await _record(
+        session, principal, changed, journal.ASSIGNED, events.ASSIGNED, comment=comment, now=now, about=who
     )
     return changed
 
@@ -217,12 +219,6 @@ async def add_comment(
         )
     await changes.touch(session, alarm_id, at=now)
     # The text stays on the timeline: live events carry no free text but the alarm's titles.
-    return await journal.record(
-        session,
-        alarm,
-        kind=journal.COMMENTED,
-        event_type=events.COMMENTED,
-        actor_id=principal.user_id,
-        comment=text,
-        at=now,
+    return await _record(
+        session, principal, alarm, journal.COMMENTED, events.COMMENTED, comment=text, now=now
     )

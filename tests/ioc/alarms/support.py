@@ -12,9 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.push import service as push_service
 from core.push.models import Platform, PushLanguage
 from core.push.repository import notifications
+from core.settings import Settings
 from ioc.alarms import events, journal
 from ioc.alarms.models import Alarm
+from ioc.alarms.reactions import react_once
 from ioc.alarms.repository.journal import facts_of
+from ioc.alarms.repository.settings import save_settings
+from ioc.install import install
 from ioc.types import Severity
 from tests.support.push import fcm_token
 
@@ -74,3 +78,26 @@ async def remind_at(session: AsyncSession, alarm_id: uuid.UUID) -> Any:
 async def entries(session: AsyncSession, alarm_id: uuid.UUID) -> list[Any]:
     query = text("SELECT id, kind, detail, reacted_at FROM alarm_timeline WHERE alarm_id = :id ORDER BY id")
     return list((await session.execute(query, {"id": alarm_id})).all())
+
+
+async def react(session: AsyncSession, settings: Settings) -> int:
+    """What the alerts task does with the pending entries, in the test's transaction."""
+    install()
+    return await react_once(session, settings)
+
+
+async def reminders_to(session: AsyncSession, user_id: uuid.UUID) -> list[Any]:
+    return [push for push in await pushes_to(session, user_id) if push.data["reason"] == "reminder"]
+
+
+async def unit_settings(
+    session: AsyncSession, unit_code: str, *, push_from: str, reminders: dict[str, int] | None = None
+) -> None:
+    """The unit's own alert settings, written as the settings route would."""
+    await save_settings(
+        session,
+        unit_code,
+        push_min_severity=push_from,
+        dispatch_min_severity="critical",
+        reminder_seconds=reminders or {},
+    )

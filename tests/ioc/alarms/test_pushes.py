@@ -7,38 +7,32 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.calendar import LOCAL_ZONE
 from core.identity.principal import Role
-from core.push.fcm import FcmSender
 from core.settings import Settings
 from ioc.alarms import journal
 from ioc.alarms.preferences import Preferences, change_preferences
 from ioc.alarms.reactions import react_once
 from ioc.install import install
 from ioc.types import Severity
-from tests.core.push.conftest import Clock, make_dispatcher
-from tests.core.push.fcm_fake import FcmFake
-from tests.ioc.alarms.conftest import OTHER_WARD, PROVINCE, WARD, AlarmFactory
-from tests.ioc.alarms.support import entries, escalate, phone, pushes_to, record, remind_at
+from tests.ioc.alarms.conftest import OTHER_WARD, PROVINCE, WARD, AlarmFactory, Phones
+from tests.ioc.alarms.support import (
+    entries,
+    escalate,
+    phone,
+    pushes_to,
+    react,
+    record,
+    remind_at,
+    unit_settings,
+)
 from tests.support.people import PersonFactory
 
 
-async def _react(session: AsyncSession, settings: Settings) -> int:
-    install()
-    return await react_once(session, settings)
-
-
 async def test_a_major_alarm_reaches_the_officers_phone_and_a_minor_one_does_not(
-    fcm_settings: Settings,
-    session: AsyncSession,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    fcm_sender: FcmSender,
-    fcm: FcmFake,
-    clock: Clock,
-    person: PersonFactory,
-    alarm: AlarmFactory,
+    phones: Phones, session: AsyncSession, person: PersonFactory, alarm: AlarmFactory
 ) -> None:
     officer = await person(Role.OFFICER, WARD)
     token = await phone(session, officer.id)
@@ -46,13 +40,13 @@ async def test_a_major_alarm_reaches_the_officers_phone_and_a_minor_one_does_not
     minor = await alarm(severity=Severity.MINOR)
     await record(session, major)
     await record(session, minor)
-    assert await _react(session, fcm_settings) == 2
+    assert await react(session, phones.settings) == 2
     await session.commit()
 
-    report = await make_dispatcher(fcm_settings, sessionmaker, fcm_sender, clock).dispatch_once()
+    report = await phones.deliver()
 
     assert report.sent == 1
-    [sent] = fcm.sends_to(token)
+    [sent] = phones.fake.sends_to(token)
     message = sent.body["message"]
     assert message["data"] == {
         "kind": "alarm",
@@ -76,17 +70,10 @@ async def test_the_unit_threshold_and_who_covers_the_unit(
     province_officer = await person(Role.OFFICER, PROVINCE)
     elsewhere = await person(Role.OFFICER, OTHER_WARD)
     worker = await person(Role.FIELD_STAFF, WARD)
-    # This ward pushes from warning up.
-    await session.execute(
-        text(
-            "INSERT INTO unit_alert_settings (unit_code, push_min_severity, dispatch_min_severity) "
-            "VALUES (:u, 'warning', 'critical')"
-        ),
-        {"u": WARD},
-    )
+    await unit_settings(session, WARD, push_from="warning")
     warning = await alarm(severity=Severity.WARNING)
     await record(session, warning)
-    await _react(session, settings)
+    await react(session, settings)
     for officer in (ward_officer, province_officer):
         [push] = await pushes_to(session, officer.id)
         assert push.data["alarm_id"] == str(warning.id)
@@ -110,7 +97,7 @@ async def test_quiet_hours_let_only_criticals_through(
     critical = await alarm(severity=Severity.CRITICAL)
     await record(session, major)
     await record(session, critical)
-    await _react(session, settings)
+    await react(session, settings)
     assert [p.data["alarm_id"] for p in await pushes_to(session, sleeping.id)] == [str(critical.id)]
     assert sorted(p.data["alarm_id"] for p in await pushes_to(session, awake.id)) == sorted(
         [str(major.id), str(critical.id)]
@@ -126,12 +113,12 @@ async def test_types_and_minimum_severity_preferences(
     await change_preferences(session, critical_only.id, Preferences(min_severity=Severity.CRITICAL))
     flood = await alarm(severity=Severity.MAJOR)
     await record(session, flood)
-    await _react(session, settings)
+    await react(session, settings)
     assert await pushes_to(session, fires_only.id) == []
     assert await pushes_to(session, critical_only.id) == []
     worse = await alarm(severity=Severity.CRITICAL)
     await record(session, worse)
-    await _react(session, settings)
+    await react(session, settings)
     assert len(await pushes_to(session, fires_only.id)) == 1
     assert len(await pushes_to(session, critical_only.id)) == 1
 
@@ -142,12 +129,12 @@ async def test_escalation_pushes_and_a_step_down_does_not(
     officer = await person(Role.OFFICER, WARD)
     flood = await alarm(severity=Severity.WARNING)
     await record(session, flood)
-    await _react(session, settings)
+    await react(session, settings)
     assert await pushes_to(session, officer.id) == []  # below the default threshold (major)
     assert await remind_at(session, flood.id) is None  # warnings do not remind by default
 
     await escalate(session, flood, Severity.CRITICAL)
-    await _react(session, settings)
+    await react(session, settings)
     [push] = await pushes_to(session, officer.id)
     assert push.data["reason"] == "escalated"
     assert push.data["severity"] == "critical"
@@ -157,7 +144,7 @@ async def test_escalation_pushes_and_a_step_down_does_not(
     assert timedelta(seconds=290) < due - datetime.now(UTC) <= timedelta(seconds=300)
 
     await escalate(session, flood, Severity.MAJOR)
-    await _react(session, settings)
+    await react(session, settings)
     assert len(await pushes_to(session, officer.id)) == 1  # a step down is not pushed
     due = await remind_at(session, flood.id)
     assert timedelta(seconds=890) < due - datetime.now(UTC) <= timedelta(seconds=900)  # major's cadence
@@ -173,7 +160,7 @@ async def test_an_alarm_acknowledged_before_its_reaction_is_not_pushed(
         text("UPDATE alarms SET status = 'active_acknowledged', acknowledged_at = now() WHERE id = :id"),
         {"id": flood.id},
     )
-    await _react(session, settings)
+    await react(session, settings)
     assert await pushes_to(session, officer.id) == []
     assert await remind_at(session, flood.id) is None
 
@@ -195,7 +182,7 @@ async def test_a_failing_reaction_does_not_block_the_queue(
         if any(entry.alarm_id == bad.id for entry in batch):
             raise RuntimeError("a bug in one reaction")
 
-    install()
+    install()  # the officers' reaction first, then the broken one
     reactions.register_reaction(broken)
     try:
         assert await react_once(session, settings) == 2
@@ -217,7 +204,7 @@ async def test_only_raised_and_severity_changes_are_pushed(
     officer = await person(Role.OFFICER, WARD)
     flood = await alarm(severity=Severity.CRITICAL)
     await record(session, flood, journal.REPEATED)
-    await _react(session, settings)
+    await react(session, settings)
     assert await pushes_to(session, officer.id) == []
 
 
