@@ -58,6 +58,13 @@ LIST_ERRORS = responses(
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
+# Acknowledge and clear take an optional body with an optional comment.
+ActionBody = AlarmActionBody | None
+
+
+def _comment(body: ActionBody) -> str | None:
+    return None if body is None else body.comment
+
 
 def _severities(listed: list[Severity] | None, minimum: Severity | None) -> frozenset[str] | None:
     if not listed and minimum is None:
@@ -124,10 +131,9 @@ async def get_alarm(db: SessionDep, principal: Staff, alarm_id: AlarmId) -> Alar
     responses=responses(ACT_ERRORS, problem(409, "Already acknowledged (code already_acknowledged)")),
 )
 async def acknowledge_alarm(
-    db: SessionDep, principal: Staff, alarm_id: AlarmId, body: AlarmActionBody | None = None
+    db: SessionDep, principal: Staff, alarm_id: AlarmId, body: ActionBody = None
 ) -> AlarmRead:
-    comment = None if body is None else body.comment
-    await service.acknowledge(db, principal, alarm_id, comment=comment, now=datetime.now(UTC))
+    await service.acknowledge(db, principal, alarm_id, comment=_comment(body), now=datetime.now(UTC))
     return await read.read_one(db, alarm_id)
 
 
@@ -138,10 +144,9 @@ async def acknowledge_alarm(
     responses=responses(ACT_ERRORS, problem(409, "Already cleared (code already_cleared)")),
 )
 async def clear_alarm(
-    db: SessionDep, principal: Staff, alarm_id: AlarmId, body: AlarmActionBody | None = None
+    db: SessionDep, principal: Staff, alarm_id: AlarmId, body: ActionBody = None
 ) -> AlarmRead:
-    comment = None if body is None else body.comment
-    await service.clear(db, principal, alarm_id, comment=comment, now=datetime.now(UTC))
+    await service.clear(db, principal, alarm_id, comment=_comment(body), now=datetime.now(UTC))
     return await read.read_one(db, alarm_id)
 
 
