@@ -125,6 +125,14 @@ TITLES: Mapping[str, Message] = {
         "Chỉ người được giao phản ánh mới được thực hiện thao tác này",
         "Only the person the report is assigned to may do this",
     ),
+    # Alarms of the operations centre.
+    "alarm_not_found": Message("Không tìm thấy cảnh báo", "Alarm not found"),
+    "already_acknowledged": Message("Cảnh báo đã được xác nhận", "The alarm is already acknowledged"),
+    "already_cleared": Message("Cảnh báo đã kết thúc", "The alarm is already cleared"),
+    "not_alarm_assignee": Message(
+        "Chỉ người được giao cảnh báo mới được thực hiện thao tác này",
+        "Only the person the alarm is assigned to may do this",
+    ),
     "invalid_cursor": Message("Con trỏ phân trang không hợp lệ", "The pagination cursor is not valid"),
     "area_too_large": Message("Vùng tìm kiếm quá lớn", "The search area is too large"),
 }

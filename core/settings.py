@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
@@ -29,6 +29,14 @@ DEV_SECRETS = frozenset(
 )
 MIN_SECRET_KEY_LENGTH = 32
 MIN_PASSWORD_LENGTH = 12
+
+
+# The severities of ioc.types.Severity, spelt here because core imports nothing of the domains.
+AlarmSeverity = Literal["critical", "major", "minor", "warning", "indeterminate"]
+
+
+def _default_reminders() -> dict[AlarmSeverity, int]:
+    return {"critical": 300, "major": 900}
 
 
 def _weak(secret: str, min_length: int) -> bool:
@@ -185,6 +193,17 @@ class Settings(BaseSettings):
     # The device task of the worker: liveness and coalesced live updates, and the storage upkeep.
     iot_live_interval_seconds: float = Field(default=1.0, ge=1.0, le=60)
     iot_upkeep_interval_seconds: float = Field(default=60.0, gt=0, le=3600)
+
+    # The operations centre's alarms: from which severity a unit's officers get a push and field staff are
+    # dispatched, and how often an unacknowledged alarm reminds, per severity (a severity left out never
+    # reminds), for units (and their provinces) without settings of their own; the alerts task's fallback
+    # poll when no NOTIFY wakes it.
+    ioc_alerts_push_min_severity: AlarmSeverity = "major"
+    ioc_alerts_dispatch_min_severity: AlarmSeverity = "major"
+    ioc_alerts_reminder_seconds: dict[AlarmSeverity, Annotated[int, Field(ge=60, le=86_400)]] = Field(
+        default_factory=_default_reminders
+    )
+    ioc_alerts_poll_seconds: float = Field(default=1.0, gt=0, le=60)
 
     @model_validator(mode="after")
     def _sms_gateway_configured(self) -> Self:

@@ -7,6 +7,11 @@ changes) and the consumer (the rules on each batch, through `batch_hook`). Insta
 
 from __future__ import annotations
 
+from ioc.alarms.reaction import alert_officers
+from ioc.alarms.reactions import register_reaction
+
 
 def install() -> None:
     """Register the report hooks and the reactions to alarm changes of every part of the centre."""
+    # Officers' pushes and the reminder clock of new and escalated alarms.
+    register_reaction(alert_officers)
