@@ -1,9 +1,10 @@
-"""The background worker process: the outbox relay, the push dispatcher, the report SLA task and the
-device task (liveness, live updates, telemetry upkeep), stopped cleanly by SIGTERM/SIGINT.
+"""The background worker process: the outbox relay, the push dispatcher, the report SLA task, the
+device task (liveness, live updates, telemetry upkeep) and the rules' time-driven pass, stopped cleanly by
+SIGTERM/SIGINT.
 
-All loops are safe to run in several worker processes at once: the relay, the SLA task and the device task
-each keep one active instance through a PostgreSQL advisory lock (the others stand by), and the dispatcher
-claims notifications with SKIP LOCKED.
+All loops are safe to run in several worker processes at once: the relay, the SLA task, the device task and
+the rules task each keep one active instance through a PostgreSQL advisory lock (the others stand by), and
+the dispatcher claims notifications with SKIP LOCKED.
 """
 
 from __future__ import annotations
@@ -20,12 +21,19 @@ from core.push.dispatcher import run_dispatcher
 from core.settings import Settings
 from feedback.lifecycle.tasks import run_sla
 from ioc.install import install as install_ioc
+from ioc.rules.tasks import run_rules
 from iot.telemetry.tasks import run_devices
 
 logger = logging.getLogger("smartcity.worker")
 
 Loop = Callable[[Settings, asyncio.Event], Coroutine[Any, Any, None]]
-LOOPS: dict[str, Loop] = {"relay": run_relay, "push": run_dispatcher, "sla": run_sla, "devices": run_devices}
+LOOPS: dict[str, Loop] = {
+    "relay": run_relay,
+    "push": run_dispatcher,
+    "sla": run_sla,
+    "devices": run_devices,
+    "rules": run_rules,
+}
 
 
 async def run_worker(settings: Settings, names: list[str], stop_event: asyncio.Event | None = None) -> bool:
