@@ -70,55 +70,61 @@ class RuleHook:
                 detections.setdefault(detection.device_id, []).append(detection)
         if not readings and not detections:
             return
-        devices = sorted(readings.keys() | detections.keys())
-        pairs: list[tuple[uuid.UUID, str]] = []
-        for device_id in devices:
-            key = str(device_id)
-            pairs.extend(
-                (rule.id, key) for rule in _rules(watches[device_id], device_id, readings, detections)
-            )
+        work = [
+            _Device(device_id, watches[device_id], readings.get(device_id, []), detections.get(device_id, []))
+            for device_id in sorted(readings.keys() | detections.keys())
+        ]
+        pairs = [(rule.id, device.key) for device in work for rule in device.rules()]
         loaded = await states.lock_pairs(connection, pairs)
         outcomes: list[Outcome] = []
-        for device_id in devices:
-            watch = watches[device_id]
-            key = str(device_id)
-            device_readings = readings.get(device_id, [])
-            device_detections = detections.get(device_id, [])
-            if len(device_readings) > 1:
-                device_readings.sort(key=lambda r: (r.ts, r.seq))
-            if len(device_detections) > 1:
-                device_detections.sort(key=lambda d: (d.ts, d.seq))
-            for rule in watch.telemetry if device_readings else ():
-                outcome = _on_readings(rule, device_id, loaded.get((rule.id, key)), device_readings, watch)
-                if outcome is not None:
-                    outcomes.append(outcome)
-            for rule in watch.camera if device_detections else ():
-                outcome = _on_detections(rule, device_id, loaded.get((rule.id, key)), device_detections)
-                if outcome is not None:
-                    outcomes.append(outcome)
-            latest = max(
-                [r.ts for r in device_readings[-1:]] + [d.ts for d in device_detections[-1:]], default=None
-            )
-            for rule in watch.silence:
-                outcome = _spoke(rule, device_id, loaded.get((rule.id, key)), latest)
-                if outcome is not None:
-                    outcomes.append(outcome)
+        for device in work:
+            device.evaluate(loaded, outcomes)
         if outcomes:
             await record(connection, outcomes)
 
 
-def _rules(
-    watch: Watch,
-    device_id: uuid.UUID,
-    readings: dict[uuid.UUID, list[StoredReading]],
-    detections: dict[uuid.UUID, list[StoredDetection]],
-) -> tuple[Compiled, ...]:
-    found = watch.silence
-    if device_id in readings:
-        found = found + watch.telemetry
-    if device_id in detections:
-        found = found + watch.camera
-    return found
+class _Device:
+    """One device's messages of the batch, in time order, and the rules they can matter to."""
+
+    __slots__ = ("detections", "id", "key", "readings", "telemetry", "watch")
+
+    def __init__(
+        self,
+        device_id: uuid.UUID,
+        watch: Watch,
+        readings: list[StoredReading],
+        detections: list[StoredDetection],
+    ) -> None:
+        self.id = device_id
+        self.key = str(device_id)
+        self.watch = watch
+        if len(readings) > 1:
+            readings.sort(key=lambda r: (r.ts, r.seq))
+        if len(detections) > 1:
+            detections.sort(key=lambda d: (d.ts, d.seq))
+        self.readings = readings
+        self.detections = detections
+        # Only the telemetry rules reading a metric the batch brought: the others have nothing to see.
+        self.telemetry: tuple[Compiled, ...] = ()
+        if readings:
+            sent = set().union(*(reading.metrics.keys() for reading in readings))
+            self.telemetry = tuple(rule for rule in watch.telemetry if not rule.metrics.isdisjoint(sent))
+
+    def rules(self) -> tuple[Compiled, ...]:
+        return self.telemetry + (self.watch.camera if self.detections else ()) + self.watch.silence
+
+    def evaluate(self, loaded: dict[tuple[uuid.UUID, str], states.Loaded], into: list[Outcome]) -> None:
+        key = self.key
+        found: list[Outcome | None] = []
+        for rule in self.telemetry:
+            found.append(_on_readings(rule, self.id, loaded.get((rule.id, key)), self.readings, self.watch))
+        for rule in self.watch.camera if self.detections else ():
+            found.append(_on_detections(rule, self.id, loaded.get((rule.id, key)), self.detections))
+        moments = [r.ts for r in self.readings[-1:]] + [d.ts for d in self.detections[-1:]]
+        latest = max(moments) if moments else None
+        for rule in self.watch.silence:
+            found.append(_spoke(rule, self.id, loaded.get((rule.id, key)), latest))
+        into.extend(outcome for outcome in found if outcome is not None)
 
 
 def _on_readings(
