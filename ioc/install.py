@@ -7,6 +7,10 @@ changes) and the consumer (the rules on each batch, through `batch_hook`). Insta
 
 from __future__ import annotations
 
+from feedback.submission.hooks import register_report_hook
+from ioc.rules.surge import on_new_report
+
 
 def install() -> None:
     """Register the report hooks and the reactions to alarm changes of every part of the centre."""
+    register_report_hook(on_new_report)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -26,11 +25,10 @@ from pydantic import ValidationError
 from ioc.rules.compiled import Compiled, compile_rule
 from ioc.rules.repository import catalogue as repository
 from ioc.types import RuleKind
-from iot.types import KNOWN_METRICS, OFFLINE_AFTER_INTERVALS, REPORT_INTERVAL_SECONDS, DeviceType
+from iot.types import KNOWN_METRICS, DeviceType
 
 log = logging.getLogger("smartcity.ioc.rules")
 
-DEFAULT_INTERVAL_SECONDS: Final = 60.0
 LISTEN_RETRY_SECONDS: Final = 5.0
 # The kinds evaluated on a device's messages (silence rules too: a message clears a silence alarm).
 DEVICE_KINDS: Final = (RuleKind.TELEMETRY, RuleKind.CAMERA, RuleKind.SILENCE)
@@ -45,23 +43,6 @@ class Watch:
     camera: tuple[Compiled, ...]
     silence: tuple[Compiled, ...]
     fresh_for: float
-
-
-def liveness_window(device_type: str, declared: Any) -> float:
-    """3 report intervals: the device's own `report_interval_seconds` if it declares a usable one, else its
-    type's (the same rule as iot.telemetry.liveness)."""
-    interval: float | None = None
-    if declared is not None:
-        try:
-            interval = float(declared)
-        except (TypeError, ValueError):
-            interval = None
-        if interval is not None and (not math.isfinite(interval) or interval <= 0):
-            interval = None
-    if interval is None:
-        known = DeviceType(device_type) if device_type in _KNOWN_TYPES else None
-        interval = float(REPORT_INTERVAL_SECONDS[known]) if known is not None else DEFAULT_INTERVAL_SECONDS
-    return interval * OFFLINE_AFTER_INTERVALS
 
 
 class Catalogue:
@@ -126,7 +107,7 @@ class Catalogue:
         if self._with_devices:
             kinds = [kind.value for kind in DEVICE_KINDS]
             for row in await repository.watchers(connection, kinds):
-                watch = _watch(row["type"], row["declared_interval"], (rules.get(i) for i in row["rule_ids"]))
+                watch = _watch(row["type"], row["window"], (rules.get(i) for i in row["rule_ids"]))
                 if watch is not None:
                     watches[row["device_id"]] = watch
         self.rules = rules
@@ -134,7 +115,7 @@ class Catalogue:
         log.info("rules loaded", extra={"rules": len(rules), "watched_devices": len(watches)})
 
 
-def _watch(device_type: str, declared: Any, rules: Iterable[Compiled | None]) -> Watch | None:
+def _watch(device_type: str, window: float, rules: Iterable[Compiled | None]) -> Watch | None:
     """The rules that can say something about a device of this type: telemetry rules reading one of its
     metrics, camera rules on cameras, silence rules on every device."""
     known = KNOWN_METRICS.get(DeviceType(device_type)) if device_type in _KNOWN_TYPES else None
@@ -153,7 +134,7 @@ def _watch(device_type: str, declared: Any, rules: Iterable[Compiled | None]) ->
             silence.append(rule)
     if not (telemetry or camera or silence):
         return None
-    return Watch(tuple(telemetry), tuple(camera), tuple(silence), liveness_window(device_type, declared))
+    return Watch(tuple(telemetry), tuple(camera), tuple(silence), float(window))
 
 
 def _json(value: Any) -> Any:

@@ -41,7 +41,10 @@ A new version of a rule starts every hold afresh and keeps the active alarm.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final
 
 from ioc.rules.compiled import Compiled
 from ioc.rules.definition import CameraRule, ReportSurgeRule, SilenceRule, TelemetryRule
@@ -60,9 +63,11 @@ from ioc.rules.transitions import (
 from ioc.types import RuleKind
 
 __all__ = [
+    "BACK",
+    "Heard",
     "cleared_by_hand",
     "current",
-    "offline_reason",
+    "hearing",
     "on_detection",
     "on_reading",
     "on_report",
@@ -99,12 +104,49 @@ def on_detection(
 # --- silence and report surges -------------------------------------------------------------------------
 
 
-def on_silence(rule: Compiled, state: State, at: datetime, offline: str | None) -> tuple[State, Action]:
-    """A silence rule at `at`: `offline` is why the device counts as offline ("silence", "last_will"), or
-    None once it has spoken again."""
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """A device's liveness as a silence rule sees it: back online, offline for one of the rule's reasons,
+    or neither (between its liveness window and the rule's grace, or offline for a reason it ignores)."""
+
+    online: bool
+    offline: str | None = None
+
+
+BACK: Final = Heard(online=True)
+
+
+def hearing(
+    now: datetime,
+    last_seen_at: datetime | None,
+    reported_state: str | None,
+    reported_at: datetime | None,
+    *,
+    window: float,
+    grace: float,
+    reasons: Sequence[str],
+) -> Heard:
+    """What a silence rule makes of a device at `now`. It is online when something arrived within its
+    liveness window and the newest message is not an `offline` status (its last will); it is offline by
+    last will when that status came last, and by silence when nothing came for the window plus the rule's
+    grace. A device never heard from is neither: it is not in service yet."""
+    if last_seen_at is None:
+        return Heard(online=False)
+    goodbye = reported_state == "offline" and reported_at is not None and reported_at >= last_seen_at
+    quiet = (now - last_seen_at).total_seconds()
+    if goodbye and "last_will" in reasons:
+        return Heard(online=False, offline="last_will")
+    if quiet > window + grace and "silence" in reasons:
+        return Heard(online=False, offline="silence")
+    return Heard(online=not goodbye and quiet <= window)
+
+
+def on_silence(rule: Compiled, state: State, at: datetime, heard: Heard) -> tuple[State, Action]:
+    """A silence rule at `at`: raise once while the device is offline for one of its reasons, escalate by
+    time, clear once it is back online."""
     assert isinstance(rule.definition, SilenceRule)
     s = current(rule, state)
-    if offline is None:
+    if heard.online:
         s.memory.pop("wait", None)
         s.memory.pop("reason", None)
         s.held_since = None
@@ -112,10 +154,13 @@ def on_silence(rule: Compiled, state: State, at: datetime, offline: str | None) 
         if s.alarm_id is not None and rule.may_clear_at(s.severity):
             return s, clear(s, at, ClearReason.SPOKE)
         return s, NOTHING
+    if heard.offline is None:
+        s.due_at = _escalation_due(rule, s, at)
+        return s, NOTHING
     if s.alarm_id is None:
-        if s.memory.get("wait") or offline not in rule.definition.reasons:
+        if s.memory.get("wait"):
             return s, NOTHING
-        s.memory["reason"] = offline
+        s.memory["reason"] = heard.offline
         action = raise_alarm(s, at, ladder_by_time(rule, 0.0), held_since=at)
     else:
         start = s.held_since or at
@@ -146,12 +191,12 @@ def on_report(rule: Compiled, state: State, at: datetime, count: int) -> tuple[S
 
 
 def on_time(
-    rule: Compiled, state: State, now: datetime, *, fresh_for: float | None, offline: str | None = None
+    rule: Compiled, state: State, now: datetime, *, fresh_for: float | None, heard: Heard | None = None
 ) -> tuple[State, Action]:
     """The tick: what time alone changes at `now`. `fresh_for` is the device's liveness window (None for
-    a report cluster); `offline` is the device's liveness for a silence rule."""
+    a report cluster); `heard` is the device's liveness for a silence rule."""
     if rule.kind is RuleKind.SILENCE:
-        return on_silence(rule, state, now, offline)
+        return on_silence(rule, state, now, heard or Heard(online=False))
     if isinstance(rule.definition, TelemetryRule):
         return telemetry_time(rule, rule.definition, state, now, fresh_for)
     s = current(rule, state)
@@ -172,24 +217,3 @@ def _escalation_due(rule: Compiled, s: State, at: datetime) -> datetime | None:
         if s.held_since + timedelta(seconds=step.after_seconds) > at
     ]
     return min(moments) if moments else None
-
-
-def offline_reason(
-    now: datetime,
-    last_seen_at: datetime | None,
-    reported_state: str | None,
-    reported_at: datetime | None,
-    *,
-    window: float,
-    grace: float,
-) -> str | None:
-    """Why a device counts as offline for a silence rule at `now`, or None while it is heard: its last will
-    (an `offline` status that came after everything else), or nothing at all for its liveness window plus
-    the rule's grace. A device never heard from is not silent: it is not in service yet."""
-    if last_seen_at is None:
-        return None
-    if reported_state == "offline" and reported_at is not None and reported_at >= last_seen_at:
-        return "last_will"
-    if (now - last_seen_at).total_seconds() > window + grace:
-        return "silence"
-    return None

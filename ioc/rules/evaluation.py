@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from ioc.rules import engine
-from ioc.rules.catalogue import Catalogue, RulesListener, Watch, liveness_window
+from ioc.rules.catalogue import Catalogue, RulesListener, Watch
 from ioc.rules.compiled import Compiled
 from ioc.rules.definition import SilenceRule
 from ioc.rules.recording import Outcome, record
@@ -173,7 +173,7 @@ def _spoke(
     if loaded is None or at is None or loaded.state.idle:
         return None
     before, state, active = start(rule, loaded)
-    state, action = engine.on_silence(rule, state, at, None)
+    state, action = engine.on_silence(rule, state, at, engine.BACK)
     actions = [] if action is NOTHING else [(action, {"ts": at.isoformat()})]
     return _outcome(rule, device_id, before, state, active, actions)
 
@@ -228,21 +228,21 @@ def _on_time(rule: Compiled, loaded: states.Loaded, now: datetime) -> Outcome:
     row = loaded.row
     device_id = uuid.UUID(loaded.source_key) if loaded.source_kind == DEVICE else None
     before, state, active = start(rule, loaded)
-    fresh_for = None
-    offline = None
-    if row["device_type"] is not None:
-        fresh_for = liveness_window(row["device_type"], row["declared_interval"])
-        if isinstance(rule.definition, SilenceRule):
-            offline = engine.offline_reason(
-                now,
-                row["last_seen_at"],
-                row["reported_state"],
-                row["reported_at"],
-                window=fresh_for,
-                grace=rule.definition.grace_seconds,
-            )
-    after, action = engine.on_time(rule, state, now, fresh_for=fresh_for, offline=offline)
-    actions = [] if action is NOTHING else [(action, _time_details(rule, action, row, offline))]
+    fresh_for = row["window"]
+    heard = None
+    if fresh_for is not None and isinstance(rule.definition, SilenceRule):
+        heard = engine.hearing(
+            now,
+            row["last_seen_at"],
+            row["reported_state"],
+            row["reported_at"],
+            window=fresh_for,
+            grace=rule.definition.grace_seconds,
+            reasons=rule.definition.reasons,
+        )
+    after, action = engine.on_time(rule, state, now, fresh_for=fresh_for, heard=heard)
+    offline = None if heard is None else heard.offline
+    actions = [] if action is NOTHING else [(action, time_details(rule, action, row, offline))]
     return Outcome(
         rule=rule,
         source_kind=loaded.source_kind,
@@ -255,7 +255,7 @@ def _on_time(rule: Compiled, loaded: states.Loaded, now: datetime) -> Outcome:
     )
 
 
-def _time_details(rule: Compiled, action: Action, row: Any, offline: str | None) -> dict[str, Any]:
+def time_details(rule: Compiled, action: Action, row: Any, offline: str | None) -> dict[str, Any]:
     details: dict[str, Any] = {"by": "time"}
     if action.kind is ActionKind.RAISE and offline is not None:
         details["reason"] = offline

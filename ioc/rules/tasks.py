@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
@@ -21,6 +21,8 @@ from core.db import create_engine
 from core.settings import Settings
 from ioc.rules.catalogue import Catalogue, RulesListener
 from ioc.rules.evaluation import due_pass
+from ioc.rules.repository.raw import raw_connection
+from ioc.rules.silence import silence_pass
 from iot.ingest.writer import asyncpg_dsn
 
 log = logging.getLogger("smartcity.ioc.rules")
@@ -28,12 +30,6 @@ log = logging.getLogger("smartcity.ioc.rules")
 RULES_LOCK_KEY: Final = 0x5C1E_A1E7
 # A tick keeps taking due states while whole batches come back, up to this many passes.
 MAX_PASSES: Final = 10
-
-
-async def raw_connection(session: AsyncSession) -> Any:
-    """The asyncpg connection under the session's transaction: the bulk writers take one."""
-    connection = await session.connection()
-    return (await connection.get_raw_connection()).driver_connection
 
 
 async def tick_once(session: AsyncSession, catalogue: Catalogue, now: datetime, limit: int) -> int:
@@ -44,13 +40,24 @@ async def tick_once(session: AsyncSession, catalogue: Catalogue, now: datetime, 
     return await due_pass(connection, catalogue, now, limit)
 
 
+async def silence_once(session: AsyncSession, catalogue: Catalogue, now: datetime) -> int:
+    """The silence rules at `now`, in the session's transaction (the caller commits)."""
+    connection = await raw_connection(session)
+    await catalogue.ensure_fresh(connection)
+    return await silence_pass(connection, catalogue, now)
+
+
 async def tick(sessions: async_sessionmaker[AsyncSession], catalogue: Catalogue, limit: int) -> None:
     for _ in range(MAX_PASSES):
         async with sessions() as session:
             taken = await tick_once(session, catalogue, datetime.now(UTC), limit)
             await session.commit()
         if taken < limit:
-            return
+            break
+    # In a transaction of its own: it waits for the states it locks, the due passes skip theirs.
+    async with sessions() as session:
+        await silence_once(session, catalogue, datetime.now(UTC))
+        await session.commit()
 
 
 async def run_rules(settings: Settings, stop: asyncio.Event) -> None:

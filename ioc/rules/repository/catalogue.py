@@ -11,6 +11,8 @@ from typing import Any, Final
 
 import asyncpg
 
+from ioc.rules.repository.liveness import window_of
+
 RULES_CHANNEL: Final = "smartcity_rules"
 
 # Enabled, not deleted rules at their current version.
@@ -32,7 +34,7 @@ SELECT (SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM
 # from the most selective part of its scope, through equality joins (its units, else its device types,
 # else its zone, else every device), so the work grows with the pairs found rather than with
 # rules x devices; the rest of the scope then filters them.
-_WATCHERS: Final = """
+_WATCHERS: Final = f"""
 WITH rules AS (
     SELECT r.id, v.unit_codes, v.device_types, v.zone
     FROM alert_rules r
@@ -57,8 +59,7 @@ WITH rules AS (
     FROM rules r CROSS JOIN devices d
     WHERE r.unit_codes IS NULL AND r.device_types IS NULL AND r.zone IS NULL
 )
-SELECT d.id AS device_id, d.type, d.metadata->>'report_interval_seconds' AS declared_interval,
-       array_agg(DISTINCT p.rule_id) AS rule_ids
+SELECT d.id AS device_id, d.type, {window_of("d")} AS window, array_agg(DISTINCT p.rule_id) AS rule_ids
 FROM pairs p
 JOIN rules r ON r.id = p.rule_id
 JOIN devices d ON d.id = p.device_id
@@ -66,7 +67,7 @@ WHERE d.status <> 'decommissioned'
   AND (r.device_types IS NULL OR d.type = ANY(r.device_types))
   AND (r.zone IS NULL OR ST_Contains(r.zone, d.location))
 GROUP BY d.id
-"""
+"""  # noqa: S608 (constants only)
 
 
 async def rules_in_force(connection: Any) -> list[Any]:
@@ -81,7 +82,8 @@ async def signature(connection: Any) -> str:
 
 
 async def watchers(connection: Any, kinds: list[str]) -> list[Any]:
-    """(device_id, type, declared_interval, rule_ids) of every device some rule of `kinds` watches."""
+    """(device_id, type, window, rule_ids) of every device some rule of `kinds` watches; `window` is its
+    liveness window in seconds."""
     rows: list[Any] = await connection.fetch(_WATCHERS, kinds)
     return rows
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from ioc.rules.repository.liveness import window_of
 from ioc.rules.state import State
 
 _STATE_COLUMNS: Final = """s.rule_id, s.source_key, s.source_kind, s.rule_version, s.last_ts, s.held_since,
@@ -49,8 +50,7 @@ WITH locked AS (
     FOR UPDATE SKIP LOCKED
 ), {_LIVE}
 SELECT {_STATE_COLUMNS}, live.id IS NOT NULL AS alarm_active,
-       d.type AS device_type, d.status AS device_status,
-       d.metadata->>'report_interval_seconds' AS declared_interval,
+       d.type AS device_type, d.status AS device_status, {window_of("d")} AS window,
        ds.last_seen_at, ds.reported_state, ds.reported_at, ds.metrics::text AS metrics
 FROM locked s
 LEFT JOIN live ON live.id = s.alarm_id

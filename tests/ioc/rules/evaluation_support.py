@@ -14,7 +14,8 @@ from core.identity.models import User
 from core.identity.principal import Role
 from ioc.rules.catalogue import Catalogue
 from ioc.rules.evaluation import RuleHook
-from ioc.rules.tasks import raw_connection, tick_once
+from ioc.rules.repository.raw import raw_connection
+from ioc.rules.tasks import tick_once
 from iot.ingest.hooks import StoredBatch, StoredDetection, StoredReading
 from tests.ioc.rules.engine_support import at
 
