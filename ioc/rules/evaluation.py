@@ -134,7 +134,8 @@ def _on_readings(
     readings: list[StoredReading],
     watch: Watch,
 ) -> Outcome | None:
-    before, state, active = start(rule, loaded)
+    started = start(rule, loaded)
+    state = started[1]
     actions: list[tuple[Action, dict[str, Any]]] = []
     metrics = rule.metrics
     for reading in readings:
@@ -145,13 +146,14 @@ def _on_readings(
             known = state.memory.get("v") if rule.multi_metric else None
             values = dict(known) if known else {m: v for m, v in reading.metrics.items() if m in metrics}
             actions.append((action, {"values": values, "ts": reading.ts.isoformat()}))
-    return _outcome(rule, device_id, before, state, active, actions)
+    return outcome(rule, device_id, started, state, actions)
 
 
 def _on_detections(
     rule: Compiled, device_id: uuid.UUID, loaded: states.Loaded | None, detections: list[StoredDetection]
 ) -> Outcome | None:
-    before, state, active = start(rule, loaded)
+    started = start(rule, loaded)
+    state = started[1]
     actions: list[tuple[Action, dict[str, Any]]] = []
     for detection in detections:
         state, action = engine.on_detection(rule, state, detection.ts, detection.type, detection.confidence)
@@ -163,7 +165,7 @@ def _on_detections(
                 "ts": detection.ts.isoformat(),
             }
             actions.append((action, details))
-    return _outcome(rule, device_id, before, state, active, actions)
+    return outcome(rule, device_id, started, state, actions)
 
 
 def _spoke(
@@ -172,23 +174,28 @@ def _spoke(
     """A silence rule hears the device: an alarm it raised clears (only states that hold something)."""
     if loaded is None or at is None or loaded.state.idle:
         return None
-    before, state, active = start(rule, loaded)
-    state, action = engine.on_silence(rule, state, at, engine.BACK)
+    started = start(rule, loaded)
+    state, action = engine.on_silence(rule, started[1], at, engine.BACK)
     actions = [] if action is NOTHING else [(action, {"ts": at.isoformat()})]
-    return _outcome(rule, device_id, before, state, active, actions)
+    return outcome(rule, device_id, started, state, actions)
 
 
-def _outcome(
+def outcome(
     rule: Compiled,
     device_id: uuid.UUID | None,
-    before: State | None,
+    started: tuple[State | None, State, uuid.UUID | None],
     after: State,
-    active: uuid.UUID | None,
     actions: list[tuple[Action, dict[str, Any]]],
     *,
     source_kind: str = DEVICE,
     source_key: str | None = None,
+    unit_code: str | None = None,
+    lon: float | None = None,
+    lat: float | None = None,
 ) -> Outcome | None:
+    """What to record for one pair, from `start`'s triple and the engine's result; None when nothing
+    happened and the stored state stays as it is."""
+    before, _, active = started
     if not actions and before is not None and after.same_as(before):
         return None
     return Outcome(
@@ -200,6 +207,9 @@ def _outcome(
         after=after,
         actions=actions,
         active_alarm_id=active,
+        unit_code=unit_code,
+        lon=lon,
+        lat=lat,
     )
 
 
@@ -218,16 +228,16 @@ async def due_pass(connection: Any, catalogue: Catalogue, now: datetime, limit: 
             after = loaded.state.copy()
             after.due_at = None
             stopped.append(states.Write(loaded.rule_id, loaded.source_key, loaded.source_kind, after))
-        else:
-            outcomes.append(_on_time(rule, loaded, now))
+        elif (found := _on_time(rule, loaded, now)) is not None:
+            outcomes.append(found)
     await record(connection, outcomes, also=stopped)
     return len(due)
 
 
-def _on_time(rule: Compiled, loaded: states.Loaded, now: datetime) -> Outcome:
+def _on_time(rule: Compiled, loaded: states.Loaded, now: datetime) -> Outcome | None:
     row = loaded.row
     device_id = uuid.UUID(loaded.source_key) if loaded.source_kind == DEVICE else None
-    before, state, active = start(rule, loaded)
+    started = start(rule, loaded)
     fresh_for = row["window"]
     heard = None
     if fresh_for is not None and isinstance(rule.definition, SilenceRule):
@@ -240,18 +250,11 @@ def _on_time(rule: Compiled, loaded: states.Loaded, now: datetime) -> Outcome:
             grace=rule.definition.grace_seconds,
             reasons=rule.definition.reasons,
         )
-    after, action = engine.on_time(rule, state, now, fresh_for=fresh_for, heard=heard)
+    after, action = engine.on_time(rule, started[1], now, fresh_for=fresh_for, heard=heard)
     offline = None if heard is None else heard.offline
     actions = [] if action is NOTHING else [(action, time_details(rule, action, row, offline))]
-    return Outcome(
-        rule=rule,
-        source_kind=loaded.source_kind,
-        source_key=loaded.source_key,
-        device_id=device_id,
-        before=before,
-        after=after,
-        actions=actions,
-        active_alarm_id=active,
+    return outcome(
+        rule, device_id, started, after, actions, source_kind=loaded.source_kind, source_key=loaded.source_key
     )
 
 

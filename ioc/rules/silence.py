@@ -14,7 +14,7 @@ from typing import Any
 from ioc.rules import engine
 from ioc.rules.catalogue import Catalogue
 from ioc.rules.definition import SilenceRule
-from ioc.rules.evaluation import DEVICE, start
+from ioc.rules.evaluation import outcome, start
 from ioc.rules.recording import Outcome, record
 from ioc.rules.repository import silence, states
 from ioc.rules.state import NOTHING, Action
@@ -34,7 +34,7 @@ async def silence_pass(connection: Any, catalogue: Catalogue, now: datetime) -> 
         definition = rule.definition
         assert isinstance(definition, SilenceRule)
         key = str(row["device_id"])
-        before, state, active = start(rule, loaded.get((rule.id, key)))
+        started = start(rule, loaded.get((rule.id, key)))
         heard = engine.hearing(
             now,
             row["last_seen_at"],
@@ -44,23 +44,14 @@ async def silence_pass(connection: Any, catalogue: Catalogue, now: datetime) -> 
             grace=definition.grace_seconds,
             reasons=definition.reasons,
         )
-        after, action = engine.on_silence(rule, state, now, heard)
+        after, action = engine.on_silence(rule, started[1], now, heard)
         actions: list[tuple[Action, dict[str, Any]]] = []
         if action is not NOTHING:
             seen = row["last_seen_at"]
             details = {"reason": heard.offline, "last_seen_at": None if seen is None else seen.isoformat()}
             actions.append((action, details))
-        outcomes.append(
-            Outcome(
-                rule=rule,
-                source_kind=DEVICE,
-                source_key=key,
-                device_id=row["device_id"],
-                before=before,
-                after=after,
-                actions=actions,
-                active_alarm_id=active,
-            )
-        )
+        found = outcome(rule, row["device_id"], started, after, actions)
+        if found is not None:
+            outcomes.append(found)
     await record(connection, outcomes)
     return len(rows)

@@ -25,7 +25,7 @@ from feedback.reports.models import Report
 from ioc.rules import engine
 from ioc.rules.compiled import Compiled, compile_rule
 from ioc.rules.definition import ReportSurgeRule
-from ioc.rules.evaluation import start
+from ioc.rules.evaluation import outcome, start
 from ioc.rules.recording import Outcome, record
 from ioc.rules.repository import states, surge
 from ioc.rules.repository.raw import raw_connection
@@ -70,9 +70,9 @@ async def evaluate(connection: Any, report: Report) -> None:
         definition = rule.definition
         assert isinstance(definition, ReportSurgeRule)
         shapes.append((rule.id, definition.radius_m, float(definition.window_seconds)))
-    found = await surge.clusters(connection, report.id, shapes)
+    clustered = await surge.clusters(connection, report.id, shapes)
     chosen = []
-    for row in found:
+    for row in clustered:
         rule = rules[row["rule_id"]]
         definition = rule.definition
         assert isinstance(definition, ReportSurgeRule)
@@ -85,8 +85,8 @@ async def evaluate(connection: Any, report: Report) -> None:
     loaded = await states.lock_pairs(connection, [(rule.id, key) for rule, key, _ in chosen])
     outcomes: list[Outcome] = []
     for rule, key, row in chosen:
-        before, state, active = start(rule, loaded.get((rule.id, key)))
-        after, action = engine.on_report(rule, state, at, row["reports"])
+        started = start(rule, loaded.get((rule.id, key)))
+        after, action = engine.on_report(rule, started[1], at, row["reports"])
         if "lon" not in after.memory:
             after.memory["lon"], after.memory["lat"] = row["lon"], row["lat"]
         actions: list[tuple[Action, dict[str, Any]]] = []
@@ -97,19 +97,18 @@ async def evaluate(connection: Any, report: Report) -> None:
                 "report_id": str(report.id),
             }
             actions.append((action, details))
-        outcomes.append(
-            Outcome(
-                rule=rule,
-                source_kind=CLUSTER,
-                source_key=key,
-                device_id=None,
-                before=before,
-                after=after,
-                actions=actions,
-                active_alarm_id=active,
-                unit_code=unit_code,
-                lon=after.memory["lon"],
-                lat=after.memory["lat"],
-            )
+        found = outcome(
+            rule,
+            None,
+            started,
+            after,
+            actions,
+            source_kind=CLUSTER,
+            source_key=key,
+            unit_code=unit_code,
+            lon=after.memory["lon"],
+            lat=after.memory["lat"],
         )
+        if found is not None:
+            outcomes.append(found)
     await record(connection, outcomes)

@@ -138,23 +138,21 @@ async def lock_due(connection: Any, now: datetime, limit: int) -> list[Loaded]:
 async def upsert(connection: Any, writes: Sequence[Write]) -> None:
     if not writes:
         return
-    columns: list[list[Any]] = [[] for _ in range(12)]
-    for write in writes:
-        s = write.state
-        values = (
-            write.rule_id,
-            write.source_key,
-            write.source_kind,
-            s.rule_version,
-            s.last_ts,
-            s.held_since,
-            s.last_true_at,
-            s.clear_since,
-            s.alarm_id,
-            s.severity,
-            json.dumps(s.memory, separators=(",", ":")),
-            s.due_at,
+    rows = [
+        (
+            w.rule_id,
+            w.source_key,
+            w.source_kind,
+            w.state.rule_version,
+            w.state.last_ts,
+            w.state.held_since,
+            w.state.last_true_at,
+            w.state.clear_since,
+            w.state.alarm_id,
+            w.state.severity,
+            json.dumps(w.state.memory, separators=(",", ":")),
+            w.state.due_at,
         )
-        for column, value in zip(columns, values, strict=True):
-            column.append(value)
-    await connection.execute(_UPSERT, *columns)
+        for w in writes
+    ]
+    await connection.execute(_UPSERT, *(list(column) for column in zip(*rows, strict=True)))

@@ -43,6 +43,21 @@ def telemetry(
     }
 
 
+def camera_rule(**changes: Any) -> dict[str, Any]:
+    """Fire or smoke at 0.8, a five-minute cool-down, major; with `changes` applied."""
+    definition: dict[str, Any] = {
+        "kind": "camera",
+        "name": "Khói lửa / Fire or smoke",
+        "alarm_type": "fire",
+        "detection_types": ["fire", "smoke"],
+        "min_confidence": 0.8,
+        "cooldown_seconds": 300,
+        "severities": [{"severity": "major"}],
+    }
+    definition.update(changes)
+    return definition
+
+
 def above(value: float, metric: str = "level_cm") -> dict[str, Any]:
     return {"metric": metric, "op": ">", "value": value}
 

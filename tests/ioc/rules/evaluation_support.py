@@ -14,10 +14,13 @@ from core.identity.models import User
 from core.identity.principal import Role
 from ioc.rules.catalogue import Catalogue
 from ioc.rules.evaluation import RuleHook
+from ioc.rules.models import AlertRuleVersion
 from ioc.rules.repository.raw import raw_connection
 from ioc.rules.tasks import tick_once
 from iot.ingest.hooks import StoredBatch, StoredDetection, StoredReading
+from iot.registry.models import Device
 from tests.ioc.rules.engine_support import at
+from tests.support.alarms import make_device, make_rule
 
 
 async def an_admin(session: AsyncSession) -> uuid.UUID:
@@ -27,6 +30,15 @@ async def an_admin(session: AsyncSession) -> uuid.UUID:
     session.add(user)
     await session.flush()
     return user.id
+
+
+async def rule_and_device(
+    session: AsyncSession, definition: dict[str, Any] | None = None, **device: Any
+) -> tuple[AlertRuleVersion, Device]:
+    """A rule (the flood rule unless told otherwise) by a new admin, and a device (a water-level sensor in
+    ward 13666 unless told otherwise)."""
+    version = await make_rule(session, await an_admin(session), definition)
+    return version, await make_device(session, **device)
 
 
 def a_hook() -> RuleHook:
@@ -59,54 +71,50 @@ async def tick(session: AsyncSession, now: datetime, catalogue: Catalogue | None
     return await tick_once(session, catalogue or Catalogue(0, devices=False), now, 1000)
 
 
+async def rows(session: AsyncSession, sql: str, **params: Any) -> list[Any]:
+    return list((await session.execute(text(sql), params)).all())
+
+
 async def alarms(session: AsyncSession, rule_id: uuid.UUID) -> list[Any]:
-    result = await session.execute(
-        text(
-            "SELECT id, severity, status, count, unit_code, source_key, device_id, title_vi, title_en, "
-            "details, raised_at, last_seen_at, cleared_at, clear_reason, ST_X(location) AS lon, "
-            "ST_Y(location) AS lat "
-            "FROM alarms WHERE rule_id = :rule ORDER BY raised_at, id"
-        ),
-        {"rule": rule_id},
+    return await rows(
+        session,
+        "SELECT id, severity, status, count, unit_code, source_key, device_id, title_vi, title_en, details, "
+        "raised_at, last_seen_at, cleared_at, clear_reason, ST_X(location) AS lon, ST_Y(location) AS lat "
+        "FROM alarms WHERE rule_id = :rule ORDER BY raised_at, id",
+        rule=rule_id,
     )
-    return list(result.all())
-
-
-async def timeline(session: AsyncSession, alarm_id: uuid.UUID) -> list[str]:
-    result = await session.execute(
-        text("SELECT kind FROM alarm_timeline WHERE alarm_id = :id ORDER BY id"), {"id": alarm_id}
-    )
-    return [row.kind for row in result.all()]
 
 
 async def entries(session: AsyncSession, alarm_id: uuid.UUID) -> list[Any]:
-    result = await session.execute(
-        text(
-            "SELECT kind, at, severity, status, detail, reacted_at FROM alarm_timeline "
-            "WHERE alarm_id = :id ORDER BY id"
-        ),
-        {"id": alarm_id},
+    return await rows(
+        session,
+        "SELECT kind, at, severity, status, detail, reacted_at FROM alarm_timeline "
+        "WHERE alarm_id = :id ORDER BY id",
+        id=alarm_id,
     )
-    return list(result.all())
+
+
+async def timeline(session: AsyncSession, alarm_id: uuid.UUID) -> list[str]:
+    return [entry.kind for entry in await entries(session, alarm_id)]
 
 
 async def events(session: AsyncSession, alarm_id: uuid.UUID) -> list[Any]:
-    result = await session.execute(
-        text(
-            "SELECT type, unit_code, data, ST_X(location) AS lon, ST_Y(location) AS lat FROM event_outbox "
-            "WHERE subject_id = :id ORDER BY id"
-        ),
-        {"id": str(alarm_id)},
+    return await rows(
+        session,
+        "SELECT type, unit_code, data, ST_X(location) AS lon, ST_Y(location) AS lat FROM event_outbox "
+        "WHERE subject_id = :id ORDER BY id",
+        id=str(alarm_id),
     )
-    return list(result.all())
 
 
 async def state_of(session: AsyncSession, rule_id: uuid.UUID, source_key: str) -> Any:
-    result = await session.execute(
-        text("SELECT * FROM alert_rule_states WHERE rule_id = :rule AND source_key = :key"),
-        {"rule": rule_id, "key": source_key},
+    found = await rows(
+        session,
+        "SELECT * FROM alert_rule_states WHERE rule_id = :rule AND source_key = :key",
+        rule=rule_id,
+        key=source_key,
     )
-    return result.first()
+    return found[0] if found else None
 
 
 async def clear_by_hand(session: AsyncSession, alarm_id: uuid.UUID) -> None:

@@ -8,21 +8,11 @@ from typing import Any
 from ioc.rules import engine
 from ioc.rules.compiled import Compiled
 from ioc.rules.state import NOTHING, Action, ActionKind, ClearReason, State
-from tests.ioc.rules.engine_support import at, fresh, kinds, rule
+from tests.ioc.rules.engine_support import at, camera_rule, fresh, kinds, rule
 
 
-def camera(**extra: Any) -> Compiled:
-    definition: dict[str, Any] = {
-        "kind": "camera",
-        "name": "Khói lửa / Fire or smoke",
-        "alarm_type": "fire",
-        "detection_types": ["fire", "smoke"],
-        "min_confidence": 0.8,
-        "cooldown_seconds": 300,
-        "severities": [{"severity": "major"}],
-    }
-    definition.update(extra)
-    return rule(definition)
+def camera(**changes: Any) -> Compiled:
+    return rule(camera_rule(**changes))
 
 
 def detections(

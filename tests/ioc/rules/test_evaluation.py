@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.ioc.rules.engine_support import above, at, below, telemetry
+from tests.ioc.rules.engine_support import above, at, below, camera_rule, telemetry
 from tests.ioc.rules.evaluation_support import (
     a_hook,
     alarms,
@@ -18,6 +18,7 @@ from tests.ioc.rules.evaluation_support import (
     entries,
     events,
     reading,
+    rule_and_device,
     run,
     state_of,
     timeline,
@@ -34,8 +35,7 @@ async def test_a_qualifying_reading_raises_one_alarm_with_its_entry_event_and_st
     units: AsyncSession,
 ) -> None:
     session = units
-    version = await make_rule(session, await an_admin(session))
-    device = await make_device(session)
+    version, device = await rule_and_device(session)
     await run(session, a_hook(), [reading(device.id, 0, level_cm=35)])
     [alarm] = await alarms(session, version.rule_id)
     assert (alarm.severity, alarm.status, alarm.count) == ("warning", "active_unacknowledged", 1)
@@ -62,8 +62,7 @@ async def test_a_qualifying_reading_raises_one_alarm_with_its_entry_event_and_st
 
 async def test_repeats_count_and_are_told_only_at_milestones(units: AsyncSession) -> None:
     session = units
-    version = await make_rule(session, await an_admin(session))
-    device = await make_device(session)
+    version, device = await rule_and_device(session)
     hook = a_hook()
     await run(session, hook, [reading(device.id, 0, level_cm=35)])
     # Two batches of repeats: one with a single reading, one with three.
@@ -83,8 +82,7 @@ async def test_repeats_count_and_are_told_only_at_milestones(units: AsyncSession
 
 async def test_the_clearing_condition_clears_the_alarm_and_a_new_one_can_follow(units: AsyncSession) -> None:
     session = units
-    version = await make_rule(session, await an_admin(session), IMMEDIATE_FLOOD)
-    device = await make_device(session)
+    version, device = await rule_and_device(session, IMMEDIATE_FLOOD)
     # Raised, cleared and raised again within one batch: two alarms, the first cleared.
     await run(
         session, a_hook(), [reading(device.id, s, level_cm=v) for s, v in ((0, 35), (60, 10), (120, 40))]
@@ -103,8 +101,7 @@ async def test_the_clearing_condition_clears_the_alarm_and_a_new_one_can_follow(
 
 async def test_escalation_is_a_severity_change(units: AsyncSession) -> None:
     session = units
-    version = await make_rule(session, await an_admin(session))
-    device = await make_device(session)
+    version, device = await rule_and_device(session)
     hook = a_hook()
     await run(session, hook, [reading(device.id, 0, level_cm=35)])
     # Readings every two minutes (within the sensor's liveness window): the hold goes on for ten minutes.
@@ -121,8 +118,7 @@ async def test_escalation_is_a_severity_change(units: AsyncSession) -> None:
 
 async def test_after_an_officer_cleared_it_the_condition_must_ease_first(units: AsyncSession) -> None:
     session = units
-    version = await make_rule(session, await an_admin(session), IMMEDIATE_FLOOD)
-    device = await make_device(session)
+    version, device = await rule_and_device(session, IMMEDIATE_FLOOD)
     hook = a_hook()
     await run(session, hook, [reading(device.id, 0, level_cm=35)])
     [alarm] = await alarms(session, version.rule_id)
@@ -141,8 +137,7 @@ async def test_after_an_officer_cleared_it_the_condition_must_ease_first(units: 
 
 async def test_a_device_no_rule_watches_costs_nothing(units: AsyncSession) -> None:
     session = units
-    version = await make_rule(session, await an_admin(session))
-    noise = await make_device(session, type_="noise")
+    version, noise = await rule_and_device(session, type_="noise")
     hook = a_hook()
     await run(session, hook, [reading(noise.id, 0, laeq_db=99)])
     assert await alarms(session, version.rule_id) == []
@@ -152,8 +147,7 @@ async def test_a_device_no_rule_watches_costs_nothing(units: AsyncSession) -> No
 
 async def test_an_idle_pair_writes_no_state(units: AsyncSession) -> None:
     session = units
-    version = await make_rule(session, await an_admin(session))
-    device = await make_device(session)
+    version, device = await rule_and_device(session)
     await run(session, a_hook(), [reading(device.id, 0, level_cm=5), reading(device.id, 60, level_cm=6)])
     assert await state_of(session, version.rule_id, str(device.id)) is None
 
@@ -201,17 +195,8 @@ async def test_a_rule_changed_between_batches_is_seen(units: AsyncSession) -> No
 
 async def test_camera_detections(units: AsyncSession) -> None:
     session = units
-    fire_rule = {
-        "kind": "camera",
-        "name": "Cháy / Fire",
-        "alarm_type": "fire",
-        "detection_types": ["fire", "smoke"],
-        "min_confidence": 0.8,
-        "cooldown_seconds": 300,
-        "severities": [{"severity": "critical"}],
-    }
-    version = await make_rule(session, await an_admin(session), fire_rule)
-    camera = await make_device(session, type_="camera_security")
+    fire_rule = camera_rule(name="Cháy / Fire", severities=[{"severity": "critical"}])
+    version, camera = await rule_and_device(session, fire_rule, type_="camera_security")
     await run(
         session,
         a_hook(),
@@ -231,8 +216,7 @@ async def test_camera_detections(units: AsyncSession) -> None:
 
 async def test_an_unknown_active_alarm_is_repeated_not_doubled(units: AsyncSession) -> None:
     session = units
-    version = await make_rule(session, await an_admin(session))
-    device = await make_device(session)
+    version, device = await rule_and_device(session)
     # An active alarm of this rule and device that no state names (as one raised before the states).
     await session.execute(
         text(

@@ -17,16 +17,16 @@ from tests.ioc.rules.engine_support import FRESH, at, fresh, kinds, rule
 from tests.ioc.rules.evaluation_support import (
     a_hook,
     alarms,
-    an_admin,
     clear_by_hand,
     events,
     reading,
+    rule_and_device,
     run,
     state_of,
     tick,
     timeline,
 )
-from tests.support.alarms import make_device, make_rule
+from tests.support.alarms import make_device
 
 SILENCE: dict[str, Any] = {
     "kind": "silence",
@@ -117,8 +117,7 @@ async def _silence(session: AsyncSession, now: datetime) -> int:
 
 async def test_a_silent_device_gets_one_alarm_and_a_message_clears_it(units: AsyncSession) -> None:
     session = units
-    version = await make_rule(session, await an_admin(session), SILENCE)
-    silent = await make_device(session)
+    version, silent = await rule_and_device(session, SILENCE)
     talking = await make_device(session)
     unheard = await make_device(session)  # never sent anything: not in service yet
     await _heard(session, silent.id, at(0))
@@ -145,8 +144,7 @@ async def test_a_silent_device_gets_one_alarm_and_a_message_clears_it(units: Asy
 
 async def test_a_last_will_raises_and_the_tick_sees_the_device_back(units: AsyncSession) -> None:
     session = units
-    version = await make_rule(session, await an_admin(session), SILENCE)
-    device = await make_device(session)
+    version, device = await rule_and_device(session, SILENCE)
     await _heard(session, device.id, at(0), "offline", at(0))
     await _silence(session, at(5))
     [alarm] = await alarms(session, version.rule_id)
@@ -160,8 +158,7 @@ async def test_a_last_will_raises_and_the_tick_sees_the_device_back(units: Async
 
 async def test_escalation_by_time_and_an_officers_clear(units: AsyncSession) -> None:
     session = units
-    version = await make_rule(session, await an_admin(session), SILENCE)
-    device = await make_device(session)
+    version, device = await rule_and_device(session, SILENCE)
     await _heard(session, device.id, at(0))
     await _silence(session, at(300))
     await tick(session, at(899))
@@ -181,8 +178,7 @@ async def test_escalation_by_time_and_an_officers_clear(units: AsyncSession) -> 
 
 async def test_devices_out_of_scope_or_in_maintenance_are_left_alone(units: AsyncSession) -> None:
     session = units
-    version = await make_rule(session, await an_admin(session), SILENCE)
-    noise = await make_device(session, type_="noise")
+    version, noise = await rule_and_device(session, SILENCE, type_="noise")
     resting = await make_device(session)
     resting.status = "maintenance"
     await _heard(session, noise.id, at(0))

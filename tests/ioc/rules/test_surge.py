@@ -12,22 +12,22 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.units.importer import import_units
-from feedback.catalogue.seed import seed_catalogue
 from feedback.reports.models import Report
 from ioc.rules import engine
 from ioc.rules.state import ActionKind
 from ioc.rules.surge import on_new_report
-from tests.feedback.conftest import CATALOGUE
+from tests.feedback.conftest import catalogue
 from tests.feedback.submission.helpers import SUBMIT, body, fresh_categories
 from tests.feedback.support import IN_OTHER_WARD, IN_WARD, insert_report
 from tests.ioc.rules.engine_support import at, fresh, kinds, rule
 from tests.ioc.rules.evaluation_support import alarms, an_admin, events, state_of, tick, timeline
 from tests.support.alarms import make_rule
 from tests.support.people import PersonFactory
-from tests.support.units import DEMO
 
-__all__ = ["fresh_categories"]
+__all__ = ["catalogue", "fresh_categories"]
+
+# The demo province and the report categories, inside the test's transaction.
+with_reports = pytest.mark.usefixtures("catalogue")
 
 SURGE: dict[str, Any] = {
     "kind": "report_surge",
@@ -39,15 +39,6 @@ SURGE: dict[str, Any] = {
     "window_seconds": 1800,
     "severities": [{"severity": "major"}],
 }
-
-
-@pytest.fixture
-async def reports(session: AsyncSession) -> AsyncSession:
-    """The demo province and the report categories, inside the test's transaction."""
-    await import_units(session, DEMO)
-    await seed_catalogue(session, CATALOGUE)
-    await session.flush()
-    return session
 
 
 def near(metres_north: float) -> tuple[float, float]:
@@ -75,8 +66,8 @@ def test_the_engine_raises_at_the_threshold_and_repeats_after() -> None:
     assert state.due_at == at(20 + 1800)
 
 
-async def test_a_cluster_raises_once_and_further_reports_repeat_it(reports: AsyncSession) -> None:
-    session = reports
+@with_reports
+async def test_a_cluster_raises_once_and_further_reports_repeat_it(session: AsyncSession) -> None:
     version = await make_rule(session, await an_admin(session), SURGE)
     first = await report(session, 0)
     await report(session, 60, near(100))
@@ -96,8 +87,8 @@ async def test_a_cluster_raises_once_and_further_reports_repeat_it(reports: Asyn
     assert await timeline(session, alarm.id) == ["raised", "repeated"]
 
 
-async def test_far_reports_and_other_categories_do_not_count(reports: AsyncSession) -> None:
-    session = reports
+@with_reports
+async def test_far_reports_and_other_categories_do_not_count(session: AsyncSession) -> None:
     version = await make_rule(session, await an_admin(session), SURGE)
     await report(session, 0)
     await report(session, 10, near(100))
@@ -106,8 +97,8 @@ async def test_far_reports_and_other_categories_do_not_count(reports: AsyncSessi
     assert await alarms(session, version.rule_id) == []
 
 
-async def test_a_sliding_window_keeps_one_alarm_for_one_cluster(reports: AsyncSession) -> None:
-    session = reports
+@with_reports
+async def test_a_sliding_window_keeps_one_alarm_for_one_cluster(session: AsyncSession) -> None:
     version = await make_rule(session, await an_admin(session), {**SURGE, "window_seconds": 600})
     await report(session, 0)
     await report(session, 100, near(40))
@@ -119,8 +110,8 @@ async def test_a_sliding_window_keeps_one_alarm_for_one_cluster(reports: AsyncSe
     assert alarm.count == 2
 
 
-async def test_the_cluster_clears_when_reports_stop(reports: AsyncSession) -> None:
-    session = reports
+@with_reports
+async def test_the_cluster_clears_when_reports_stop(session: AsyncSession) -> None:
     version = await make_rule(session, await an_admin(session), SURGE)
     for seconds in (0, 30, 60):
         await report(session, seconds, near(seconds))
@@ -141,18 +132,18 @@ async def test_the_cluster_clears_when_reports_stop(reports: AsyncSession) -> No
     ]
 
 
-async def test_scope_by_unit(reports: AsyncSession) -> None:
-    session = reports
+@with_reports
+async def test_scope_by_unit(session: AsyncSession) -> None:
     version = await make_rule(session, await an_admin(session), {**SURGE, "scope": {"unit_codes": ["13684"]}})
     for seconds in (0, 10, 20):
         await report(session, seconds, near(seconds))
     assert await alarms(session, version.rule_id) == []
 
 
+@with_reports
 async def test_reports_filed_through_the_api_raise_the_alarm(
-    client: httpx.AsyncClient, reports: AsyncSession, person: PersonFactory
+    client: httpx.AsyncClient, session: AsyncSession, person: PersonFactory
 ) -> None:
-    session = reports
     version = await make_rule(session, await an_admin(session), SURGE)
     for metres in (0, 60, 120):
         citizen = await person()

@@ -15,15 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from core.identity.models import User
 from core.identity.principal import Role
-from core.units.importer import import_units
-from feedback.catalogue.cache import forget_categories
-from feedback.catalogue.seed import seed_catalogue
 from ioc.rules.surge import on_new_report
-from tests.feedback.conftest import CATALOGUE
 from tests.feedback.support import IN_WARD, insert_report
 from tests.ioc.rules.test_surge import SURGE
 from tests.support.alarms import DEFINITION
-from tests.support.units import DEMO
+from tests.support.committed import committed_catalogue
 
 
 @pytest.fixture
@@ -33,65 +29,58 @@ async def committed_rule(engine: AsyncEngine) -> AsyncIterator[uuid.UUID]:
     checked = DEFINITION.validate_python(SURGE)
     rule_id = uuid.uuid4()
     admin = uuid.uuid4()
-    async with AsyncSession(engine, expire_on_commit=False) as session:
-        had_units = bool(await session.scalar(text("SELECT count(*) FROM admin_units")))
-        had_categories = bool(await session.scalar(text("SELECT count(*) FROM feedback_categories")))
-        await import_units(session, DEMO)
-        await seed_catalogue(session, CATALOGUE)
-        session.add(
-            User(id=admin, role=Role.ADMIN, username=f"admin-{admin.hex[:8]}", display_name="Quản trị")
-        )
-        await session.flush()
-        await session.execute(
-            text(
-                "INSERT INTO alert_rules (id, kind, current_version, created_by) "
-                "VALUES (:id, 'report_surge', 1, :admin)"
-            ),
-            {"id": rule_id, "admin": admin},
-        )
-        await session.execute(
-            text(
-                "INSERT INTO alert_rule_versions (rule_id, version, definition, name, alarm_type, "
-                "created_by) VALUES (:id, 1, CAST(:definition AS jsonb), :name, :type, :admin)"
-            ),
-            {
-                "id": rule_id,
-                "definition": checked.model_dump_json(),
-                "name": checked.name,
-                "type": checked.alarm_type,
-                "admin": admin,
-            },
-        )
-        await session.commit()
-    forget_categories()
-    try:
-        yield rule_id
-    finally:
-        async with AsyncSession(engine) as session:
-            found = await session.scalars(text("SELECT id FROM alarms WHERE rule_id = :id"), {"id": rule_id})
-            alarm_ids = [str(alarm_id) for alarm_id in found]
-            await session.execute(
-                text("DELETE FROM event_outbox WHERE subject_id = ANY(:ids)"), {"ids": alarm_ids}
+    async with committed_catalogue(engine):
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            session.add(
+                User(id=admin, role=Role.ADMIN, username=f"admin-{admin.hex[:8]}", display_name="Quản trị")
             )
-            await session.execute(text("DELETE FROM alarms WHERE rule_id = :id"), {"id": rule_id})
-            await session.execute(text("DELETE FROM alert_rule_states WHERE rule_id = :id"), {"id": rule_id})
-            await session.execute(text("DELETE FROM alert_rules WHERE id = :id"), {"id": rule_id})
+            await session.flush()
             await session.execute(
                 text(
-                    "DELETE FROM event_outbox WHERE type LIKE 'feedback.%' "
-                    "AND data->>'category_code' = 'flooding'"
-                )
+                    "INSERT INTO alert_rules (id, kind, current_version, created_by) "
+                    "VALUES (:id, 'report_surge', 1, :admin)"
+                ),
+                {"id": rule_id, "admin": admin},
             )
-            await session.execute(text("DELETE FROM feedback_reports WHERE category_code = 'flooding'"))
-            await session.execute(text("DELETE FROM users WHERE id = :id"), {"id": admin})
-            if not had_categories:
-                await session.execute(text("DELETE FROM feedback_categories"))
-                await session.execute(text("DELETE FROM departments"))
-            if not had_units:
-                await session.execute(text("DELETE FROM admin_units WHERE parent_code IS NOT NULL"))
-                await session.execute(text("DELETE FROM admin_units"))
+            await session.execute(
+                text(
+                    "INSERT INTO alert_rule_versions (rule_id, version, definition, name, alarm_type, "
+                    "created_by) VALUES (:id, 1, CAST(:definition AS jsonb), :name, :type, :admin)"
+                ),
+                {
+                    "id": rule_id,
+                    "definition": checked.model_dump_json(),
+                    "name": checked.name,
+                    "type": checked.alarm_type,
+                    "admin": admin,
+                },
+            )
             await session.commit()
-        forget_categories()
+        try:
+            yield rule_id
+        finally:
+            async with AsyncSession(engine) as session:
+                found = await session.scalars(
+                    text("SELECT id FROM alarms WHERE rule_id = :id"), {"id": rule_id}
+                )
+                alarm_ids = [str(alarm_id) for alarm_id in found]
+                await session.execute(
+                    text("DELETE FROM event_outbox WHERE subject_id = ANY(:ids)"), {"ids": alarm_ids}
+                )
+                await session.execute(text("DELETE FROM alarms WHERE rule_id = :id"), {"id": rule_id})
+                await session.execute(
+                    text("DELETE FROM alert_rule_states WHERE rule_id = :id"), {"id": rule_id}
+                )
+                await session.execute(text("DELETE FROM alert_rules WHERE id = :id"), {"id": rule_id})
+                await session.execute(
+                    text(
+                        "DELETE FROM event_outbox WHERE type LIKE 'feedback.%' "
+                        "AND data->>'category_code' = 'flooding'"
+                    )
+                )
+                await session.execute(text("DELETE FROM feedback_reports WHERE category_code = 'flooding'"))
+                await session.execute(text("DELETE FROM users WHERE id = :id"), {"id": admin})
+                await session.commit()
 
 
 async def test_racing_reports_of_one_cluster_make_one_alarm(

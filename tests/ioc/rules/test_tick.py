@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ioc.rules.catalogue import Catalogue
 from ioc.rules.tasks import tick_once
-from tests.ioc.rules.engine_support import above, at, telemetry
+from tests.ioc.rules.engine_support import above, at, camera_rule, telemetry
 from tests.ioc.rules.evaluation_support import (
     a_hook,
     alarms,
@@ -16,6 +16,7 @@ from tests.ioc.rules.evaluation_support import (
     detection,
     events,
     reading,
+    rule_and_device,
     run,
     state_of,
     tick,
@@ -27,8 +28,7 @@ from tests.support.alarms import make_device, make_rule
 async def test_absence_clears_with_the_device_silent(units: AsyncSession) -> None:
     session = units
     rule = {**telemetry(above(30), clear={"absent_seconds": 300}), "scope": {"device_types": ["water_level"]}}
-    version = await make_rule(session, await an_admin(session), rule)
-    device = await make_device(session)
+    version, device = await rule_and_device(session, rule)
     await run(session, a_hook(), [reading(device.id, 0, level_cm=35)])
     assert await tick(session, at(299)) == 0
     [alarm] = await alarms(session, version.rule_id)
@@ -55,8 +55,7 @@ async def test_a_hold_is_reached_and_escalates_between_readings(units: AsyncSess
         ),
         "scope": {"device_types": ["water_level"]},
     }
-    version = await make_rule(session, await an_admin(session), rule)
-    device = await make_device(session)
+    version, device = await rule_and_device(session, rule)
     await run(session, a_hook(), [reading(device.id, 0, level_cm=35), reading(device.id, 60, level_cm=36)])
     assert await alarms(session, version.rule_id) == []
     await tick(session, at(90))
@@ -71,17 +70,14 @@ async def test_a_hold_is_reached_and_escalates_between_readings(units: AsyncSess
 
 async def test_a_camera_alarm_clears_once_detections_stop(units: AsyncSession) -> None:
     session = units
-    rule = {
-        "kind": "camera",
-        "name": "Tai nạn / Accident",
-        "alarm_type": "accident",
-        "detection_types": ["accident"],
-        "min_confidence": 0.5,
-        "cooldown_seconds": 120,
-        "severities": [{"severity": "major"}],
-    }
-    version = await make_rule(session, await an_admin(session), rule)
-    camera = await make_device(session, type_="camera_traffic")
+    rule = camera_rule(
+        name="Tai nạn / Accident",
+        alarm_type="accident",
+        detection_types=["accident"],
+        min_confidence=0.5,
+        cooldown_seconds=120,
+    )
+    version, camera = await rule_and_device(session, rule, type_="camera_traffic")
     await run(
         session,
         a_hook(),
@@ -97,8 +93,7 @@ async def test_a_camera_alarm_clears_once_detections_stop(units: AsyncSession) -
 async def test_a_disabled_rule_stops_being_due_and_leaves_its_alarm(units: AsyncSession) -> None:
     session = units
     rule = {**telemetry(above(30), clear={"absent_seconds": 60}), "scope": {"device_types": ["water_level"]}}
-    version = await make_rule(session, await an_admin(session), rule)
-    device = await make_device(session)
+    version, device = await rule_and_device(session, rule)
     await run(session, a_hook(), [reading(device.id, 0, level_cm=35)])
     await session.execute(
         text("UPDATE alert_rules SET enabled = false WHERE id = :id"), {"id": version.rule_id}

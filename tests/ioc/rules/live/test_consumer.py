@@ -5,41 +5,38 @@ messages make one alarm; a rule added while consumers run is picked up on its NO
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
-from core.settings import Settings
-from ioc.rules.hooks import batch_hook
+from ioc.rules.evaluation import RuleHook
 from iot.simulator.publisher import Connection
 from tests.ioc.rules.live.support import LiveRules, every_reading
 from tests.iot.ingest.conftest import ConsumerFactory
 from tests.iot.ingest.support import LiveDb, publish, telemetry, wait_until
 
 WITHIN = 60.0
+Hooks = Callable[..., RuleHook]
+
+
+async def _sensor_and_rule(live_db: LiveDb, live_rules: LiveRules) -> tuple[str, uuid.UUID]:
+    device = await live_db.add_device("water_level")
+    return device, await live_rules.add(every_reading("water_level", "level_cm"))
 
 
 async def test_a_published_reading_raises_and_a_redelivery_changes_nothing(
-    live_db: LiveDb,
-    consumer: ConsumerFactory,
-    gateway: Connection,
-    live_settings: Settings,
-    live_rules: LiveRules,
+    live_db: LiveDb, consumer: ConsumerFactory, gateway: Connection, rule_hooks: Hooks, live_rules: LiveRules
 ) -> None:
-    device = await live_db.add_device("water_level")
-    rule_id = await live_rules.add(every_reading("water_level", "level_cm"))
-    hook = batch_hook(live_settings)
+    device, rule_id = await _sensor_and_rule(live_db, live_rules)
     first = telemetry(device, 1, level_cm=35.0)
-    try:
-        async with consumer(hook=hook) as running:
-            await publish(gateway, [first])
-            await wait_until("the alarm", lambda: _counted(live_rules, rule_id, 1), within=WITHIN)
-            # The same message again (a redelivery carries the identical payload), then a new one.
-            await publish(gateway, [first])
-            await wait_until(
-                "the redelivery", lambda: running.metrics.duplicates._value.get() >= 1, within=WITHIN
-            )
-            await publish(gateway, [telemetry(device, 2, level_cm=36.0)])
-            await wait_until("the repeat", lambda: _counted(live_rules, rule_id, 2), within=WITHIN)
-    finally:
-        await hook.close()
+    async with consumer(hook=rule_hooks()) as running:
+        await publish(gateway, [first])
+        await wait_until("the alarm", lambda: _counted(live_rules, rule_id, 1), within=WITHIN)
+        # The same message again (a redelivery carries the identical payload), then a new one.
+        await publish(gateway, [first])
+        await wait_until(
+            "the redelivery", lambda: running.metrics.duplicates._value.get() >= 1, within=WITHIN
+        )
+        await publish(gateway, [telemetry(device, 2, level_cm=36.0)])
+        await wait_until("the repeat", lambda: _counted(live_rules, rule_id, 2), within=WITHIN)
     [alarm] = await live_rules.alarms(rule_id)
     assert (alarm["source_key"], alarm["count"], alarm["status"]) == (device, 2, "active_unacknowledged")
     assert await live_rules.entries(rule_id, "raised") == {device: 1}
@@ -49,24 +46,14 @@ async def test_a_published_reading_raises_and_a_redelivery_changes_nothing(
 
 
 async def test_two_consumers_sharing_one_devices_messages_make_one_alarm(
-    live_db: LiveDb,
-    consumer: ConsumerFactory,
-    gateway: Connection,
-    live_settings: Settings,
-    live_rules: LiveRules,
+    live_db: LiveDb, consumer: ConsumerFactory, gateway: Connection, rule_hooks: Hooks, live_rules: LiveRules
 ) -> None:
-    device = await live_db.add_device("water_level")
-    rule_id = await live_rules.add(every_reading("water_level", "level_cm"))
-    hooks = [batch_hook(live_settings), batch_hook(live_settings)]
+    device, rule_id = await _sensor_and_rule(live_db, live_rules)
     messages = [telemetry(device, seq, level_cm=30.0 + seq % 7) for seq in range(1, 81)]
-    try:
-        async with consumer(hook=hooks[0]) as one, consumer(group=one.group, hook=hooks[1]) as other:
-            await publish(gateway, messages)
-            await wait_until("every reading", lambda: _stored(live_db, device, 80), within=WITHIN)
-            shares = (one.metrics.received._value.get(), other.metrics.received._value.get())
-    finally:
-        for hook in hooks:
-            await hook.close()
+    async with consumer(hook=rule_hooks()) as one, consumer(group=one.group, hook=rule_hooks()) as other:
+        await publish(gateway, messages)
+        await wait_until("every reading", lambda: _stored(live_db, device, 80), within=WITHIN)
+        shares = (one.metrics.received._value.get(), other.metrics.received._value.get())
     assert min(shares) > 0, f"one consumer received nothing: {shares}"
     [alarm] = await live_rules.alarms(rule_id)
     assert alarm["count"] == 80
@@ -75,26 +62,19 @@ async def test_two_consumers_sharing_one_devices_messages_make_one_alarm(
 
 
 async def test_a_rule_added_while_consumers_run_is_picked_up_on_its_notify(
-    live_db: LiveDb,
-    consumer: ConsumerFactory,
-    gateway: Connection,
-    live_settings: Settings,
-    live_rules: LiveRules,
+    live_db: LiveDb, consumer: ConsumerFactory, gateway: Connection, rule_hooks: Hooks, live_rules: LiveRules
 ) -> None:
     device = await live_db.add_device("water_level")
     # Without the NOTIFY it would take five minutes to notice.
-    hook = batch_hook(live_settings.model_copy(update={"ioc_rules_refresh_seconds": 300.0}))
-    try:
-        async with consumer(hook=hook):
-            await publish(gateway, [telemetry(device, 1, level_cm=35.0)])
-            await wait_until("the first reading", lambda: _stored(live_db, device, 1), within=WITHIN)
-            assert not hook.catalogue.stale
-            rule_id = await live_rules.add(every_reading("water_level", "level_cm"))
-            await wait_until("the notification", lambda: hook.catalogue.stale, within=WITHIN)
-            await publish(gateway, [telemetry(device, 2, level_cm=35.0)])
-            await wait_until("the alarm", lambda: _counted(live_rules, rule_id, 1), within=WITHIN)
-    finally:
-        await hook.close()
+    hook = rule_hooks(ioc_rules_refresh_seconds=300.0)
+    async with consumer(hook=hook):
+        await publish(gateway, [telemetry(device, 1, level_cm=35.0)])
+        await wait_until("the first reading", lambda: _stored(live_db, device, 1), within=WITHIN)
+        assert not hook.catalogue.stale
+        rule_id = await live_rules.add(every_reading("water_level", "level_cm"))
+        await wait_until("the notification", lambda: hook.catalogue.stale, within=WITHIN)
+        await publish(gateway, [telemetry(device, 2, level_cm=35.0)])
+        await wait_until("the alarm", lambda: _counted(live_rules, rule_id, 1), within=WITHIN)
     [alarm] = await live_rules.alarms(rule_id)
     assert alarm["count"] == 1
 
