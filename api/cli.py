@@ -73,7 +73,7 @@ def serve(
 def worker(
     only: Annotated[
         list[str] | None,
-        typer.Option("--only", help="Run only these loops (relay, push, sla, devices); default: all."),
+        typer.Option("--only", help="Run only these loops (relay, push, sla, devices, rules); default: all."),
     ] = None,
 ) -> None:
     """Run the background worker: the outbox relay (events to the Redis Stream) and the push dispatcher."""
@@ -94,6 +94,7 @@ def ingest(
     group: Annotated[str | None, typer.Option(help="Shared subscription group (default: settings).")] = None,
 ) -> None:
     """Run one MQTT consumer: device messages into the database, acknowledged after commit (SIGTERM stops)."""
+    from ioc.rules.hooks import batch_hook
     from iot.ingest.runner import start as start_ingest
 
     named = (("ingest_client_id", client_id), ("ingest_group", group))
@@ -101,7 +102,9 @@ def ingest(
     for value in updates.values():
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
             raise typer.BadParameter(f"{value!r}: 1 to 64 letters, digits, dashes or underscores")
-    start_ingest(get_settings().model_copy(update=updates))
+    settings = get_settings().model_copy(update=updates)
+    # The operations centre's rules run in each batch's transaction (iot never imports ioc).
+    start_ingest(settings, hook=batch_hook(settings))
 
 
 @app.command()

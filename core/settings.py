@@ -193,6 +193,12 @@ class Settings(BaseSettings):
     # The device task of the worker: liveness and coalesced live updates, and the storage upkeep.
     iot_live_interval_seconds: float = Field(default=1.0, ge=1.0, le=60)
     iot_upkeep_interval_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # The alert rules: how often each consumer and the worker look for changed rules or devices (a NOTIFY on
+    # smartcity_rules reloads at once), and the worker's time-driven pass (holds reached, escalations,
+    # clearing by absence, silent devices) with at most this many rule states a pass.
+    ioc_rules_refresh_seconds: float = Field(default=5.0, gt=0, le=300)
+    ioc_rules_tick_seconds: float = Field(default=1.0, gt=0, le=60)
+    ioc_rules_tick_batch: int = Field(default=1000, ge=1, le=100_000)
 
     # The operations centre's alarms: from which severity a unit's officers get a push and field staff are
     # dispatched, and how often an unacknowledged alarm reminds, per severity (a severity left out never

@@ -7,11 +7,14 @@ changes) and the consumer (the rules on each batch, through `batch_hook`). Insta
 
 from __future__ import annotations
 
+from feedback.submission.hooks import register_report_hook
 from ioc.alarms.reaction import alert_officers
 from ioc.alarms.reactions import register_reaction
+from ioc.rules.surge import on_new_report
 
 
 def install() -> None:
     """Register the report hooks and the reactions to alarm changes of every part of the centre."""
     # Officers' pushes and the reminder clock of new and escalated alarms.
     register_reaction(alert_officers)
+    register_report_hook(on_new_report)

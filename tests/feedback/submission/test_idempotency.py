@@ -17,10 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from core.calendar import working_calendar
 from core.identity.models import User
 from core.identity.principal import Role
-from feedback.catalogue.cache import forget_categories
 from feedback.submission.idempotency import Idempotency, request_hash, user_owner
 from feedback.submission.service import NewReport, submit_report
-from tests.feedback.conftest import CATALOGUE
 from tests.feedback.submission.helpers import (
     SUBMIT,
     assert_problem,
@@ -32,8 +30,8 @@ from tests.feedback.submission.helpers import (
     png,
 )
 from tests.feedback.support import IN_WARD
+from tests.support.committed import committed_catalogue
 from tests.support.people import PersonFactory
-from tests.support.units import DEMO
 
 __all__ = ["fresh_categories"]
 
@@ -140,49 +138,37 @@ async def test_a_key_of_100_visible_characters_is_accepted(
 
 @pytest.fixture
 async def committed_citizen(engine: AsyncEngine) -> AsyncIterator[uuid.UUID]:
-    from core.units.importer import import_units
-    from feedback.catalogue.seed import seed_catalogue
-
-    async with AsyncSession(engine, expire_on_commit=False) as session:
-        had_units = bool(await session.scalar(text("SELECT count(*) FROM admin_units")))
-        had_categories = bool(await session.scalar(text("SELECT count(*) FROM feedback_categories")))
-        await import_units(session, DEMO)
-        await seed_catalogue(session, CATALOGUE)
-        user = User(
-            id=uuid.uuid4(),
-            role=Role.CITIZEN,
-            phone=f"+8490{uuid.uuid4().int % 10**7:07d}",
-            display_name="Người thử đua",
-        )
-        session.add(user)
-        await session.commit()
-    forget_categories()
-    try:
-        yield user.id
-    finally:
-        async with AsyncSession(engine) as session:
-            ids = list(
-                (
-                    await session.execute(
-                        text("SELECT id FROM feedback_reports WHERE reporter_id = :u"), {"u": user.id}
-                    )
-                ).scalars()
+    async with committed_catalogue(engine):
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            user = User(
+                id=uuid.uuid4(),
+                role=Role.CITIZEN,
+                phone=f"+8490{uuid.uuid4().int % 10**7:07d}",
+                display_name="Người thử đua",
             )
-            if ids:
-                await session.execute(
-                    text("DELETE FROM event_outbox WHERE subject_id = ANY(:ids)"),
-                    {"ids": [str(report_id) for report_id in ids]},
-                )
-                await session.execute(text("DELETE FROM feedback_reports WHERE id = ANY(:ids)"), {"ids": ids})
-            await session.execute(text("DELETE FROM users WHERE id = :u"), {"u": user.id})
-            if not had_categories:
-                await session.execute(text("DELETE FROM feedback_categories"))
-                await session.execute(text("DELETE FROM departments"))
-            if not had_units:
-                await session.execute(text("DELETE FROM admin_units WHERE parent_code IS NOT NULL"))
-                await session.execute(text("DELETE FROM admin_units"))
+            session.add(user)
             await session.commit()
-        forget_categories()
+        try:
+            yield user.id
+        finally:
+            async with AsyncSession(engine) as session:
+                ids = list(
+                    (
+                        await session.execute(
+                            text("SELECT id FROM feedback_reports WHERE reporter_id = :u"), {"u": user.id}
+                        )
+                    ).scalars()
+                )
+                if ids:
+                    await session.execute(
+                        text("DELETE FROM event_outbox WHERE subject_id = ANY(:ids)"),
+                        {"ids": [str(report_id) for report_id in ids]},
+                    )
+                    await session.execute(
+                        text("DELETE FROM feedback_reports WHERE id = ANY(:ids)"), {"ids": ids}
+                    )
+                await session.execute(text("DELETE FROM users WHERE id = :u"), {"u": user.id})
+                await session.commit()
 
 
 async def test_racing_identical_requests_make_one_report(

@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 
 from core.settings import Settings
+from iot.ingest.hooks import BatchHook
 from iot.ingest.metrics import IngestMetrics
 from iot.ingest.runner import run_ingest
 from iot.ingest.source import Source
@@ -107,11 +108,14 @@ class RunningConsumer:
 
 @pytest.fixture
 def consumer(live_settings: Settings, live_db: LiveDb) -> ConsumerFactory:
-    """`async with consumer() as running:` an in-process consumer with a unique client id and group; its
-    broker session is removed afterwards so it cannot hoard later messages."""
+    """`async with consumer() as running:` an in-process consumer with a unique client id and group (and
+    the batch hook given, if any); its broker session is removed afterwards so it cannot hoard later
+    messages."""
 
     @asynccontextmanager
-    async def start(group: str | None = None, **overrides: object) -> AsyncIterator[RunningConsumer]:
+    async def start(
+        group: str | None = None, hook: BatchHook | None = None, **overrides: object
+    ) -> AsyncIterator[RunningConsumer]:
         settings = live_settings.model_copy(update=overrides) if overrides else live_settings
         client_id = f"ingest-test-{uuid.uuid4().hex[:12]}"
         group = group or f"g{uuid.uuid4().hex[:12]}"
@@ -119,7 +123,15 @@ def consumer(live_settings: Settings, live_db: LiveDb) -> ConsumerFactory:
         metrics = IngestMetrics()
         holder: list[Source] = []
         task = asyncio.create_task(
-            run_ingest(settings, stop, client_id=client_id, group=group, metrics=metrics, ready=holder.append)
+            run_ingest(
+                settings,
+                stop,
+                client_id=client_id,
+                group=group,
+                metrics=metrics,
+                ready=holder.append,
+                hook=hook,
+            )
         )
         running = RunningConsumer(task, stop, metrics, client_id, group)
         try:

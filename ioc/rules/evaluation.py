@@ -1,0 +1,271 @@
+"""The rules on what the consumer stored (the batch hook) and on time passing (the worker's tick).
+
+The hook, per batch: one dict lookup per message drops those of devices no rule watches; the rest are
+grouped per device; the states of every watched (rule, device) pair are loaded and locked in one statement;
+the engine runs over each device's messages in time order; alarms, timeline entries, events and changed
+states are written in a few bulk statements (ioc.rules.recording). It runs inside the batch's transaction
+after device_state was written, which locks each device's row in device order: two consumers holding
+messages of the same device take turns on it, so the states of one device are never computed twice at once.
+A redelivered message was stored before and never reaches the hook; a batch that fails or a consumer killed
+mid-batch rolls back alarms and readings together, and the broker delivers the messages again.
+
+The tick takes the states whose due moment has come (SKIP LOCKED, bounded) and lets time act on them.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from ioc.rules import engine
+from ioc.rules.catalogue import Catalogue, RulesListener, Watch
+from ioc.rules.compiled import Compiled
+from ioc.rules.definition import SilenceRule
+from ioc.rules.recording import Outcome, record
+from ioc.rules.repository import states
+from ioc.rules.state import NOTHING, Action, ActionKind, State
+from ioc.types import SourceKind
+from iot.ingest.hooks import StoredBatch, StoredDetection, StoredReading
+
+DEVICE = SourceKind.DEVICE.value
+
+
+def start(rule: Compiled, loaded: states.Loaded | None) -> tuple[State | None, State, uuid.UUID | None]:
+    """(the stored state, the state to run the engine from, the alarm active at load)."""
+    if loaded is None:
+        return None, State(rule_version=rule.version), None
+    state = loaded.state
+    if state.alarm_id is not None and not loaded.alarm_active:
+        return state, engine.cleared_by_hand(rule, state), None
+    return state, state, state.alarm_id
+
+
+class RuleHook:
+    """The consumer's batch hook (iot.ingest.hooks.BatchHook) evaluating the catalogue's rules."""
+
+    def __init__(self, catalogue: Catalogue, listener: RulesListener | None = None) -> None:
+        self.catalogue = catalogue
+        self._listener = listener
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
+
+    async def __call__(self, connection: Any, batch: StoredBatch) -> None:
+        if self._listener is not None:
+            await self._listener.ensure()
+        await self.catalogue.ensure_fresh(connection)
+        watches = self.catalogue.watches
+        if not watches:
+            return
+        readings: dict[uuid.UUID, list[StoredReading]] = {}
+        for reading in batch.readings:
+            if reading.device_id in watches:
+                readings.setdefault(reading.device_id, []).append(reading)
+        detections: dict[uuid.UUID, list[StoredDetection]] = {}
+        for detection in batch.detections:
+            if detection.device_id in watches:
+                detections.setdefault(detection.device_id, []).append(detection)
+        if not readings and not detections:
+            return
+        work = [
+            _Device(device_id, watches[device_id], readings.get(device_id, []), detections.get(device_id, []))
+            for device_id in sorted(readings.keys() | detections.keys())
+        ]
+        pairs = [(rule.id, device.key) for device in work for rule in device.rules()]
+        loaded = await states.lock_pairs(connection, pairs)
+        outcomes: list[Outcome] = []
+        for device in work:
+            device.evaluate(loaded, outcomes)
+        if outcomes:
+            await record(connection, outcomes)
+
+
+class _Device:
+    """One device's messages of the batch, in time order, and the rules they can matter to."""
+
+    __slots__ = ("detections", "id", "key", "readings", "telemetry", "watch")
+
+    def __init__(
+        self,
+        device_id: uuid.UUID,
+        watch: Watch,
+        readings: list[StoredReading],
+        detections: list[StoredDetection],
+    ) -> None:
+        self.id = device_id
+        self.key = str(device_id)
+        self.watch = watch
+        if len(readings) > 1:
+            readings.sort(key=lambda r: (r.ts, r.seq))
+        if len(detections) > 1:
+            detections.sort(key=lambda d: (d.ts, d.seq))
+        self.readings = readings
+        self.detections = detections
+        # Only the telemetry rules reading a metric the batch brought: the others have nothing to see.
+        self.telemetry: tuple[Compiled, ...] = ()
+        if readings:
+            sent = set().union(*(reading.metrics.keys() for reading in readings))
+            self.telemetry = tuple(rule for rule in watch.telemetry if not rule.metrics.isdisjoint(sent))
+
+    def rules(self) -> tuple[Compiled, ...]:
+        return self.telemetry + (self.watch.camera if self.detections else ()) + self.watch.silence
+
+    def evaluate(self, loaded: dict[tuple[uuid.UUID, str], states.Loaded], into: list[Outcome]) -> None:
+        key = self.key
+        found: list[Outcome | None] = []
+        for rule in self.telemetry:
+            found.append(_on_readings(rule, self.id, loaded.get((rule.id, key)), self.readings, self.watch))
+        for rule in self.watch.camera if self.detections else ():
+            found.append(_on_detections(rule, self.id, loaded.get((rule.id, key)), self.detections))
+        moments = [r.ts for r in self.readings[-1:]] + [d.ts for d in self.detections[-1:]]
+        latest = max(moments) if moments else None
+        for rule in self.watch.silence:
+            found.append(_spoke(rule, self.id, loaded.get((rule.id, key)), latest))
+        into.extend(outcome for outcome in found if outcome is not None)
+
+
+def _on_readings(
+    rule: Compiled,
+    device_id: uuid.UUID,
+    loaded: states.Loaded | None,
+    readings: list[StoredReading],
+    watch: Watch,
+) -> Outcome | None:
+    started = start(rule, loaded)
+    state = started[1]
+    actions: list[tuple[Action, dict[str, Any]]] = []
+    metrics = rule.metrics
+    for reading in readings:
+        if metrics.isdisjoint(reading.metrics):
+            continue  # says nothing this rule reads
+        state, action = engine.on_reading(rule, state, reading.ts, reading.metrics, watch.fresh_for)
+        if action is not NOTHING:
+            known = state.memory.get("v") if rule.multi_metric else None
+            values = dict(known) if known else {m: v for m, v in reading.metrics.items() if m in metrics}
+            actions.append((action, {"values": values, "ts": reading.ts.isoformat()}))
+    return outcome(rule, device_id, started, state, actions)
+
+
+def _on_detections(
+    rule: Compiled, device_id: uuid.UUID, loaded: states.Loaded | None, detections: list[StoredDetection]
+) -> Outcome | None:
+    started = start(rule, loaded)
+    state = started[1]
+    actions: list[tuple[Action, dict[str, Any]]] = []
+    for detection in detections:
+        state, action = engine.on_detection(rule, state, detection.ts, detection.type, detection.confidence)
+        if action is not NOTHING:
+            details = {
+                "detection": detection.type,
+                "confidence": detection.confidence,
+                "snapshot_key": detection.snapshot_key,
+                "ts": detection.ts.isoformat(),
+            }
+            actions.append((action, details))
+    return outcome(rule, device_id, started, state, actions)
+
+
+def _spoke(
+    rule: Compiled, device_id: uuid.UUID, loaded: states.Loaded | None, at: datetime | None
+) -> Outcome | None:
+    """A silence rule hears the device: an alarm it raised clears (only states that hold something)."""
+    if loaded is None or at is None or loaded.state.idle:
+        return None
+    started = start(rule, loaded)
+    state, action = engine.on_silence(rule, started[1], at, engine.BACK)
+    actions = [] if action is NOTHING else [(action, {"ts": at.isoformat()})]
+    return outcome(rule, device_id, started, state, actions)
+
+
+def outcome(
+    rule: Compiled,
+    device_id: uuid.UUID | None,
+    started: tuple[State | None, State, uuid.UUID | None],
+    after: State,
+    actions: list[tuple[Action, dict[str, Any]]],
+    *,
+    source_kind: str = DEVICE,
+    source_key: str | None = None,
+    unit_code: str | None = None,
+    lon: float | None = None,
+    lat: float | None = None,
+) -> Outcome | None:
+    """What to record for one pair, from `start`'s triple and the engine's result; None when nothing
+    happened and the stored state stays as it is."""
+    before, _, active = started
+    if not actions and before is not None and after.same_as(before):
+        return None
+    return Outcome(
+        rule=rule,
+        source_kind=source_kind,
+        source_key=source_key or str(device_id),
+        device_id=device_id,
+        before=before,
+        after=after,
+        actions=actions,
+        active_alarm_id=active,
+        unit_code=unit_code,
+        lon=lon,
+        lat=lat,
+    )
+
+
+# --- the tick ----------------------------------------------------------------------------------------------
+
+
+async def due_pass(connection: Any, catalogue: Catalogue, now: datetime, limit: int) -> int:
+    """Let time act on up to `limit` due states; how many were due."""
+    due = await states.lock_due(connection, now, limit)
+    outcomes: list[Outcome] = []
+    stopped: list[states.Write] = []
+    for loaded in due:
+        rule = catalogue.rules.get(loaded.rule_id)
+        if rule is None:
+            # Disabled or deleted: it decides nothing more (an alarm it raised waits for an officer).
+            after = loaded.state.copy()
+            after.due_at = None
+            stopped.append(states.Write(loaded.rule_id, loaded.source_key, loaded.source_kind, after))
+        elif (found := _on_time(rule, loaded, now)) is not None:
+            outcomes.append(found)
+    await record(connection, outcomes, also=stopped)
+    return len(due)
+
+
+def _on_time(rule: Compiled, loaded: states.Loaded, now: datetime) -> Outcome | None:
+    row = loaded.row
+    device_id = uuid.UUID(loaded.source_key) if loaded.source_kind == DEVICE else None
+    started = start(rule, loaded)
+    fresh_for = row["window"]
+    heard = None
+    if fresh_for is not None and isinstance(rule.definition, SilenceRule):
+        heard = engine.hearing(
+            now,
+            row["last_seen_at"],
+            row["reported_state"],
+            row["reported_at"],
+            window=fresh_for,
+            grace=rule.definition.grace_seconds,
+            reasons=rule.definition.reasons,
+        )
+    after, action = engine.on_time(rule, started[1], now, fresh_for=fresh_for, heard=heard)
+    offline = None if heard is None else heard.offline
+    actions = [] if action is NOTHING else [(action, time_details(rule, action, row, offline))]
+    return outcome(
+        rule, device_id, started, after, actions, source_kind=loaded.source_kind, source_key=loaded.source_key
+    )
+
+
+def time_details(rule: Compiled, action: Action, row: Any, offline: str | None) -> dict[str, Any]:
+    details: dict[str, Any] = {"by": "time"}
+    if action.kind is ActionKind.RAISE and offline is not None:
+        details["reason"] = offline
+        seen = row["last_seen_at"]
+        details["last_seen_at"] = None if seen is None else seen.isoformat()
+    metrics = row["metrics"]
+    if metrics and rule.metrics:
+        known = json.loads(metrics) if isinstance(metrics, str) else metrics
+        details["values"] = {m: v for m, v in known.items() if m in rule.metrics}
+    return details

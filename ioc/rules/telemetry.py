@@ -1,0 +1,227 @@
+"""Telemetry rules: a condition over a device's metrics, its hold, ladder, clearing and due moments.
+
+The semantics are described in ioc.rules.engine. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Final
+
+from ioc.rules import rates
+from ioc.rules.compiled import Compiled
+from ioc.rules.definition import TelemetryRule, holds
+from ioc.rules.state import NOTHING, Action, ActionKind, ClearReason, State
+from ioc.rules.transitions import (
+    EVERY_STEP,
+    absence_due,
+    absent,
+    clear,
+    current,
+    follow,
+    ladder,
+    raise_alarm,
+)
+
+NO_MOVES: Final[rates.Moves] = {}
+
+
+def on_reading(
+    rule: Compiled, state: State, ts: datetime, metrics: dict[str, float], fresh_for: float
+) -> tuple[State, Action]:
+    """A telemetry rule and one reading of its device; `fresh_for` is the device's liveness window (s)."""
+    definition = rule.definition
+    assert isinstance(definition, TelemetryRule)
+    s = current(rule, state)
+    if s.last_ts is not None and ts < s.last_ts:
+        return _late_reading(rule, definition, s, ts, metrics, fresh_for)
+    if s.last_ts is not None and (ts - s.last_ts).total_seconds() > fresh_for:
+        s.held_since = None
+        s.clear_since = None
+    s.last_ts = ts
+    values = _values(rule, s, metrics, keep=True)
+    moves = NO_MOVES
+    if rule.rates:
+        epoch = ts.timestamp()
+        series = dict(s.memory.get("s") or {})
+        for metric, window in rule.windows.items():
+            value = metrics.get(metric)
+            if value is not None:
+                series[metric] = rates.add_sample(series.get(metric), epoch, value, window)
+        s.memory["s"] = series
+        moves = rates.moves(s.memory, rule.rates, epoch)
+    raising = holds(definition.condition, values, moves)
+    if raising:
+        if s.held_since is None:
+            s.held_since = ts
+        s.last_true_at = ts if s.last_true_at is None else max(s.last_true_at, ts)
+        _remember_steps(rule, s, values, moves)
+    else:
+        s.held_since = None
+        s.memory.pop("m", None)
+    if s.alarm_id is not None and _clearing(definition, raising, values, moves):
+        if s.clear_since is None:
+            s.clear_since = ts
+    else:
+        s.clear_since = None
+    action = _decide(rule, definition, s, ts, raising=raising, seen=raising, known=True)
+    s.due_at = _telemetry_due(rule, definition, s, ts, ts + timedelta(seconds=fresh_for))
+    return s, action
+
+
+def _late_reading(
+    rule: Compiled,
+    definition: TelemetryRule,
+    s: State,
+    ts: datetime,
+    metrics: dict[str, float],
+    fresh_for: float,
+) -> tuple[State, Action]:
+    values = _values(rule, s, metrics, keep=False)
+    if not holds(definition.condition, values, NO_MOVES):
+        return s, NOTHING
+    s.last_true_at = ts if s.last_true_at is None else max(s.last_true_at, ts)
+    action = NOTHING
+    if s.alarm_id is not None:
+        action = Action(ActionKind.REPEAT, ts, seen=True)
+    elif definition.for_seconds == 0 and not s.memory.get("wait"):
+        severity = ladder(rule, 0.0, _step_mask(rule, values, NO_MOVES))
+        if severity is not None:
+            action = raise_alarm(s, ts, severity, held_since=s.held_since)
+    assert s.last_ts is not None
+    s.due_at = _telemetry_due(rule, definition, s, s.last_ts, s.last_ts + timedelta(seconds=fresh_for))
+    return s, action
+
+
+def _values(rule: Compiled, s: State, metrics: dict[str, float], *, keep: bool) -> dict[str, float]:
+    """The reading's values, over the last known ones of a rule that reads several metrics."""
+    if not rule.multi_metric:
+        return metrics
+    known: dict[str, float] = s.memory.get("v") or {}
+    merged = dict(known)
+    for metric in rule.metrics:
+        value = metrics.get(metric)
+        if value is not None:
+            merged[metric] = value
+    if keep and merged != known:
+        s.memory["v"] = merged
+    return merged
+
+
+def _remember_steps(rule: Compiled, s: State, values: dict[str, float], moves: rates.Moves) -> None:
+    if any(step.condition is not None for step in rule.ladder):
+        s.memory["m"] = _step_mask(rule, values, moves)
+
+
+def _step_mask(rule: Compiled, values: dict[str, float], moves: rates.Moves) -> int:
+    mask = 0
+    for index, step in enumerate(rule.ladder):
+        if step.condition is None or holds(step.condition, values, moves):
+            mask |= 1 << index
+    return mask
+
+
+def _clearing(definition: TelemetryRule, raising: bool, values: dict[str, float], moves: rates.Moves) -> bool:
+    clear = definition.clear
+    if clear.condition is not None:
+        return holds(clear.condition, values, moves)
+    # No clearing condition and no absence: the alarm lasts as long as its trigger does.
+    return clear.absent_seconds is None and not raising
+
+
+def _decide(
+    rule: Compiled,
+    definition: TelemetryRule,
+    s: State,
+    at: datetime,
+    *,
+    raising: bool,
+    seen: bool,
+    known: bool,
+) -> Action:
+    """The alarm action at `at`; `known` False when the tick cannot assume the conditions still hold."""
+    if s.alarm_id is None:
+        if not known:
+            return NOTHING
+        if s.memory.get("wait"):
+            if not raising:
+                s.memory.pop("wait")
+            return NOTHING
+        if not raising or s.held_since is None:
+            return NOTHING
+        elapsed = (at - s.held_since).total_seconds()
+        if elapsed < definition.for_seconds:
+            return NOTHING
+        severity = ladder(rule, elapsed, s.memory.get("m", EVERY_STEP))
+        if severity is None:
+            return NOTHING
+        return raise_alarm(s, at, severity, held_since=s.held_since)
+    if rule.may_clear_at(s.severity):
+        if (
+            known
+            and s.clear_since is not None
+            and (at - s.clear_since).total_seconds() >= definition.clear.for_seconds
+        ):
+            stopped = definition.clear.condition is None
+            return clear(s, at, ClearReason.TRIGGER_STOPPED if stopped else ClearReason.CONDITION)
+        if absent(rule, s, at):
+            return clear(s, at, ClearReason.ABSENCE)
+    if known and raising and s.held_since is not None:
+        elapsed = (at - s.held_since).total_seconds()
+        severity = ladder(rule, elapsed, s.memory.get("m", EVERY_STEP)) or str(rule.ladder[-1].severity)
+        return follow(s, at, severity, seen=seen)
+    return NOTHING
+
+
+def _telemetry_due(
+    rule: Compiled, definition: TelemetryRule, s: State, at: datetime, fresh_until: datetime
+) -> datetime | None:
+    """The next moment time alone could change something: a hold reached, an escalation or a clearing
+    hold completed (only while the device is fresh), or a clearing by absence."""
+    moments: list[datetime] = []
+    mask = s.memory.get("m", EVERY_STEP)
+    if s.held_since is not None and not (s.alarm_id is None and s.memory.get("wait")):
+        start = s.held_since
+        floor = start + timedelta(seconds=definition.for_seconds) if s.alarm_id is None else start
+        current_rank = None if s.severity is None else _rank(rule, s.severity)
+        for index, step in enumerate(rule.ladder):
+            if not mask >> index & 1:
+                continue
+            if current_rank is not None and index >= current_rank:
+                continue  # not more severe than the alarm's present step
+            moment = max(floor, start + timedelta(seconds=step.after_seconds))
+            if at < moment <= fresh_until:
+                moments.append(moment)
+    if s.alarm_id is not None and rule.may_clear_at(s.severity):
+        if s.clear_since is not None:
+            moment = s.clear_since + timedelta(seconds=definition.clear.for_seconds)
+            if at < moment <= fresh_until:
+                moments.append(moment)
+        absence = absence_due(rule, s)
+        if absence is not None:
+            moments.append(absence)
+    return min(moments) if moments else None
+
+
+def _rank(rule: Compiled, severity: str) -> int:
+    """The index of `severity` in the ladder (most severe first); past the end if it is not there."""
+    for index, step in enumerate(rule.ladder):
+        if step.severity == severity:
+            return index
+    return len(rule.ladder)
+
+
+def telemetry_time(
+    rule: Compiled, definition: TelemetryRule, state: State, now: datetime, fresh_for: float | None
+) -> tuple[State, Action]:
+    """Time alone at `now`: the conditions are assumed to persist while the last reading is fresh."""
+    s = current(rule, state)
+    if s.last_ts is None or fresh_for is None:
+        s.due_at = absence_due(rule, s) if s.alarm_id is not None else None
+        return s, NOTHING
+    fresh_until = s.last_ts + timedelta(seconds=fresh_for)
+    known = now <= fresh_until
+    raising = known and s.held_since is not None
+    action = _decide(rule, definition, s, now, raising=raising, seen=False, known=known)
+    s.due_at = _telemetry_due(rule, definition, s, now, fresh_until if known else now)
+    return s, action
