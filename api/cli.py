@@ -104,7 +104,7 @@ def ingest(
             raise typer.BadParameter(f"{value!r}: 1 to 64 letters, digits, dashes or underscores")
     settings = get_settings().model_copy(update=updates)
     # The operations centre's rules run in each batch's transaction (iot never imports ioc).
-    start_ingest(settings, hook=batch_hook(settings))
+    start_ingest(settings, hook=batch_hook(settings) if settings.ioc_rules_in_ingest else None)
 
 
 @app.command()

@@ -291,9 +291,12 @@ def run_ours(
     args: argparse.Namespace,
     broker: Broker,
     publishers: Publishers,
+    consumer_env: dict[str, str] | None = None,
 ) -> tuple[Run, Stored, list[tuple[int, int]], list[float]]:
     logs = broker.state_dir
-    consumers = [start_consumer(settings, broker, k, free_port(), logs) for k in range(args.consumers)]
+    consumers = [
+        start_consumer(settings, broker, k, free_port(), logs, consumer_env) for k in range(args.consumers)
+    ]
     try:
         deadline = time.monotonic() + 60
         while any(c.metric("ingest_messages_received_total") < 0 for c in consumers):

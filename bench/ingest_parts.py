@@ -258,7 +258,15 @@ class Consumer:
 UNBOUNDED_DEVICE_BUDGET = 1_000_000
 
 
-def start_consumer(settings: Settings, broker: Broker, index: int, metrics_port: int, logs: Path) -> Consumer:
+def start_consumer(
+    settings: Settings,
+    broker: Broker,
+    index: int,
+    metrics_port: int,
+    logs: Path,
+    extra_env: dict[str, str] | None = None,
+) -> Consumer:
+    """`smartcity ingest` as the benchmark's consumer `index`; `extra_env` adds or overrides settings."""
     client_id = f"bench-ingest-{index}"
     env = {
         **os.environ,
@@ -274,6 +282,7 @@ def start_consumer(settings: Settings, broker: Broker, index: int, metrics_port:
         # A throughput run, not a test of the per-device budget: a small fleet sent flat out exceeds the
         # budget of a real device many times over, and what the budget sets aside would count as lost.
         "SMARTCITY_INGEST_DEVICE_MESSAGES_PER_MINUTE": str(UNBOUNDED_DEVICE_BUDGET),
+        **(extra_env or {}),
     }
     log = logs / f"{client_id}.log"
     with log.open("wb") as out:

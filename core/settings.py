@@ -197,6 +197,9 @@ class Settings(BaseSettings):
     # smartcity_rules reloads at once), and the worker's time-driven pass (holds reached, escalations,
     # clearing by absence, silent devices) with at most this many rule states a pass.
     ioc_rules_refresh_seconds: float = Field(default=5.0, gt=0, le=300)
+    # Off: `smartcity ingest` stores messages without evaluating the rules (alarms then come only from the
+    # worker's time-driven pass and from reports); the ingestion benchmark's baseline.
+    ioc_rules_in_ingest: bool = True
     ioc_rules_tick_seconds: float = Field(default=1.0, gt=0, le=60)
     ioc_rules_tick_batch: int = Field(default=1000, ge=1, le=100_000)
 
