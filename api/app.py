@@ -28,6 +28,8 @@ from feedback.open311 import request_routes as open311_request_routes
 from feedback.open311 import routes as open311_routes
 from feedback.reports import erasure as _report_erasure  # noqa: F401  (registers the account cleanup)
 from feedback.submission import routes as submission_routes
+from ioc.dispatch import field_routes as dispatch_field_routes
+from ioc.dispatch import routes as dispatch_routes
 from ioc.install import install as install_ioc
 from iot.registry import routes as device_routes
 from iot.registry.broker_admin import BrokerAdmin
@@ -96,6 +98,8 @@ def create_app(
     app.include_router(open311_request_routes.router)
     app.include_router(device_routes.router)
     app.include_router(telemetry_routes.router)
+    app.include_router(dispatch_field_routes.router)
+    app.include_router(dispatch_routes.router)
     return app
 
 

@@ -7,6 +7,10 @@ changes) and the consumer (the rules on each batch, through `batch_hook`). Insta
 
 from __future__ import annotations
 
+from ioc.alarms.reactions import register_reaction
+from ioc.dispatch.reaction import offer_dispatches
+
 
 def install() -> None:
     """Register the report hooks and the reactions to alarm changes of every part of the centre."""
+    register_reaction(offer_dispatches)
