@@ -25,7 +25,8 @@ _FACTS_SKIP_LOCKED = text(
     f"SELECT {FACTS_COLUMNS} FROM alarms a WHERE a.id = :id FOR UPDATE SKIP LOCKED"  # noqa: S608
 )
 
-# The unit's own row first, then its province's.
+# The unit's own row first, then its province's. The same inheritance as the alerts settings' reader
+# (ioc.alarms.unit_settings.effective_settings, when present): this reads only the one column dispatch needs.
 _DISPATCH_FLOOR = text("""
 SELECT s.dispatch_min_severity
 FROM admin_units u
