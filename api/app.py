@@ -30,6 +30,8 @@ from feedback.reports import erasure as _report_erasure  # noqa: F401  (register
 from feedback.submission import routes as submission_routes
 from ioc.alarms import routes as alarm_routes
 from ioc.alarms import settings_routes as alert_settings_routes
+from ioc.dispatch import field_routes as dispatch_field_routes
+from ioc.dispatch import routes as dispatch_routes
 from ioc.install import install as install_ioc
 from iot.registry import routes as device_routes
 from iot.registry.broker_admin import BrokerAdmin
@@ -100,6 +102,8 @@ def create_app(
     app.include_router(telemetry_routes.router)
     app.include_router(alarm_routes.router)
     app.include_router(alert_settings_routes.router)
+    app.include_router(dispatch_field_routes.router)
+    app.include_router(dispatch_routes.router)
     return app
 
 

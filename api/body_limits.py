@@ -27,6 +27,7 @@ from feedback.reports.models import MAX_PHOTOS
 PHOTO_ROUTES: Mapping[tuple[str, str], int] = {
     ("POST", "/api/v1/feedback"): MAX_PHOTOS,
     ("POST", "/api/v1/feedback/photos"): 1,
+    ("POST", "/api/v1/dispatch/photos"): 1,
 }
 
 

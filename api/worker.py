@@ -21,6 +21,7 @@ from core.push.dispatcher import run_dispatcher
 from core.settings import Settings
 from feedback.lifecycle.tasks import run_sla
 from ioc.alarms.tasks import run_alerts
+from ioc.dispatch.tasks import run_dispatch
 from ioc.install import install as install_ioc
 from ioc.rules.tasks import run_rules
 from iot.telemetry.tasks import run_devices
@@ -35,6 +36,7 @@ LOOPS: dict[str, Loop] = {
     "devices": run_devices,
     "alerts": run_alerts,
     "rules": run_rules,
+    "dispatch": run_dispatch,
 }
 
 

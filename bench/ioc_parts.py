@@ -1,5 +1,5 @@
-"""Parts of bench/ioc_alerts.py: the rules it loads, the probe devices whose first reading raises an alarm, the
-WebSocket listener and the FCM fake that time what follows, and the field staff who are offered the alarms."""
+"""Parts of bench/ioc_alerts.py: the rules it loads, the probe devices whose first reading raises an alarm,
+the WebSocket listener and the FCM fake that time what follows, and the field staff offered the alarms."""
 
 from __future__ import annotations
 
@@ -135,7 +135,9 @@ async def seed_rules(settings: Settings, count: int, seed: int = 7) -> uuid.UUID
     connection = await asyncpg.connect(dsn(settings))
     try:
         admin = await admin_user(connection)
-        rows = await connection.fetch("SELECT type, ST_X(location) AS lon, ST_Y(location) AS lat FROM devices")
+        rows = await connection.fetch(
+            "SELECT type, ST_X(location) AS lon, ST_Y(location) AS lat FROM devices"
+        )
         by_kind: dict[str, list[tuple[float, float]]] = {}
         for row in rows:
             by_kind.setdefault("camera" if row["type"].startswith("camera") else "any", []).append(
@@ -241,7 +243,9 @@ def publish_probes(
             ts = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
             payload = json.dumps({"ts": ts, "seq": 1, "metrics": {"level_cm": 45.0}})
             sent[probe.device_id] = time.time()
-            client.publish(f"city/v1/devices/{probe.device_id}/telemetry", payload, qos=1).wait_for_publish(10)
+            client.publish(f"city/v1/devices/{probe.device_id}/telemetry", payload, qos=1).wait_for_publish(
+                10
+            )
     finally:
         client.loop_stop()
         client.disconnect()
@@ -261,7 +265,9 @@ class Heard:
     alarms: dict[str, str] = field(default_factory=dict)  # alarm id -> device id
 
 
-async def listen(url: str, access_token: str, heard: Heard, stop: asyncio.Event, ready: asyncio.Event) -> None:
+async def listen(
+    url: str, access_token: str, heard: Heard, stop: asyncio.Event, ready: asyncio.Event
+) -> None:
     """An officer's wall: every alerts event, timed at receipt."""
     async with websockets.connect(url, max_size=None) as ws:
         await ws.send(json.dumps({"type": "auth", "token": access_token}))
@@ -331,8 +337,11 @@ async def field_staff(settings: Settings, base_url: str, probes: list[Probe], pe
                     answer = await http.put(
                         f"/api/v1/me/devices/bench-{user_id.hex}",
                         headers=headers,
-                        json={"token": f"bench-fcm-{user_id.hex}-{'x' * 24}", "platform": "android",
-                              "language": "vi"},
+                        json={
+                            "token": f"bench-fcm-{user_id.hex}-{'x' * 24}",
+                            "platform": "android",
+                            "language": "vi",
+                        },
                     )
                     answer.raise_for_status()
                     answer = await http.put(

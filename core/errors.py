@@ -135,6 +135,11 @@ TITLES: Mapping[str, Message] = {
     ),
     "invalid_cursor": Message("Con trỏ phân trang không hợp lệ", "The pagination cursor is not valid"),
     "area_too_large": Message("Vùng tìm kiếm quá lớn", "The search area is too large"),
+    # Field dispatch.
+    "alarm_cleared": Message("Cảnh báo đã kết thúc", "The alarm has been cleared"),
+    "not_offered": Message("Việc này không được giao cho bạn", "This dispatch was not offered to you"),
+    "dispatch_taken": Message("Đã có người khác nhận việc", "Someone else has taken this dispatch"),
+    "offer_closed": Message("Lời mời nhận việc đã đóng", "The dispatch offer is closed"),
 }
 
 STATUS_CODES: Mapping[int, str] = {

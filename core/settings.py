@@ -214,6 +214,17 @@ class Settings(BaseSettings):
     )
     ioc_alerts_poll_seconds: float = Field(default=1.0, gt=0, le=60)
 
+    # Field dispatch (ioc/dispatch). A position on duty older than this is treated as off duty and purged.
+    ioc_dispatch_position_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    # Alarms at or above ioc_alerts_dispatch_min_severity (or the unit's alert settings) are offered: each
+    # ring offers the alarm to this many of the nearest available staff, within the radius times the
+    # ring's number; after the last ring nobody accepted, the unit's officers are told.
+    ioc_dispatch_ring_size: int = Field(default=3, ge=1, le=50)
+    ioc_dispatch_radius_m: float = Field(default=5000.0, gt=0, le=200_000)
+    ioc_dispatch_answer_seconds: float = Field(default=120.0, ge=5, le=3600)
+    ioc_dispatch_max_rings: int = Field(default=3, ge=1, le=10)
+    ioc_dispatch_tick_seconds: float = Field(default=2.0, gt=0, le=60)
+
     @model_validator(mode="after")
     def _sms_gateway_configured(self) -> Self:
         # Fail at start-up, not on the first citizen's sign-in.

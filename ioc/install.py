@@ -10,6 +10,7 @@ from __future__ import annotations
 from feedback.submission.hooks import register_report_hook
 from ioc.alarms.reaction import alert_officers
 from ioc.alarms.reactions import register_reaction
+from ioc.dispatch.reaction import offer_dispatches
 from ioc.rules.surge import on_new_report
 
 
@@ -17,4 +18,7 @@ def install() -> None:
     """Register the report hooks and the reactions to alarm changes of every part of the centre."""
     # Officers' pushes and the reminder clock of new and escalated alarms.
     register_reaction(alert_officers)
+    # Offers to the nearest field staff of alarms at the unit's dispatch severity.
+    register_reaction(offer_dispatches)
+    # Surges of citizen reports.
     register_report_hook(on_new_report)

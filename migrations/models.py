@@ -15,6 +15,7 @@ from feedback.reports.models import (
     TimelineEntry,
 )
 from ioc.alarms.models import Alarm, AlarmEntry, AlertPreferences, UnitAlertSettings
+from ioc.dispatch.models import Dispatch, DispatchOffer, DispatchPhoto, FieldStatus, ProgressNote
 from ioc.rules.models import AlertRule, AlertRuleVersion, RuleState
 from iot.registry.models import Device
 from iot.telemetry.models import (
@@ -42,13 +43,18 @@ __all__ = [
     "Department",
     "Device",
     "DeviceToken",
+    "Dispatch",
+    "DispatchOffer",
+    "DispatchPhoto",
     "FeedbackCategory",
+    "FieldStatus",
     "HourlyRollup",
     "IdempotencyKey",
     "LatestState",
     "Notification",
     "OtpChallenge",
     "OutboxEvent",
+    "ProgressNote",
     "PushOutboxMessage",
     "Reading",
     "RefreshToken",

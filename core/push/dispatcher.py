@@ -1,7 +1,10 @@
 """The push worker: claims due notifications, sends them, records what became of each.
 
 The worker runs it with `run_dispatcher(settings, stop_event)`; several may run side by side, since each
-claims its rows with SKIP LOCKED.
+claims its rows with SKIP LOCKED. Each LISTENs on a connection of its own for the NOTIFY that queuing a
+notification sends at commit (core.push.repository.NOTIFY_CHANNEL), so a notification leaves within
+milliseconds of its commit; it also polls every POLL_SECONDS, which keeps it going (retries fall due without
+any NOTIFY) and covers the time the listening connection is lost and being made again.
 """
 
 from __future__ import annotations
@@ -11,12 +14,16 @@ import logging
 import random
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from core.background.stopping import wait_for_stop
+from core.background.backoff import Backoff
+from core.background.repository import keep_alive
+from core.background.stopping import wait_any, wait_for_stop
 from core.db import create_engine, create_sessionmaker
 from core.push import repository
 from core.push.models import NotificationStatus, PushLanguage, TargetKind
@@ -33,6 +40,8 @@ POLL_SECONDS = 1.0
 # its dispatcher has died.
 LEASE_SECONDS = 300.0
 MAX_DELAY_SECONDS = 3600.0
+# How often the listening connection is checked: a dead one is noticed and made again within this.
+LISTEN_CHECK_SECONDS = 10.0
 TOKEN_GONE = "TOKEN_GONE"  # noqa: S105  # an error code, not a secret
 
 
@@ -72,6 +81,7 @@ class Dispatcher:
         lease_seconds: float = LEASE_SECONDS,
         clock: Callable[[], datetime] = utcnow,
         jitter: Callable[[], float] = random.random,
+        listen_engine: AsyncEngine | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._sender = sender
@@ -85,16 +95,28 @@ class Dispatcher:
         self._jitter = jitter
         # Set each time a pass finds nothing due: lets a caller know the queue has drained.
         self.idle = asyncio.Event()
+        # Without an engine to listen on, the dispatcher only polls.
+        self._listen_engine = listen_engine
+        self._wake = asyncio.Event()
+        # Set while LISTEN is in force, with the server process of its connection (for logs and tests).
+        self.listening = asyncio.Event()
+        self.listener_pid: int | None = None
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], sender: PushSender
+        cls,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        sender: PushSender,
+        *,
+        listen_engine: AsyncEngine | None = None,
     ) -> Dispatcher:
         return cls(
             sessionmaker,
             sender,
             max_attempts=settings.push_max_attempts,
             backoff_seconds=settings.push_backoff_seconds,
+            listen_engine=listen_engine,
         )
 
     def retry_delay(self, attempts: int, retry_after: float | None = None) -> float:
@@ -106,7 +128,19 @@ class Dispatcher:
 
     async def run(self, stop_event: asyncio.Event) -> None:
         """Dispatch until stop_event is set. An error in a pass is logged and the next pass goes on."""
+        listener = None
+        if self._listen_engine is not None:
+            listener = asyncio.create_task(self._listen(self._listen_engine, stop_event), name="listener")
+        try:
+            await self._dispatch_until(stop_event)
+        finally:
+            if listener is not None:
+                await listener
+
+    async def _dispatch_until(self, stop_event: asyncio.Event) -> None:
         while not stop_event.is_set():
+            # Cleared before the pass, so that a commit landing during it still wakes the next wait.
+            self._wake.clear()
             try:
                 report = await self.dispatch_once()
             except Exception:
@@ -116,7 +150,52 @@ class Dispatcher:
                 continue  # a full batch: more may be due right now
             if report is not None and report.claimed == 0:
                 self.idle.set()
-            await wait_for_stop(stop_event, self._poll_seconds)
+            await wait_any(stop_event, self._wake, seconds=self._poll_seconds)
+
+    async def _listen(self, engine: AsyncEngine, stop_event: asyncio.Event) -> None:
+        """Keep a connection LISTENing until stop_event is set, making it again (with backoff) when lost."""
+        backoff = Backoff()
+        while not stop_event.is_set():
+            try:
+                async with engine.connect() as connection:
+                    try:
+                        await self._listen_on(connection, stop_event)
+                        backoff.reset()
+                    finally:
+                        # LISTEN belongs to the connection's session: never hand it back to the pool.
+                        with suppress(Exception):
+                            await connection.invalidate()
+            except Exception:
+                logger.warning("push listener lost its connection; polling meanwhile", exc_info=True)
+            if not stop_event.is_set():
+                await wait_for_stop(stop_event, backoff.next())
+
+    async def _listen_on(self, connection: AsyncConnection, stop_event: asyncio.Event) -> None:
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        lost = asyncio.Event()
+
+        def on_notify(*_: object) -> None:
+            self._wake.set()
+
+        driver.add_termination_listener(lambda *_: lost.set())
+        # Straight on the driver, outside any transaction, so that LISTEN takes effect at once.
+        await driver.add_listener(repository.NOTIFY_CHANNEL, on_notify)
+        self.listener_pid = driver.get_server_pid()
+        self.listening.set()
+        # Whatever was committed while nobody listened is due now.
+        self._wake.set()
+        try:
+            while not stop_event.is_set() and not lost.is_set():
+                await wait_any(stop_event, lost, seconds=LISTEN_CHECK_SECONDS)
+                if not stop_event.is_set() and not lost.is_set():
+                    await keep_alive(connection)  # raises when the connection died unnoticed
+        finally:
+            self.listening.clear()
+            self.listener_pid = None
+            with suppress(Exception):
+                await driver.remove_listener(repository.NOTIFY_CHANNEL, on_notify)
+        if lost.is_set() and not stop_event.is_set():
+            raise ConnectionError("the listening connection was closed")
 
     async def dispatch_once(self) -> DispatchReport:
         now = self._clock()
@@ -238,7 +317,7 @@ async def run_dispatcher(settings: Settings, stop_event: asyncio.Event) -> None:
     sessionmaker = create_sessionmaker(engine)
     sender = build_sender(settings, sessionmaker)
     try:
-        await Dispatcher.from_settings(settings, sessionmaker, sender).run(stop_event)
+        await Dispatcher.from_settings(settings, sessionmaker, sender, listen_engine=engine).run(stop_event)
     finally:
         await sender.close()
         await engine.dispose()

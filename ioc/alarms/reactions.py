@@ -16,7 +16,7 @@ deadlock or a cancelled statement fails the whole transaction instead, and the b
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,13 +38,19 @@ def register_reaction(reaction: Reaction) -> Reaction:
     return reaction
 
 
-async def react_once(session: AsyncSession, settings: Settings, *, limit: int = BATCH) -> int:
-    """Claim up to `limit` pending entries, run every reaction on them, mark them done; returns how many.
-    The caller commits."""
+async def react_once(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    limit: int = BATCH,
+    only: Sequence[Reaction] | None = None,
+) -> int:
+    """Claim up to `limit` pending entries, run every reaction on them (or `only` these: a test of one
+    part), mark them done; returns how many. The caller commits."""
     entries = await journal.claim_pending(session, limit)
     if not entries:
         return 0
-    for reaction in list(_REACTIONS):
+    for reaction in list(_REACTIONS if only is None else only):
         await _isolated(session, settings, reaction, entries)
     await journal.mark_reacted(session, [entry.id for entry in entries])
     return len(entries)

@@ -15,6 +15,7 @@ from core.push.repository import notifications
 from core.settings import Settings
 from ioc.alarms import events, journal
 from ioc.alarms.models import Alarm
+from ioc.alarms.reaction import alert_officers
 from ioc.alarms.reactions import react_once
 from ioc.alarms.repository.journal import facts_of
 from ioc.alarms.repository.settings import save_settings
@@ -81,9 +82,10 @@ async def entries(session: AsyncSession, alarm_id: uuid.UUID) -> list[Any]:
 
 
 async def react(session: AsyncSession, settings: Settings) -> int:
-    """What the alerts task does with the pending entries, in the test's transaction."""
+    """What the alerts task does with the pending entries, in the test's transaction, with the officers'
+    reaction alone (dispatch and incidents have tests of their own)."""
     install()
-    return await react_once(session, settings)
+    return await react_once(session, settings, only=[alert_officers])
 
 
 async def reminders_to(session: AsyncSession, user_id: uuid.UUID) -> list[Any]:
