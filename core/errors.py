@@ -127,6 +127,9 @@ TITLES: Mapping[str, Message] = {
     ),
     "invalid_cursor": Message("Con trỏ phân trang không hợp lệ", "The pagination cursor is not valid"),
     "area_too_large": Message("Vùng tìm kiếm quá lớn", "The search area is too large"),
+    # Public warnings.
+    "warning_not_found": Message("Không tìm thấy cảnh báo", "Warning not found"),
+    "warning_cancelled": Message("Cảnh báo đã bị hủy", "The warning was cancelled"),
 }
 
 STATUS_CODES: Mapping[int, str] = {

@@ -186,6 +186,12 @@ class Settings(BaseSettings):
     iot_live_interval_seconds: float = Field(default=1.0, ge=1.0, le=60)
     iot_upkeep_interval_seconds: float = Field(default=60.0, gt=0, le=3600)
 
+    # Public warnings (CAP 1.2). The sender names the issuing office in every message; CAP forbids spaces,
+    # commas and the characters < and & in it, and recommends an address-like name under the agency's domain.
+    ioc_warnings_sender: str = Field(
+        default="ioc@ninhbinh.gov.vn", min_length=3, max_length=255, pattern=r"^[^\s,<&]+$"
+    )
+
     @model_validator(mode="after")
     def _sms_gateway_configured(self) -> Self:
         # Fail at start-up, not on the first citizen's sign-in.

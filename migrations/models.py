@@ -16,6 +16,7 @@ from feedback.reports.models import (
 )
 from ioc.alarms.models import Alarm, AlarmEntry, AlertPreferences, UnitAlertSettings
 from ioc.rules.models import AlertRule, AlertRuleVersion, RuleState
+from ioc.warnings.models import PublicWarning, WarningMessage
 from iot.registry.models import Device
 from iot.telemetry.models import (
     CameraEvent,
@@ -49,6 +50,7 @@ __all__ = [
     "Notification",
     "OtpChallenge",
     "OutboxEvent",
+    "PublicWarning",
     "PushOutboxMessage",
     "Reading",
     "RefreshToken",
@@ -62,5 +64,6 @@ __all__ = [
     "TimelineEntry",
     "UnitAlertSettings",
     "User",
+    "WarningMessage",
     "target_metadata",
 ]
