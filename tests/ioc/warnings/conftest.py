@@ -22,7 +22,10 @@ from core.push.repository import notifications
 from core.push.service import register_device
 from ioc.warnings.models import PublicWarning, WarningMessage
 from tests.support.people import Person, PersonFactory
-from tests.support.push import fcm_token
+from tests.support.push import fcm_token, rows
+
+# Fixtures defined with the helpers they return.
+__all__ = ["rows"]
 
 WARNINGS = "/api/v1/warnings"
 CAP = "{urn:oasis:names:tc:emergency:cap:1.2}"
@@ -119,7 +122,7 @@ Follower = Callable[..., Awaitable[Person]]
 
 
 @pytest.fixture
-def follower(session: AsyncSession, person: PersonFactory) -> Follower:
+def follower(units: AsyncSession, session: AsyncSession, person: PersonFactory) -> Follower:
     """`await follower(["13666"], language=PushLanguage.EN)`: a citizen whose phone follows these wards."""
 
     async def make(wards: list[str], *, language: PushLanguage = PushLanguage.VI) -> Person:
