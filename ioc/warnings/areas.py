@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Message, ProblemError
+from core.errors import Message, invalid_parameter
 from core.identity.scope import UnitScope, outside_unit
 from ioc.warnings import repository
 from ioc.warnings.cap import Ring
@@ -51,25 +51,6 @@ class Area:
         return rings
 
 
-def body_problem(path: tuple[str, ...], message: Message, *, code: str = "validation_error") -> ProblemError:
-    """A 422 about one member of the body, shaped like the API's own validation problems."""
-    return ProblemError(
-        422,
-        code,
-        message,
-        extensions={
-            "errors": [
-                {
-                    "location": ["body", *path],
-                    "pointer": "/" + "/".join(path),
-                    "type": "value_error",
-                    "message": message.en,
-                }
-            ]
-        },
-    )
-
-
 def polygon_wkt(ring: list[list[float]]) -> str:
     return "POLYGON((" + ", ".join(f"{lon!r} {lat!r}" for lon, lat in ring) + "))"
 
@@ -99,10 +80,11 @@ async def resolve(session: AsyncSession, area: AreaIn) -> Area:
     chosen = await repository.wards(session, area.ward_codes, with_boundaries=True)
     unknown = [code for code in area.ward_codes if code not in {ward.code for ward in chosen}]
     if unknown:
-        raise body_problem(
+        raise invalid_parameter(
             ("area", "ward_codes"),
             Message(f"Không có phường, xã mã {unknown[0]}", f"No ward has the code {unknown[0]}"),
             code="unit_not_found",
+            location="body",
         )
     ring = _ring(area.polygon) if area.polygon is not None else None
     wkt = polygon_wkt(ring) if ring is not None else None
@@ -110,10 +92,11 @@ async def resolve(session: AsyncSession, area: AreaIn) -> Area:
     if wkt is not None:
         covering = await repository.province_covering(session, wkt)
         if covering is None:
-            raise body_problem(
+            raise invalid_parameter(
                 ("area", "polygon"),
                 Message("Vùng cảnh báo nằm ngoài địa bàn tỉnh", "The polygon is not inside the province"),
                 code="outside_province",
+                location="body",
             )
         province = province or covering
     assert province is not None  # the schema asks for a ward or a polygon

@@ -125,12 +125,12 @@ async def current(
     )
 
 
-async def cap_document(session: AsyncSession, warning_id: uuid.UUID) -> tuple[str, str, datetime]:
-    """The current message's CAP XML, identifier and sent time; 404 warning_not_found."""
+async def cap_document(session: AsyncSession, warning_id: uuid.UUID) -> tuple[str, datetime]:
+    """The current message's CAP XML and sent time; 404 warning_not_found."""
     row = await repository.current_cap(session, warning_id)
     if row is None:
         raise warning_not_found(warning_id)
-    return row.cap_xml, row.identifier, row.sent
+    return row.cap_xml, row.sent
 
 
 async def feed_entries(session: AsyncSession, limit: int) -> tuple[list[WarningSummary], datetime | None]:

@@ -246,9 +246,9 @@ async def chain(session: AsyncSession, warning_id: uuid.UUID) -> list[Any]:
 
 
 async def current_cap(session: AsyncSession, warning_id: uuid.UUID) -> Any | None:
-    """The current message's CAP document, identifier and sent time."""
+    """The current message's CAP document and sent time."""
     statement = (
-        select(messages.c.cap_xml, messages.c.identifier, messages.c.sent)
+        select(messages.c.cap_xml, messages.c.sent)
         .select_from(_current_join())
         .where(heads.c.id == warning_id)
     )

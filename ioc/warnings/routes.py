@@ -160,7 +160,7 @@ async def warnings_feed(
     ),
 )
 async def warning_cap(request: Request, db: SessionDep, warning_id: uuid.UUID) -> Response:
-    document, _, sent = await reading.cap_document(db, warning_id)
+    document, sent = await reading.cap_document(db, warning_id)
     return conditional(request, document.encode("utf-8"), media_type=CAP_CONTENT_TYPE, last_modified=sent)
 
 

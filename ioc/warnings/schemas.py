@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal, Self
 
 import shapely
@@ -68,7 +68,14 @@ class Prose(BaseModel):
     en: ProseText
 
 
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
 def _whole_seconds(moment: datetime) -> datetime:
+    # Bounded so that every time can be written in Vietnam's offset (year 9999 plus 7 hours cannot).
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError("times must be between 2000 and 2100")
     return moment.replace(microsecond=0)
 
 

@@ -1,14 +1,11 @@
-"""Publishing, updating and cancelling public warnings, and reading them back.
+"""Publishing, updating and cancelling public warnings (reading them is reading.py).
 
 Every change is a new CAP message of the warning's chain: publishing sends an Alert, an update an Update
 (the whole warning again, checked like a new one), a cancellation a Cancel repeating the current content.
 An Update or a Cancel references every earlier message of the chain ("sender,identifier,sent" triples), and
 the current warning is always the newest message. The head row is locked for the change, so two officers
 updating at once make two messages one after the other. A cancelled warning takes no further message (409
-warning_cancelled); an expired one may be updated (to extend it) or cancelled.
-
-"Current" (the public list and the feed) means neither cancelled nor expired at the time of the read,
-whether or not its onset has come: people must hear of tomorrow's flood today. Nothing here commits.
+warning_cancelled); an expired one may be updated (to extend it) or cancelled. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -19,11 +16,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Language, Message, ProblemError
+from core.errors import Language, Message, ProblemError, invalid_parameter
 from core.identity.principal import Principal
 from core.identity.scope import UnitScope, unit_scope
 from ioc.warnings import areas, cap, notify, reading, repository
-from ioc.warnings.areas import Area, body_problem
+from ioc.warnings.areas import Area
 from ioc.warnings.notify import Audience
 from ioc.warnings.schemas import EventTexts, Headline, Prose, WarningIn, WarningRead
 from ioc.warnings.vocabulary import CapSeverity, Category, Certainty, MsgType, Urgency
@@ -76,9 +73,10 @@ def _content(body: WarningIn) -> dict[str, Any]:
 
 def _ensure_ahead(expires: datetime, now: datetime) -> None:
     if expires <= now:
-        raise body_problem(
-            ("expires",),
+        raise invalid_parameter(
+            "expires",
             Message("Thời điểm hết hiệu lực phải ở tương lai", "expires must be in the future"),
+            location="body",
         )
 
 
@@ -88,8 +86,10 @@ async def _check_alarm(session: AsyncSession, scope: UnitScope, alarm_id: uuid.U
     unit = await repository.alarm_unit(session, alarm_id)
     # Another unit's alarm is not named: the same answer as a missing one.
     if unit is None or not scope.allows(unit):
-        raise body_problem(
-            ("alarm_id",), Message(f"Không tìm thấy báo động {alarm_id}", f"No alarm has the id {alarm_id}")
+        raise invalid_parameter(
+            "alarm_id",
+            Message(f"Không tìm thấy báo động {alarm_id}", f"No alarm has the id {alarm_id}"),
+            location="body",
         )
 
 

@@ -66,6 +66,7 @@ def _in(hours: float) -> str:
         ({"description": {"vi": "   ", "en": "Flooding"}}, ["body", "description", "vi"]),
         ({"headline": {"vi": "x" * 161, "en": "Flooding"}}, ["body", "headline", "vi"]),
         ({"onset": "2026-07-01T10:00:00"}, ["body", "onset"]),
+        ({"expires": "9999-12-31T23:59:59Z"}, ["body", "expires"]),
         ({"sender": "someone@else"}, ["body", "sender"]),
     ],
     ids=[
@@ -88,6 +89,7 @@ def _in(hours: float) -> str:
         "blank text",
         "headline too long",
         "time without offset",
+        "time out of range",
         "unknown member",
     ],
 )
