@@ -33,6 +33,7 @@ from ioc.alarms import settings_routes as alert_settings_routes
 from ioc.dispatch import field_routes as dispatch_field_routes
 from ioc.dispatch import routes as dispatch_routes
 from ioc.install import install as install_ioc
+from ioc.warnings import routes as warning_routes
 from iot.registry import routes as device_routes
 from iot.registry.broker_admin import BrokerAdmin
 from iot.telemetry import routes as telemetry_routes
@@ -104,6 +105,7 @@ def create_app(
     app.include_router(alert_settings_routes.router)
     app.include_router(dispatch_field_routes.router)
     app.include_router(dispatch_routes.router)
+    app.include_router(warning_routes.router)
     return app
 
 

@@ -12,7 +12,13 @@ from core.http.deps import SessionDep
 from core.http.policies import Authenticated
 from core.http.responses import UNAUTHENTICATED, problem, responses
 from core.push import service
-from core.push.models import DEVICE_ID_MAX_LENGTH, TOKEN_MAX_LENGTH, Platform, PushLanguage
+from core.push.models import (
+    DEVICE_ID_MAX_LENGTH,
+    MAX_WARDS_PER_DEVICE,
+    TOKEN_MAX_LENGTH,
+    Platform,
+    PushLanguage,
+)
 from core.push.repository import Device
 
 router = APIRouter(prefix="/api/v1/me/devices", tags=["push"])
@@ -44,6 +50,13 @@ class DeviceRegistration(BaseModel):
     )
     platform: Platform
     language: PushLanguage = Field(description="Language of the notifications this phone shows.")
+    wards: list[Annotated[str, Field(pattern=r"^[0-9]{5}$")]] | None = Field(
+        default=None,
+        max_length=MAX_WARDS_PER_DEVICE,
+        description="Codes of the wards the person follows on this phone: public warnings concerning any "
+        "of them are pushed to it. Left out: the wards registered before are kept; [] follows none.",
+        examples=[["13666", "13684"]],
+    )
 
 
 class DeviceOut(BaseModel):
@@ -54,6 +67,7 @@ class DeviceOut(BaseModel):
     device_id: str
     platform: Platform
     language: PushLanguage
+    wards: list[str] = Field(description="The wards this phone follows.")
     created_at: datetime
     last_seen_at: datetime
 
@@ -81,6 +95,7 @@ async def list_devices(principal: Authenticated, session: SessionDep) -> list[De
         UNREADABLE_BODY,
         UNAUTHENTICATED,
         ACCOUNT_GONE,
+        problem(422, "Invalid registration; a ward code that names no ward gets code unit_not_found"),
     ),
     description="200 when the device was already registered (its token, platform and language are updated), "
     "201 when it is new. A token registered before under another device or account moves here.",
@@ -99,6 +114,7 @@ async def register_device(
         token=registration.token,
         platform=registration.platform,
         language=registration.language,
+        wards=registration.wards,
     )
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return _out(device)

@@ -140,6 +140,9 @@ TITLES: Mapping[str, Message] = {
     "not_offered": Message("Việc này không được giao cho bạn", "This dispatch was not offered to you"),
     "dispatch_taken": Message("Đã có người khác nhận việc", "Someone else has taken this dispatch"),
     "offer_closed": Message("Lời mời nhận việc đã đóng", "The dispatch offer is closed"),
+    # Public warnings.
+    "warning_not_found": Message("Không tìm thấy cảnh báo", "Warning not found"),
+    "warning_cancelled": Message("Cảnh báo đã bị hủy", "The warning was cancelled"),
 }
 
 STATUS_CODES: Mapping[int, str] = {
@@ -175,16 +178,24 @@ class ProblemError(Exception):
 
 
 def invalid_parameter(
-    name: str, message: Message, *, code: str = "validation_error", location: str = "query"
+    name: str | tuple[str, ...], message: Message, *, code: str = "validation_error", location: str = "query"
 ) -> ProblemError:
-    """A 422 about one request parameter, in the shape of FastAPI's own validation errors."""
+    """A 422 about one request parameter, in the shape of FastAPI's own validation errors. In a body, `name`
+    may be the path to a nested member, e.g. ("area", "ward_codes"), and the pointer names it."""
+    path = [name] if isinstance(name, str) else list(name)
+    pointer = "/" + "/".join(path) if location == "body" else ""
     return ProblemError(
         422,
         code,
         message,
         extensions={
             "errors": [
-                {"location": [location, name], "pointer": "", "type": "value_error", "message": message.en}
+                {
+                    "location": [location, *path],
+                    "pointer": pointer,
+                    "type": "value_error",
+                    "message": message.en,
+                }
             ]
         },
     )

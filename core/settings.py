@@ -225,6 +225,12 @@ class Settings(BaseSettings):
     ioc_dispatch_max_rings: int = Field(default=3, ge=1, le=10)
     ioc_dispatch_tick_seconds: float = Field(default=2.0, gt=0, le=60)
 
+    # Public warnings (CAP 1.2). The sender names the issuing office in every message; CAP forbids spaces,
+    # commas and the characters < and & in it, and recommends an address-like name under the agency's domain.
+    ioc_warnings_sender: str = Field(
+        default="ioc@ninhbinh.gov.vn", min_length=3, max_length=255, pattern=r"^[^\s,<&]+$"
+    )
+
     @model_validator(mode="after")
     def _sms_gateway_configured(self) -> Self:
         # Fail at start-up, not on the first citizen's sign-in.

@@ -17,6 +17,7 @@ from feedback.reports.models import (
 from ioc.alarms.models import Alarm, AlarmEntry, AlertPreferences, UnitAlertSettings
 from ioc.dispatch.models import Dispatch, DispatchOffer, DispatchPhoto, FieldStatus, ProgressNote
 from ioc.rules.models import AlertRule, AlertRuleVersion, RuleState
+from ioc.warnings.models import PublicWarning, WarningMessage
 from iot.registry.models import Device
 from iot.telemetry.models import (
     CameraEvent,
@@ -55,6 +56,7 @@ __all__ = [
     "OtpChallenge",
     "OutboxEvent",
     "ProgressNote",
+    "PublicWarning",
     "PushOutboxMessage",
     "Reading",
     "RefreshToken",
@@ -68,5 +70,6 @@ __all__ = [
     "TimelineEntry",
     "UnitAlertSettings",
     "User",
+    "WarningMessage",
     "target_metadata",
 ]

@@ -24,6 +24,7 @@ class Topic(StrEnum):
     DEVICES = "devices"
     DOSSIERS = "dossiers"
     ANNOUNCEMENTS = "announcements"
+    WARNINGS = "warnings"
 
 
 UnitCode = Annotated[

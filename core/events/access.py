@@ -1,8 +1,9 @@
 """Who may receive which events: one table from role to topics, and the units a principal may see.
 
 Officers and field staff only ever receive events of their units: their own unit and, when it is a province,
-its wards. Admins see every unit. Citizens receive only public topics (announcements), of any unit; an event
-for no particular unit (unit_code null) reaches only those whose reach is every unit.
+its wards. Admins see every unit. Citizens receive only public topics (announcements, warnings), of any unit;
+an event for no particular unit (unit_code null) reaches only those whose reach is every unit. Public
+warnings are public: everyone receives them, of every unit.
 """
 
 from __future__ import annotations
@@ -30,14 +31,16 @@ TOPIC_ACCESS: Mapping[Role, Mapping[Topic, Reach]] = {
         Topic.DEVICES: Reach.OWN_UNITS,
         Topic.DOSSIERS: Reach.OWN_UNITS,
         Topic.ANNOUNCEMENTS: Reach.OWN_UNITS,
+        Topic.WARNINGS: Reach.EVERY_UNIT,
     },
     Role.FIELD_STAFF: {
         Topic.FEEDBACK: Reach.OWN_UNITS,
         Topic.ALERTS: Reach.OWN_UNITS,
         Topic.ANNOUNCEMENTS: Reach.OWN_UNITS,
+        Topic.WARNINGS: Reach.EVERY_UNIT,
     },
     # Reports, alerts, devices and dossiers name people or places that are not public.
-    Role.CITIZEN: {Topic.ANNOUNCEMENTS: Reach.EVERY_UNIT},
+    Role.CITIZEN: {Topic.ANNOUNCEMENTS: Reach.EVERY_UNIT, Topic.WARNINGS: Reach.EVERY_UNIT},
 }
 
 

@@ -4,7 +4,9 @@ Who gets what
     Phones register their FCM registration token per user and per device (PUT /api/v1/me/devices/{id}), with
     platform and language. `service.enqueue_to_user` writes one `notifications` row per device of the user,
     each later sent in that device's language; `service.enqueue_to_topic` writes one row per language topic
-    (`unit-13666-vi`, `unit-13666-en`; see topics.py). Both run in the caller's transaction.
+    (`unit-13666-vi`, `unit-13666-en`; see topics.py). A registration may carry the wards its person follows
+    (`wards`); `service.enqueue_to_wards` writes one row per phone following any of some wards, in one
+    statement (public warnings). All run in the caller's transaction.
 
 Senders
     `fcm.FcmSender` (firebase-admin, FCM HTTP v1) when `SMARTCITY_FCM_CREDENTIALS_FILE` is set, otherwise

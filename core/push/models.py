@@ -20,7 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlmodel import Field, SQLModel
 
 from core.db import timestamp_now, uuid_primary_key
@@ -33,6 +33,8 @@ TOPIC_MAX_LENGTH = 900
 TITLE_MAX_LENGTH = 200
 BODY_MAX_LENGTH = 1000
 ERROR_MAX_LENGTH = 500
+# Wards of interest one phone may follow (public warnings reach the phones following a ward they concern).
+MAX_WARDS_PER_DEVICE = 20
 
 
 class Platform(StrEnum):
@@ -75,6 +77,8 @@ class DeviceToken(SQLModel, table=True):
         UniqueConstraint("user_id", "device_id"),
         # A token addresses one installation: when it shows up under another user or device, it moves there.
         UniqueConstraint("token"),
+        # "The phones following any of these wards", in one statement when a warning is published.
+        Index("ix_device_tokens_wards", "wards", postgresql_using="gin"),
     )
 
     id: uuid.UUID = uuid_primary_key()
@@ -85,6 +89,11 @@ class DeviceToken(SQLModel, table=True):
     token: str = Field(sa_column=Column(String(TOKEN_MAX_LENGTH), nullable=False))
     platform: Platform = Field(sa_column=Column(_enum(Platform, "push_platform"), nullable=False))
     language: PushLanguage = Field(sa_column=Column(_enum(PushLanguage, "push_language"), nullable=False))
+    # Ward codes the person chose on this phone; empty for apps that never sent any.
+    wards: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(String(5)), nullable=False, server_default=text("'{}'::varchar[]")),
+    )
     created_at: datetime = timestamp_now()
     last_seen_at: datetime = timestamp_now()
 

@@ -8,7 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, func, literal_column, not_, select, tuple_, update
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    literal,
+    literal_column,
+    not_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +35,7 @@ from core.push.models import (
     PushOutboxMessage,
     TargetKind,
 )
+from core.units.models import AdminUnit, UnitLevel
 
 # The dispatchers LISTEN here; queuing notifications NOTIFYs, which PostgreSQL delivers when (and only if) the
 # transaction commits, so a notification is claimed within milliseconds of its commit instead of at the next
@@ -32,6 +46,7 @@ devices: Table = DeviceToken.metadata.tables["device_tokens"]
 notifications: Table = Notification.metadata.tables["notifications"]
 outbox: Table = PushOutboxMessage.metadata.tables["push_outbox"]
 users: Table = User.metadata.tables["users"]
+units: Table = AdminUnit.metadata.tables["admin_units"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +59,7 @@ class Device:
     language: PushLanguage
     created_at: datetime
     last_seen_at: datetime
+    wards: list[str]
 
 
 def _device(row: Any) -> Device:
@@ -56,6 +72,7 @@ def _device(row: Any) -> Device:
         language=PushLanguage(row.language),
         created_at=row.created_at,
         last_seen_at=row.last_seen_at,
+        wards=list(row.wards),
     )
 
 
@@ -76,8 +93,10 @@ async def upsert_device(
     platform: Platform,
     language: PushLanguage,
     max_devices: int,
+    wards: Sequence[str] | None = None,
 ) -> tuple[Device, bool]:
-    """Register or update (user_id, device_id); returns the device and whether it is new.
+    """Register or update (user_id, device_id); returns the device and whether it is new. `wards` None
+    keeps the wards a registered device has (a new one gets none).
 
     A token already held by another user or device is taken from it: the token addresses one installation,
     and that installation now belongs here. The other row is deleted (not moved), so its pending
@@ -96,17 +115,20 @@ async def upsert_device(
         token=token,
         platform=platform,
         language=language,
+        wards=list(wards or ()),
         created_at=func.clock_timestamp(),
         last_seen_at=func.clock_timestamp(),
     )
+    changes: dict[str, Any] = {
+        "token": values.excluded.token,
+        "platform": values.excluded.platform,
+        "language": values.excluded.language,
+        "last_seen_at": func.clock_timestamp(),
+    }
+    if wards is not None:
+        changes["wards"] = values.excluded.wards
     upsert = values.on_conflict_do_update(
-        index_elements=[devices.c.user_id, devices.c.device_id],
-        set_={
-            "token": values.excluded.token,
-            "platform": values.excluded.platform,
-            "language": values.excluded.language,
-            "last_seen_at": func.clock_timestamp(),
-        },
+        index_elements=[devices.c.user_id, devices.c.device_id], set_=changes
     ).returning(*devices.c, literal_column("xmax = 0").label("inserted"))  # xmax 0: no old row version
     row = (await session.execute(upsert)).one()
     # Past the limit the least recently seen devices go: old phones never unregister themselves.
@@ -154,6 +176,41 @@ async def delete_tokens(session: AsyncSession, pairs: Sequence[tuple[uuid.UUID, 
         delete(devices).where(tuple_(devices.c.id, devices.c.token).in_(list(pairs))).returning(devices.c.id)
     )
     return len(result.all())
+
+
+async def known_wards(session: AsyncSession, codes: Sequence[str]) -> set[str]:
+    """The codes among `codes` that are stored wards."""
+    found = await session.scalars(
+        select(units.c.code).where(units.c.level == UnitLevel.WARD, units.c.code.in_(list(codes)))
+    )
+    return set(found)
+
+
+async def add_notifications_for_wards(
+    session: AsyncSession, ward_codes: Sequence[str], content: dict[str, Any]
+) -> int:
+    """One notification per phone following any of `ward_codes`, whose account can receive, in one
+    statement (INSERT ... SELECT over the GIN index on wards); returns how many were queued."""
+    if not ward_codes:
+        return 0
+    following = (
+        select(
+            literal(TargetKind.TOKEN, notifications.c.target_kind.type),
+            devices.c.user_id,
+            devices.c.id,
+            *(literal(value, notifications.c[name].type) for name, value in content.items()),
+        )
+        .select_from(devices.join(users, users.c.id == devices.c.user_id))
+        .where(
+            devices.c.wards.overlap(cast(list(ward_codes), devices.c.wards.type)),
+            users.c.is_active,
+            users.c.deleted_at.is_(None),
+        )
+    )
+    result = await session.execute(
+        insert(notifications).from_select(["target_kind", "user_id", "device_token_id", *content], following)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def add_notifications(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[uuid.UUID]:

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Message, ProblemError
+from core.errors import Message, ProblemError, invalid_parameter
 from core.push import repository
 from core.push.models import (
     BODY_MAX_LENGTH,
+    MAX_WARDS_PER_DEVICE,
     TITLE_MAX_LENGTH,
     NotificationStatus,
     Platform,
@@ -132,6 +133,45 @@ async def enqueue_to_topic(
     )
 
 
+async def enqueue_to_wards(
+    session: AsyncSession,
+    ward_codes: Sequence[str],
+    *,
+    title: Message,
+    body: Message,
+    data: Mapping[str, str] | None = None,
+    high_priority: bool = False,
+) -> int:
+    """Queue a notification to every phone following any of these wards (the wards of interest of its
+    registration), each later sent in its own language; returns how many phones. One statement whatever
+    their number; phones of deactivated or deleted accounts are left out."""
+    content = _content(title, body, data or {}, high_priority)
+    return await repository.add_notifications_for_wards(session, ward_codes, content)
+
+
+async def _checked_wards(session: AsyncSession, wards: Sequence[str]) -> list[str]:
+    unique = list(dict.fromkeys(wards))
+    if len(unique) > MAX_WARDS_PER_DEVICE:
+        raise invalid_parameter(
+            "wards",
+            Message(
+                f"Chỉ theo dõi được tối đa {MAX_WARDS_PER_DEVICE} phường, xã",
+                f"A phone may follow at most {MAX_WARDS_PER_DEVICE} wards",
+            ),
+            location="body",
+        )
+    known = await repository.known_wards(session, unique)
+    unknown = [code for code in unique if code not in known]
+    if unknown:
+        raise invalid_parameter(
+            "wards",
+            Message(f"Không có phường, xã mã {unknown[0]}", f"No ward has the code {unknown[0]}"),
+            code="unit_not_found",
+            location="body",
+        )
+    return unique
+
+
 async def register_device(
     session: AsyncSession,
     user_id: uuid.UUID,
@@ -140,8 +180,13 @@ async def register_device(
     token: str,
     platform: Platform,
     language: PushLanguage,
+    wards: Sequence[str] | None = None,
 ) -> tuple[Device, bool]:
-    """Register or update one phone of a user; returns the device and whether it was new."""
+    """Register or update one phone of a user; returns the device and whether it was new.
+
+    `wards` are the ward codes the person follows on this phone (422 when one is no stored ward, or more
+    than MAX_WARDS_PER_DEVICE); None keeps what the phone had, so apps that never send wards lose nothing.
+    """
     if not await repository.user_can_receive(session, user_id):
         raise ProblemError(
             404,
@@ -156,6 +201,7 @@ async def register_device(
         platform=platform,
         language=language,
         max_devices=MAX_DEVICES_PER_USER,
+        wards=await _checked_wards(session, wards) if wards is not None else None,
     )
 
 

@@ -7,6 +7,10 @@ Subscriptions are made by the app with the FCM client SDK (`subscribeToTopic("un
 the person chose to follow, in the app's language, and changed when either changes. The server never
 subscribes tokens: which wards a citizen follows is a choice made on the phone, and a client-side subscription
 needs no server round trip and no token bookkeeping here. The server only publishes to topics.
+
+Public warnings do not use topics: a registration also carries the wards its person follows (`wards`), so a
+warning reaches exactly the phones following a ward it concerns, each with its own delivery status
+(service.enqueue_to_wards).
 """
 
 from __future__ import annotations
