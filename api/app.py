@@ -28,6 +28,7 @@ from feedback.open311 import request_routes as open311_request_routes
 from feedback.open311 import routes as open311_routes
 from feedback.reports import erasure as _report_erasure  # noqa: F401  (registers the account cleanup)
 from feedback.submission import routes as submission_routes
+from ioc.incidents import routes as incident_routes
 from ioc.install import install as install_ioc
 from iot.registry import routes as device_routes
 from iot.registry.broker_admin import BrokerAdmin
@@ -96,6 +97,7 @@ def create_app(
     app.include_router(open311_request_routes.router)
     app.include_router(device_routes.router)
     app.include_router(telemetry_routes.router)
+    app.include_router(incident_routes.router)
     return app
 
 

@@ -19,13 +19,20 @@ from core.logging import configure_logging
 from core.push.dispatcher import run_dispatcher
 from core.settings import Settings
 from feedback.lifecycle.tasks import run_sla
+from ioc.incidents.tasks import run_incidents
 from ioc.install import install as install_ioc
 from iot.telemetry.tasks import run_devices
 
 logger = logging.getLogger("smartcity.worker")
 
 Loop = Callable[[Settings, asyncio.Event], Coroutine[Any, Any, None]]
-LOOPS: dict[str, Loop] = {"relay": run_relay, "push": run_dispatcher, "sla": run_sla, "devices": run_devices}
+LOOPS: dict[str, Loop] = {
+    "relay": run_relay,
+    "push": run_dispatcher,
+    "sla": run_sla,
+    "devices": run_devices,
+    "incidents": run_incidents,
+}
 
 
 async def run_worker(settings: Settings, names: list[str], stop_event: asyncio.Event | None = None) -> bool:

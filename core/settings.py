@@ -185,6 +185,8 @@ class Settings(BaseSettings):
     # The device task of the worker: liveness and coalesced live updates, and the storage upkeep.
     iot_live_interval_seconds: float = Field(default=1.0, ge=1.0, le=60)
     iot_upkeep_interval_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # Incidents: how often the worker closes open incidents whose alarms cleared and reports were all done.
+    ioc_incidents_sweep_seconds: float = Field(default=60.0, gt=0, le=3600)
 
     @model_validator(mode="after")
     def _sms_gateway_configured(self) -> Self:

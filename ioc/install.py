@@ -7,6 +7,16 @@ changes) and the consumer (the rules on each batch, through `batch_hook`). Insta
 
 from __future__ import annotations
 
+from feedback.submission.hooks import register_report_hook
+from ioc.alarms.reactions import register_reaction
+from ioc.incidents.hooks import link_report
+from ioc.incidents.links import current_links
+from ioc.incidents.reactions import react_to_alarms
+
 
 def install() -> None:
     """Register the report hooks and the reactions to alarm changes of every part of the centre."""
+    # Read (and checked) now: a bad file stops the process at start, not at the first report.
+    current_links()
+    register_reaction(react_to_alarms)
+    register_report_hook(link_report)

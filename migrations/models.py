@@ -15,6 +15,7 @@ from feedback.reports.models import (
     TimelineEntry,
 )
 from ioc.alarms.models import Alarm, AlarmEntry, AlertPreferences, UnitAlertSettings
+from ioc.incidents.models import Incident, IncidentMember
 from ioc.rules.models import AlertRule, AlertRuleVersion, RuleState
 from iot.registry.models import Device
 from iot.telemetry.models import (
@@ -45,6 +46,8 @@ __all__ = [
     "FeedbackCategory",
     "HourlyRollup",
     "IdempotencyKey",
+    "Incident",
+    "IncidentMember",
     "LatestState",
     "Notification",
     "OtpChallenge",

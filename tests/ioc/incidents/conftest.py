@@ -1,0 +1,63 @@
+"""Fixtures for the incident tests: the demo province with its report catalogue, the centre installed
+(the incident reaction and report hook registered), a flood rule and people of ward 13666."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.identity.principal import Role
+from core.units.importer import import_units
+from feedback.catalogue.seed import CATEGORIES_FILE, seed_catalogue
+from ioc.install import install
+from ioc.rules.models import AlertRuleVersion
+from tests.support.alarms import FLOOD_RULE, make_rule
+from tests.support.people import Person, PersonFactory
+from tests.support.units import DEMO
+
+CATALOGUE: dict[str, Any] = yaml.safe_load(CATEGORIES_FILE.read_text(encoding="utf-8"))
+
+FIRE_RULE: dict[str, Any] = {
+    "kind": "camera",
+    "name": "Khói lửa / Fire or smoke",
+    "alarm_type": "fire",
+    "detection_types": ["fire", "smoke"],
+    "min_confidence": 0.8,
+    "severities": [{"severity": "major"}],
+}
+
+
+@pytest.fixture(autouse=True)
+def installed() -> None:
+    install()
+
+
+@pytest.fixture
+async def catalogue(session: AsyncSession) -> AsyncSession:
+    await import_units(session, DEMO)
+    await seed_catalogue(session, CATALOGUE)
+    await session.flush()
+    return session
+
+
+@pytest.fixture
+async def admin(catalogue: AsyncSession, person: PersonFactory) -> Person:
+    return await person(Role.ADMIN)
+
+
+@pytest.fixture
+async def officer(catalogue: AsyncSession, person: PersonFactory) -> Person:
+    return await person(Role.OFFICER, "13666")
+
+
+@pytest.fixture
+async def flood(session: AsyncSession, admin: Person) -> AlertRuleVersion:
+    return await make_rule(session, admin.id, FLOOD_RULE)
+
+
+@pytest.fixture
+async def fire(session: AsyncSession, admin: Person) -> AlertRuleVersion:
+    return await make_rule(session, admin.id, FIRE_RULE)
