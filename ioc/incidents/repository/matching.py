@@ -33,15 +33,20 @@ _PAIRS = """{name} AS (
                          CAST(:{name}_windows AS integer[])) AS p(code, distance_m, window_s)
 )"""
 
-_NEW_ALARM = """new AS (
-    SELECT a.id, a.location, a.unit_code, a.raised_at AS at FROM alarms a
-    WHERE a.id = :id AND a.location IS NOT NULL
+# The new thing, and the box around it that the GIST indexes search (a scalar the planner can use in an
+# index condition).
+_NEW_ALARM = """new AS MATERIALIZED (
+    SELECT a.id, a.location, a.unit_code, a.raised_at AS at,
+           ST_Expand(a.location, :box_degrees / greatest(cos(radians(ST_Y(a.location))), 0.01)) AS box
+    FROM alarms a WHERE a.id = :id AND a.location IS NOT NULL
 )"""
-_NEW_REPORT = """new AS (
-    SELECT r.id, r.location, r.unit_code, r.created_at AS at FROM feedback_reports r WHERE r.id = :id
+_NEW_REPORT = """new AS MATERIALIZED (
+    SELECT r.id, r.location, r.unit_code, r.created_at AS at,
+           ST_Expand(r.location, :box_degrees / greatest(cos(radians(ST_Y(r.location))), 0.01)) AS box
+    FROM feedback_reports r WHERE r.id = :id
 )"""
 
-_NEAR = "ST_DWithin({column}, new.location, :box_degrees / greatest(cos(radians(ST_Y(new.location))), 0.01))"
+_NEAR = "{column} && (SELECT box FROM new)"
 _REACH = """ST_DWithin({column}::geography, new.location::geography, p.distance_m)"""
 _IN_WINDOW = "p.window_s * interval '1 second'"
 _NEVER_UNLINKED = """NOT EXISTS (
@@ -88,10 +93,9 @@ WHERE {_REACH.format(column="r.location")}
   AND r.created_at BETWEEN new.at - {_IN_WINDOW} AND new.at + {_IN_WINDOW}"""  # noqa: S608
 
 
-def _candidates_sql(new: str) -> str:
+def _candidates_sql(new: str, branches: tuple[str, ...]) -> str:
     pairs = ",\n".join(_PAIRS.format(name=name) for name in ("alarm_pairs", "report_pairs"))
-    branches = "\nUNION ALL\n".join((_ALARMS, _OPEN_REPORTS, _MEMBER_REPORTS))
-    return f"WITH {new},\n{pairs}\n{branches}"
+    return f"WITH {new},\n{pairs}\n" + "\nUNION ALL\n".join(branches)
 
 
 def _typed(statement: str) -> TextClause:
@@ -104,9 +108,16 @@ def _typed(statement: str) -> TextClause:
     )
 
 
-# Built from the constants above, never from input.
-_FOR_ALARM = _typed(_candidates_sql(_NEW_ALARM))
-_FOR_REPORT = _typed(_candidates_sql(_NEW_REPORT))
+# Built from the constants above, never from input; by (kind of the new thing, alarm partners, report
+# partners), only the branches that can find something.
+_STATEMENTS: dict[tuple[MemberKind, bool, bool], TextClause] = {
+    (MemberKind.REPORT, True, False): _typed(_candidates_sql(_NEW_REPORT, (_ALARMS,))),
+    (MemberKind.ALARM, True, False): _typed(_candidates_sql(_NEW_ALARM, (_ALARMS,))),
+    (MemberKind.ALARM, False, True): _typed(_candidates_sql(_NEW_ALARM, (_OPEN_REPORTS, _MEMBER_REPORTS))),
+    (MemberKind.ALARM, True, True): _typed(
+        _candidates_sql(_NEW_ALARM, (_ALARMS, _OPEN_REPORTS, _MEMBER_REPORTS))
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +138,9 @@ def _pair_parameters(name: str, reaches: dict[str, Reach]) -> dict[str, object]:
 
 async def candidates(session: AsyncSession, new: MemberRef, partners: Partners) -> list[Candidate]:
     """Alarms and reports `new` may link with, nearest first (none when it has no place)."""
-    statement = _FOR_ALARM if new.kind is MemberKind.ALARM else _FOR_REPORT
+    statement = _STATEMENTS.get((new.kind, bool(partners.alarms), bool(partners.reports)))
+    if statement is None:
+        return []  # reports link only with alarms
     parameters: dict[str, object] = {
         "id": new.id,
         "box_degrees": partners.max_distance_m / METRES_PER_DEGREE,

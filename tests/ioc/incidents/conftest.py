@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.principal import Role
 from core.units.importer import import_units
+from feedback.catalogue.cache import forget_categories
 from feedback.catalogue.seed import CATEGORIES_FILE, seed_catalogue
 from ioc.install import install
 from ioc.rules.models import AlertRuleVersion
@@ -31,8 +33,13 @@ FIRE_RULE: dict[str, Any] = {
 
 
 @pytest.fixture(autouse=True)
-def installed() -> None:
+def installed() -> Iterator[None]:
+    """The centre's reaction and report hook registered; each test's catalogue is its own (the process's
+    category cache must not outlive the transaction that seeded it)."""
     install()
+    forget_categories()
+    yield
+    forget_categories()
 
 
 @pytest.fixture

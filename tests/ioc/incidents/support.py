@@ -4,11 +4,13 @@ the reactions run as the alerts task runs them, places a given distance away, an
 from __future__ import annotations
 
 import math
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from core.events.models import OutboxEvent
 from core.settings import Settings
@@ -17,6 +19,7 @@ from ioc.alarms import journal
 from ioc.alarms.models import Alarm
 from ioc.alarms.reactions import react_once
 from ioc.alarms.repository.journal import facts_of
+from ioc.incidents.models import IncidentMember
 from ioc.rules.models import AlertRuleVersion
 from ioc.types import Severity
 from tests.support.alarms import NAM_DINH, make_alarm
@@ -79,6 +82,21 @@ async def react(session: AsyncSession, settings: Settings) -> None:
 async def events_of(session: AsyncSession, event_type: str) -> list[dict[str, Any]]:
     """The data of every `event_type` event emitted in this test's transaction, oldest first."""
     rows = await session.scalars(
-        select(OutboxEvent).where(OutboxEvent.type == event_type).order_by(OutboxEvent.id)  # type: ignore[arg-type]
+        select(OutboxEvent).where(col(OutboxEvent.type) == event_type).order_by(col(OutboxEvent.id))
     )
     return [row.data for row in rows]
+
+
+async def incident_of_two(
+    session: AsyncSession, settings: Settings, rule: AlertRuleVersion, *, east_m: float = 0.0
+) -> tuple[Alarm, Alarm, uuid.UUID]:
+    """Two alarms of `rule` 100 m apart (the second the more severe), linked by the rules: (the alarms,
+    their incident's id)."""
+    first = await raise_alarm(session, rule, at=moved(east_m=east_m), severity=Severity.WARNING)
+    second = await raise_alarm(session, rule, at=moved(east_m=east_m + 100), severity=Severity.MAJOR)
+    await react(session, settings)
+    incident_id = await session.scalar(
+        select(col(IncidentMember.incident_id)).where(col(IncidentMember.member_id) == first.id)
+    )
+    assert isinstance(incident_id, uuid.UUID)
+    return first, second, incident_id

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from httpx import AsyncClient
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from core.calendar import working_calendar
 from core.identity.principal import Role
@@ -22,14 +24,14 @@ from tests.support.people import Person, PersonFactory
 
 
 async def _incidents(session: AsyncSession) -> list[Incident]:
-    return list((await session.scalars(select(Incident).order_by(Incident.created_at))).all())  # type: ignore[arg-type]
+    return list((await session.scalars(select(Incident).order_by(col(Incident.created_at)))).all())
 
 
 async def _members(session: AsyncSession, incident: Incident) -> set[tuple[str, object]]:
     rows = await session.execute(
-        select(IncidentMember.member_kind, IncidentMember.member_id).where(
-            IncidentMember.incident_id == incident.id,  # type: ignore[arg-type]
-            IncidentMember.unlinked_at.is_(None),  # type: ignore[union-attr]
+        select(col(IncidentMember.member_kind), col(IncidentMember.member_id)).where(
+            col(IncidentMember.incident_id) == incident.id,
+            col(IncidentMember.unlinked_at).is_(None),
         )
     )
     return {(row.member_kind, row.member_id) for row in rows}
@@ -75,8 +77,8 @@ async def test_two_flood_alarms_100_m_apart_make_one_incident(
     for alarm in (first, second):
         inside = await session.scalar(
             select(func.ST_Contains(Incident.footprint, func.ST_GeomFromEWKT(alarm.location))).where(
-                Incident.id == incident.id
-            )  # type: ignore[arg-type]
+                col(Incident.id) == incident.id
+            )
         )
         assert inside is True
     [created] = await events_of(session, "alerts.incident_created")
@@ -85,7 +87,7 @@ async def test_two_flood_alarms_100_m_apart_make_one_incident(
     assert created["incident"]["footprint"]["type"] == "Polygon"
     assert created["change"]["by"] == "rule"
     assert {member["id"] for member in created["change"]["linked"]} == {str(first.id), str(second.id)}
-    linked = await session.scalars(select(AlarmEntry).where(AlarmEntry.kind == "incident_linked"))  # type: ignore[arg-type]
+    linked = await session.scalars(select(AlarmEntry).where(col(AlarmEntry.kind) == "incident_linked"))
     assert {entry.alarm_id for entry in linked} == {first.id, second.id}
 
 
@@ -207,3 +209,35 @@ async def test_a_report_of_a_category_paired_with_nothing_costs_no_query(
         assert len(statements) == 1
     finally:
         event.remove(connection.sync_connection, "before_cursor_execute", count)
+
+
+async def test_a_citizen_filing_by_the_app_joins_the_incident_near_him(
+    client: AsyncClient,
+    session: AsyncSession,
+    settings: Settings,
+    flood: AlertRuleVersion,
+    officer: Person,
+    person: PersonFactory,
+) -> None:
+    citizen = await person(Role.CITIZEN)
+    await raise_alarm(session, flood)
+    await raise_alarm(session, flood, at=moved(east_m=100))
+    await react(session, settings)
+    [incident] = await _incidents(session)
+    lon, lat = moved(north_m=80)
+
+    filed = await client.post(
+        "/api/v1/feedback",
+        headers=citizen.headers,
+        json={
+            "category_code": "flooding",
+            "description": "Đường ngập ngang bánh xe",
+            "location": {"lat": lat, "lon": lon},
+            "answers": {"water_depth_cm": 35},
+        },
+    )
+    assert filed.status_code == 201, filed.text
+
+    detail = (await client.get(f"/api/v1/incidents/{incident.id}", headers=officer.headers)).json()
+    assert [report["id"] for report in detail["reports"]] == [filed.json()["id"]]
+    assert detail["reports"][0]["linked_by"] is None
