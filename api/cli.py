@@ -73,7 +73,9 @@ def serve(
 def worker(
     only: Annotated[
         list[str] | None,
-        typer.Option("--only", help="Run only these loops (relay, push, sla, devices); default: all."),
+        typer.Option(
+            "--only", help="Run only these loops (relay, push, sla, devices, incidents); default: all."
+        ),
     ] = None,
 ) -> None:
     """Run the background worker: the outbox relay (events to the Redis Stream) and the push dispatcher."""

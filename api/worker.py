@@ -1,9 +1,9 @@
-"""The background worker process: the outbox relay, the push dispatcher, the report SLA task and the
-device task (liveness, live updates, telemetry upkeep), stopped cleanly by SIGTERM/SIGINT.
+"""The background worker process: the outbox relay, the push dispatcher, the report SLA task, the device
+task (liveness, live updates, telemetry upkeep) and the incidents sweep, stopped cleanly by SIGTERM/SIGINT.
 
-All loops are safe to run in several worker processes at once: the relay, the SLA task and the device task
-each keep one active instance through a PostgreSQL advisory lock (the others stand by), and the dispatcher
-claims notifications with SKIP LOCKED.
+All loops are safe to run in several worker processes at once: the relay, the SLA task, the device task and
+the incidents sweep each keep one active instance through a PostgreSQL advisory lock (the others stand by),
+and the dispatcher claims notifications with SKIP LOCKED.
 """
 
 from __future__ import annotations

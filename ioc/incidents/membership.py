@@ -23,7 +23,7 @@ from ioc.alarms.repository.journal import facts_of
 from ioc.incidents import events
 from ioc.incidents.repository import changes, reads
 from ioc.incidents.schemas import IncidentSummary
-from ioc.incidents.types import CloseReason, MemberKind, MemberRef
+from ioc.incidents.types import IncidentCloseReason, MemberKind, MemberRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +117,7 @@ async def leave(session: AsyncSession, incident_id: uuid.UUID, member: MemberRef
     await _journal(session, [member], journal.INCIDENT_UNLINKED, incident, change)
     said: dict[str, Any] = {"unlinked": _listed([member]), **events.by(change.actor_id)}
     if incident.alarm_count + incident.report_count == 0:
-        await close(session, [incident_id], CloseReason.EMPTY, change, extra=said)
+        await close(session, [incident_id], IncidentCloseReason.EMPTY, change, extra=said)
     else:
         await events.tell(session, events.UPDATED, incident, said)
     return True
@@ -126,7 +126,7 @@ async def leave(session: AsyncSession, incident_id: uuid.UUID, member: MemberRef
 async def close(
     session: AsyncSession,
     incident_ids: Sequence[uuid.UUID],
-    reason: CloseReason,
+    reason: IncidentCloseReason,
     change: Change,
     *,
     only_finished: bool = False,

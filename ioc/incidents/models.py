@@ -37,7 +37,7 @@ from sqlmodel import Field, SQLModel
 
 from core.db import timestamp_now, uuid_primary_key
 from ioc.alarms.models import TITLE_MAX_LENGTH
-from ioc.incidents.types import CloseReason, IncidentStatus, MemberKind
+from ioc.incidents.types import IncidentCloseReason, IncidentStatus, MemberKind
 from ioc.types import Severity
 from iot.types import one_of
 
@@ -60,7 +60,8 @@ class Incident(SQLModel, table=True):
         CheckConstraint(one_of("status", IncidentStatus), name="status_known"),
         CheckConstraint(one_of("severity", Severity), name="severity_known"),
         CheckConstraint(
-            f"close_reason IS NULL OR {one_of('close_reason', CloseReason)}", name="close_reason_known"
+            f"close_reason IS NULL OR {one_of('close_reason', IncidentCloseReason)}",
+            name="close_reason_known",
         ),
         CheckConstraint("(status = 'closed') = (closed_at IS NOT NULL)", name="closed_at_matches_status"),
         CheckConstraint(f"code ~ '{INCIDENT_CODE_PATTERN}'", name="code_format"),

@@ -24,7 +24,7 @@ from ioc.incidents.linking import link_new
 from ioc.incidents.links import current_links
 from ioc.incidents.membership import Change
 from ioc.incidents.repository import changes, matching
-from ioc.incidents.types import CloseReason, IncidentStatus, MemberKind, MemberRef
+from ioc.incidents.types import IncidentCloseReason, IncidentStatus, MemberKind, MemberRef
 
 
 def _alarms(entries: list[PendingEntry], *kinds: str) -> list[uuid.UUID]:
@@ -52,7 +52,7 @@ async def react_to_alarms(session: AsyncSession, settings: Settings, entries: li
         closed: set[uuid.UUID] = set()
         if _alarms(entries, journal.CLEARED):
             finished = await membership.close(
-                session, still_open, CloseReason.RESOLVED, change, only_finished=True
+                session, still_open, IncidentCloseReason.RESOLVED, change, only_finished=True
             )
             closed = {incident.id for incident in finished}
         for incident_id in still_open:

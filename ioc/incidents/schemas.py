@@ -9,7 +9,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ioc.incidents.types import CloseReason, IncidentStatus, MemberKind, MemberRef
+from ioc.incidents.types import IncidentCloseReason, IncidentStatus, MemberKind, MemberRef
 from ioc.types import AlarmStatus, Severity
 from mobile_contract.events import LatLon
 
@@ -47,7 +47,7 @@ class IncidentSummary(BaseModel):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
-    close_reason: CloseReason | None = Field(
+    close_reason: IncidentCloseReason | None = Field(
         description="resolved (every alarm cleared, every report done), officer, or empty (no member left)."
     )
     location: LatLon | None = Field(description="A point inside the footprint, for a marker.")
@@ -71,7 +71,7 @@ class IncidentSummary(BaseModel):
             created_at=row.created_at,
             updated_at=row.updated_at,
             closed_at=row.closed_at,
-            close_reason=None if row.close_reason is None else CloseReason(row.close_reason),
+            close_reason=None if row.close_reason is None else IncidentCloseReason(row.close_reason),
             location=_point(row),
             footprint=None if row.footprint is None else Footprint.model_validate(json.loads(row.footprint)),
         )

@@ -33,7 +33,7 @@ from ioc.incidents.schemas import (
     IncidentSummary,
     LinkIn,
 )
-from ioc.incidents.types import CloseReason, IncidentStatus, MemberKind, MemberRef
+from ioc.incidents.types import IncidentCloseReason, IncidentStatus, MemberKind, MemberRef
 
 CURSOR_SORT = "incidents"
 
@@ -203,5 +203,5 @@ async def unlink(
 async def close(session: AsyncSession, principal: Principal, incident_id: uuid.UUID) -> IncidentDetail:
     await _visible(session, await unit_scope(session, principal), incident_id)
     await _lock_open(session, incident_id)
-    await membership.close(session, [incident_id], CloseReason.OFFICER, _change(principal))
+    await membership.close(session, [incident_id], IncidentCloseReason.OFFICER, _change(principal))
     return await _detail(session, incident_id)

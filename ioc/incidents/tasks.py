@@ -20,7 +20,7 @@ from ioc.incidents import membership
 from ioc.incidents.links import current_links
 from ioc.incidents.membership import Change
 from ioc.incidents.repository import changes
-from ioc.incidents.types import CloseReason, IncidentStatus
+from ioc.incidents.types import IncidentCloseReason, IncidentStatus
 
 log = logging.getLogger("smartcity.ioc.incidents")
 
@@ -35,7 +35,9 @@ async def close_finished(session: AsyncSession, now: datetime) -> int:
     statuses = await changes.lock_incidents(session, candidates)
     still_open = [key for key, status in statuses.items() if status == IncidentStatus.OPEN.value]
     change = Change(actor_id=None, now=now, buffer_m=current_links().footprint_buffer_m)
-    closed = await membership.close(session, still_open, CloseReason.RESOLVED, change, only_finished=True)
+    closed = await membership.close(
+        session, still_open, IncidentCloseReason.RESOLVED, change, only_finished=True
+    )
     return len(closed)
 
 

@@ -12,7 +12,7 @@ class IncidentStatus(StrEnum):
     CLOSED = "closed"
 
 
-class CloseReason(StrEnum):
+class IncidentCloseReason(StrEnum):
     RESOLVED = "resolved"  # every alarm cleared and every report resolved, closed or rejected
     OFFICER = "officer"  # closed by hand
     EMPTY = "empty"  # its last member was unlinked
