@@ -9,6 +9,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from feedback.reports.status import ReportStatus
 from ioc.incidents.types import IncidentCloseReason, IncidentStatus, MemberKind, MemberRef
 from ioc.types import AlarmStatus, Severity
 from mobile_contract.events import LatLon
@@ -55,31 +56,20 @@ class IncidentSummary(BaseModel):
 
     @classmethod
     def from_row(cls, row: Any) -> Self:
-        return cls(
-            id=row.id,
-            code=row.code,
-            status=IncidentStatus(row.status),
-            unit_code=row.unit_code,
-            severity=Severity(row.severity),
-            lead_alarm_id=row.lead_alarm_id,
-            title_vi=row.title_vi,
-            title_en=row.title_en,
-            alarm_count=row.alarm_count,
-            report_count=row.report_count,
-            first_seen_at=row.first_seen_at,
-            last_seen_at=row.last_seen_at,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            closed_at=row.closed_at,
-            close_reason=None if row.close_reason is None else IncidentCloseReason(row.close_reason),
-            location=_point(row),
-            footprint=None if row.footprint is None else Footprint.model_validate(json.loads(row.footprint)),
-        )
+        """From a row of SUMMARY_COLUMNS (ioc.incidents.repository.reads)."""
+        footprint = None if row.footprint is None else json.loads(row.footprint)
+        return cls.model_validate({**row._mapping, "location": _point(row), "footprint": footprint})
 
 
 class Membership(BaseModel):
     linked_at: datetime
     linked_by: uuid.UUID | None = Field(description="Who linked it by hand; null when the rules did.")
+    location: LatLon | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        """From a row of the members' reads (ioc.incidents.repository.reads), with its lat and lon."""
+        return cls.model_validate({**row._mapping, "location": _point(row)})
 
 
 class IncidentAlarm(Membership):
@@ -93,25 +83,6 @@ class IncidentAlarm(Membership):
     raised_at: datetime
     last_seen_at: datetime
     cleared_at: datetime | None
-    location: LatLon | None
-
-    @classmethod
-    def from_row(cls, row: Any) -> Self:
-        return cls(
-            id=row.id,
-            type=row.type,
-            severity=Severity(row.severity),
-            status=AlarmStatus(row.status),
-            title_vi=row.title_vi,
-            title_en=row.title_en,
-            unit_code=row.unit_code,
-            raised_at=row.raised_at,
-            last_seen_at=row.last_seen_at,
-            cleared_at=row.cleared_at,
-            location=_point(row),
-            linked_at=row.linked_at,
-            linked_by=row.linked_by,
-        )
 
 
 class IncidentReport(Membership):
@@ -120,24 +91,9 @@ class IncidentReport(Membership):
     id: uuid.UUID
     code: str
     category_code: str
-    status: str
+    status: ReportStatus
     unit_code: str
     created_at: datetime
-    location: LatLon | None
-
-    @classmethod
-    def from_row(cls, row: Any) -> Self:
-        return cls(
-            id=row.id,
-            code=row.code,
-            category_code=row.category_code,
-            status=row.status,
-            unit_code=row.unit_code,
-            created_at=row.created_at,
-            location=_point(row),
-            linked_at=row.linked_at,
-            linked_by=row.linked_by,
-        )
 
 
 class IncidentDetail(IncidentSummary):

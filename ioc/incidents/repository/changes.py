@@ -98,7 +98,7 @@ async def add_members(
 
 
 _UNLINK = text("""
-UPDATE incident_members SET unlinked_at = :now, unlinked_by = :by
+UPDATE incident_members SET unlinked_at = greatest(:now, linked_at), unlinked_by = :by
 WHERE incident_id = :incident_id AND member_kind = :kind AND member_id = :id AND unlinked_at IS NULL
 RETURNING id
 """)
@@ -107,7 +107,8 @@ RETURNING id
 async def unlink_member(
     session: AsyncSession, incident_id: uuid.UUID, member: MemberRef, *, by: uuid.UUID | None, now: datetime
 ) -> bool:
-    """Take `member` out of the incident; False when it was not in it."""
+    """Take `member` out of the incident; False when it was not in it. Never stamped before its link, even
+    when the process that linked it had a clock slightly ahead."""
     row = (
         await session.execute(
             _UNLINK,

@@ -7,20 +7,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.principal import Role
-from core.units.importer import import_units
 from feedback.catalogue.cache import forget_categories
-from feedback.catalogue.seed import CATEGORIES_FILE, seed_catalogue
 from ioc.install import install
 from ioc.rules.models import AlertRuleVersion
+from tests.feedback.conftest import catalogue
 from tests.support.alarms import FLOOD_RULE, make_rule
 from tests.support.people import Person, PersonFactory
-from tests.support.units import DEMO
 
-CATALOGUE: dict[str, Any] = yaml.safe_load(CATEGORIES_FILE.read_text(encoding="utf-8"))
+# The demo province with its report catalogue, as the report tests have it.
+__all__ = ["catalogue"]
 
 FIRE_RULE: dict[str, Any] = {
     "kind": "camera",
@@ -40,14 +38,6 @@ def installed() -> Iterator[None]:
     forget_categories()
     yield
     forget_categories()
-
-
-@pytest.fixture
-async def catalogue(session: AsyncSession) -> AsyncSession:
-    await import_units(session, DEMO)
-    await seed_catalogue(session, CATALOGUE)
-    await session.flush()
-    return session
 
 
 @pytest.fixture

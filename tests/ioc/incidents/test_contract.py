@@ -12,7 +12,7 @@ from ioc.incidents import events
 from ioc.incidents.schemas import IncidentSummary
 from ioc.rules.models import AlertRuleVersion
 from mobile_contract.events import EventEnvelope
-from tests.ioc.incidents.support import events_of, moved, raise_alarm, react
+from tests.ioc.incidents.support import events_of, incident_of_two
 from tests.mobile_contract.test_asyncapi import ASYNCAPI_PATH
 
 DOCUMENT: dict[str, Any] = yaml.safe_load(ASYNCAPI_PATH.read_text(encoding="utf-8"))
@@ -44,9 +44,7 @@ def test_every_event_type_is_named_and_the_example_is_what_the_server_sends() ->
 async def test_a_real_event_has_the_documented_keys(
     session: AsyncSession, settings: Settings, flood: AlertRuleVersion
 ) -> None:
-    await raise_alarm(session, flood)
-    await raise_alarm(session, flood, at=moved(east_m=100))
-    await react(session, settings)
+    await incident_of_two(session, settings, flood)
     [data] = await events_of(session, events.CREATED)
     assert set(data) == set(SCHEMAS["IncidentEvent"]["required"])
     assert set(data["incident"]) == set(SCHEMAS["IncidentSummary"]["properties"])

@@ -19,7 +19,7 @@ from ioc.incidents.hooks import link_report
 from ioc.incidents.models import Incident, IncidentMember
 from ioc.rules.models import AlertRuleVersion
 from ioc.types import Severity
-from tests.ioc.incidents.support import events_of, moved, raise_alarm, react
+from tests.ioc.incidents.support import events_of, incident_of_two, moved, raise_alarm, react
 from tests.support.people import Person, PersonFactory
 
 
@@ -95,9 +95,7 @@ async def test_a_flooding_report_nearby_joins_and_one_far_away_does_not(
     session: AsyncSession, settings: Settings, flood: AlertRuleVersion, person: PersonFactory
 ) -> None:
     citizen = await person(Role.CITIZEN)
-    await raise_alarm(session, flood)
-    await raise_alarm(session, flood, at=moved(east_m=100))
-    await react(session, settings)
+    await incident_of_two(session, settings, flood)
     [incident] = await _incidents(session)
 
     near = await _file(session, citizen, "flooding", moved(north_m=150), water_depth_cm=40)
@@ -155,9 +153,7 @@ async def test_a_new_alarm_joins_the_incident_of_the_nearest_member_without_merg
 async def test_an_entry_seen_again_links_nothing_twice(
     session: AsyncSession, settings: Settings, flood: AlertRuleVersion
 ) -> None:
-    await raise_alarm(session, flood)
-    await raise_alarm(session, flood, at=moved(east_m=100))
-    await react(session, settings)
+    await incident_of_two(session, settings, flood)
     # As after a crash between the links and the mark: every entry waits again.
     await session.execute(AlarmEntry.__table__.update().values(reacted_at=None))  # type: ignore[attr-defined]
     await react(session, settings)
@@ -220,9 +216,7 @@ async def test_a_citizen_filing_by_the_app_joins_the_incident_near_him(
     person: PersonFactory,
 ) -> None:
     citizen = await person(Role.CITIZEN)
-    await raise_alarm(session, flood)
-    await raise_alarm(session, flood, at=moved(east_m=100))
-    await react(session, settings)
+    await incident_of_two(session, settings, flood)
     [incident] = await _incidents(session)
     lon, lat = moved(north_m=80)
 
