@@ -32,6 +32,7 @@ from ioc.alarms import routes as alarm_routes
 from ioc.alarms import settings_routes as alert_settings_routes
 from ioc.dispatch import field_routes as dispatch_field_routes
 from ioc.dispatch import routes as dispatch_routes
+from ioc.incidents import routes as incident_routes
 from ioc.install import install as install_ioc
 from ioc.warnings import routes as warning_routes
 from iot.registry import routes as device_routes
@@ -106,6 +107,7 @@ def create_app(
     app.include_router(dispatch_field_routes.router)
     app.include_router(dispatch_routes.router)
     app.include_router(warning_routes.router)
+    app.include_router(incident_routes.router)
     return app
 
 

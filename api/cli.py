@@ -73,7 +73,11 @@ def serve(
 def worker(
     only: Annotated[
         list[str] | None,
-        typer.Option("--only", help="Run only these loops (relay, push, sla, devices, rules); default: all."),
+        typer.Option(
+            "--only",
+            help="Run only these loops (relay, push, sla, devices, rules, alerts, dispatch, incidents); "
+            "default: all.",
+        ),
     ] = None,
 ) -> None:
     """Run the background worker: the outbox relay (events to the Redis Stream) and the push dispatcher."""

@@ -1,10 +1,12 @@
 """The background worker process: the outbox relay, the push dispatcher, the report SLA task, the
-device task (liveness, live updates, telemetry upkeep), the rules' time-driven pass and the alerts task
-(reactions to alarm changes, reminders), stopped cleanly by SIGTERM/SIGINT.
+device task (liveness, live updates, telemetry upkeep), the rules' time-driven pass, the alerts task
+(reactions to alarm changes, reminders), the dispatch task and the incidents sweep, stopped cleanly by
+SIGTERM/SIGINT.
 
-All loops are safe to run in several worker processes at once: the relay, the SLA task, the device task and
-the rules task each keep one active instance through a PostgreSQL advisory lock (the others stand by), and
-the dispatcher and the alerts task claim their rows with SKIP LOCKED.
+All loops are safe to run in several worker processes at once: the relay, the SLA task, the device task,
+the rules task, the dispatch task and the incidents sweep each keep one active instance through a
+PostgreSQL advisory lock (the others stand by), and the dispatcher and the alerts task claim their rows
+with SKIP LOCKED.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from core.settings import Settings
 from feedback.lifecycle.tasks import run_sla
 from ioc.alarms.tasks import run_alerts
 from ioc.dispatch.tasks import run_dispatch
+from ioc.incidents.tasks import run_incidents
 from ioc.install import install as install_ioc
 from ioc.rules.tasks import run_rules
 from iot.telemetry.tasks import run_devices
@@ -37,6 +40,7 @@ LOOPS: dict[str, Loop] = {
     "alerts": run_alerts,
     "rules": run_rules,
     "dispatch": run_dispatch,
+    "incidents": run_incidents,
 }
 
 

@@ -133,6 +133,15 @@ TITLES: Mapping[str, Message] = {
         "Chỉ người được giao cảnh báo mới được thực hiện thao tác này",
         "Only the person the alarm is assigned to may do this",
     ),
+    # Incidents.
+    "incident_not_found": Message("Không tìm thấy sự cố", "Incident not found"),
+    "incident_closed": Message("Sự cố đã đóng", "The incident is closed"),
+    "already_linked": Message("Đã thuộc sự cố này", "Already in this incident"),
+    "linked_elsewhere": Message("Đang thuộc một sự cố khác", "In another open incident"),
+    "member_not_linked": Message("Không thuộc sự cố này", "Not in this incident"),
+    "incident_across_provinces": Message(
+        "Các thành phần của sự cố thuộc nhiều tỉnh", "The members of the incident lie in several provinces"
+    ),
     "invalid_cursor": Message("Con trỏ phân trang không hợp lệ", "The pagination cursor is not valid"),
     "area_too_large": Message("Vùng tìm kiếm quá lớn", "The search area is too large"),
     # Field dispatch.

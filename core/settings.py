@@ -230,6 +230,8 @@ class Settings(BaseSettings):
     ioc_warnings_sender: str = Field(
         default="ioc@ninhbinh.gov.vn", min_length=3, max_length=255, pattern=r"^[^\s,<&]+$"
     )
+    # Incidents: how often the worker closes open incidents whose alarms cleared and reports were all done.
+    ioc_incidents_sweep_seconds: float = Field(default=60.0, gt=0, le=3600)
 
     @model_validator(mode="after")
     def _sms_gateway_configured(self) -> Self:

@@ -11,6 +11,9 @@ from feedback.submission.hooks import register_report_hook
 from ioc.alarms.reaction import alert_officers
 from ioc.alarms.reactions import register_reaction
 from ioc.dispatch.reaction import offer_dispatches
+from ioc.incidents.hooks import link_report
+from ioc.incidents.links import current_links
+from ioc.incidents.reactions import react_to_alarms
 from ioc.rules.surge import on_new_report
 
 
@@ -22,3 +25,8 @@ def install() -> None:
     register_reaction(offer_dispatches)
     # Surges of citizen reports.
     register_report_hook(on_new_report)
+    # Incidents: alarms and reports close together joined into one. The pairs file is read (and checked)
+    # now: a bad file stops the process at start, not at the first report.
+    current_links()
+    register_reaction(react_to_alarms)
+    register_report_hook(link_report)

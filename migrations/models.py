@@ -16,6 +16,7 @@ from feedback.reports.models import (
 )
 from ioc.alarms.models import Alarm, AlarmEntry, AlertPreferences, UnitAlertSettings
 from ioc.dispatch.models import Dispatch, DispatchOffer, DispatchPhoto, FieldStatus, ProgressNote
+from ioc.incidents.models import Incident, IncidentMember
 from ioc.rules.models import AlertRule, AlertRuleVersion, RuleState
 from ioc.warnings.models import PublicWarning, WarningMessage
 from iot.registry.models import Device
@@ -51,6 +52,8 @@ __all__ = [
     "FieldStatus",
     "HourlyRollup",
     "IdempotencyKey",
+    "Incident",
+    "IncidentMember",
     "LatestState",
     "Notification",
     "OtpChallenge",

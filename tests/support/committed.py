@@ -37,6 +37,7 @@ async def committed_catalogue(engine: AsyncEngine) -> AsyncIterator[None]:
                 await session.execute(text("DELETE FROM feedback_categories"))
                 await session.execute(text("DELETE FROM departments"))
             if not had_units:
+                await session.execute(text("DELETE FROM incidents"))
                 await session.execute(text("DELETE FROM admin_units WHERE parent_code IS NOT NULL"))
                 await session.execute(text("DELETE FROM admin_units"))
             await session.commit()

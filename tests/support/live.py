@@ -96,6 +96,14 @@ async def units(committed: async_sessionmaker[AsyncSession], engine: AsyncEngine
         await connection.execute(
             text("DELETE FROM notifications WHERE data->>'unit_code' = ANY(:codes)"), codes
         )
+        # Incidents the centre's reactions made in these units (they name their unit).
+        await connection.execute(
+            text(
+                "DELETE FROM incidents WHERE unit_code IN "
+                "(SELECT code FROM admin_units WHERE code = :p OR parent_code = :p)"
+            ),
+            {"p": PROVINCE},
+        )
         await connection.execute(text("DELETE FROM admin_units WHERE parent_code = :p"), {"p": PROVINCE})
         await connection.execute(text("DELETE FROM admin_units WHERE code = :p"), {"p": PROVINCE})
 

@@ -70,6 +70,7 @@ async def _remove(session: AsyncSession, report: Report, *, units: bool, catalog
         await session.execute(text("DELETE FROM feedback_categories"))
         await session.execute(text("DELETE FROM departments"))
     if units:
+        await session.execute(text("DELETE FROM incidents"))
         await session.execute(text("DELETE FROM admin_units WHERE parent_code IS NOT NULL"))
         await session.execute(text("DELETE FROM admin_units"))
 

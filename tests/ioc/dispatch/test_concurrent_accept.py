@@ -72,6 +72,7 @@ async def race(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Race]:
             await connection.execute(text("DELETE FROM alert_rules WHERE id = :r"), {"r": rule_id})
             await connection.execute(text("DELETE FROM users WHERE id = ANY(:u)"), {"u": made})
             if not had_units:
+                await connection.execute(text("DELETE FROM incidents"))
                 await connection.execute(text("DELETE FROM admin_units WHERE parent_code IS NOT NULL"))
                 await connection.execute(text("DELETE FROM admin_units"))
 
