@@ -122,7 +122,8 @@ VALUES ($1, 1, $4::jsonb, $5, $6, $7, $8,
 async def admin_user(connection: Any) -> uuid.UUID:
     user_id = uuid.uuid4()
     await connection.execute(
-        "INSERT INTO users (id, role, username, display_name) VALUES ($1, 'admin', $2, 'Bench admin')",
+        "INSERT INTO users (id, role, username, display_name, language, is_active) "
+        "VALUES ($1, 'admin', $2, 'Bench admin', 'vi', true)",
         user_id,
         f"bench-admin-{user_id.hex[:8]}",
     )
@@ -263,6 +264,16 @@ def token(settings: Settings, user_id: uuid.UUID, role: Role, unit_code: str | N
 class Heard:
     raised: dict[str, float] = field(default_factory=dict)  # device id -> receipt of alerts.raised
     alarms: dict[str, str] = field(default_factory=dict)  # alarm id -> device id
+    expected: int | None = None
+    complete: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def expect(self, count: int) -> None:
+        self.expected = count
+        self._check()
+
+    def _check(self) -> None:
+        if self.expected is not None and len(self.raised) >= self.expected:
+            self.complete.set()
 
 
 async def listen(
@@ -286,6 +297,7 @@ async def listen(
             if alarm["type"] == PROBE_ALARM_TYPE and alarm["device_id"] not in heard.raised:
                 heard.raised[alarm["device_id"]] = time.time()
                 heard.alarms[alarm["alarm_id"]] = alarm["device_id"]
+                heard._check()
 
 
 class TimedFcm(FcmFake):
@@ -326,8 +338,8 @@ async def field_staff(settings: Settings, base_url: str, probes: list[Probe], pe
                 for k in range(per_ward):
                     user_id = uuid.uuid4()
                     await connection.execute(
-                        "INSERT INTO users (id, role, username, display_name, unit_code) "
-                        "VALUES ($1, 'field_staff', $2, 'Bench field staff', $3)",
+                        "INSERT INTO users (id, role, username, display_name, unit_code, language, "
+                        "is_active) VALUES ($1, 'field_staff', $2, 'Bench field staff', $3, 'vi', true)",
                         user_id,
                         f"bench-field-{user_id.hex[:10]}",
                         ward,

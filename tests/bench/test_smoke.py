@@ -99,6 +99,32 @@ SMOKES = (
             r"^target 15,000 msg/s",
         ),
     ),
+    Smoke(
+        "ioc_alerts",
+        "ioc_alerts",
+        (
+            *("--devices", "60", "--rules", "20", "--duration", "2", "--rate", "300"),
+            *(
+                "--consumers",
+                "1",
+                "--publishers",
+                "1",
+                "--load-rate",
+                "200",
+                "--probes",
+                "4",
+                "--probe-rate",
+                "4",
+            ),
+        ),
+        (
+            r"^rules off: +[\d,]+ msg/s stored; .* lost 0, duplicated 0",
+            r"^ rules on: +[\d,]+ msg/s stored; .* lost 0, duplicated 0",
+            r"^rules on / rules off: [\d.]+ ",
+            r"^publish -> alerts\.raised on the wall: 4 of 4; p50",
+            r"^alarm commit -> dispatch offer at FCM: 4 of 4; p50",
+        ),
+    ),
 )
 
 
