@@ -29,6 +29,7 @@ from feedback.open311 import routes as open311_routes
 from feedback.reports import erasure as _report_erasure  # noqa: F401  (registers the account cleanup)
 from feedback.submission import routes as submission_routes
 from ioc.install import install as install_ioc
+from ioc.rules import routes as rule_routes
 from iot.registry import routes as device_routes
 from iot.registry.broker_admin import BrokerAdmin
 from iot.telemetry import routes as telemetry_routes
@@ -96,6 +97,7 @@ def create_app(
     app.include_router(open311_request_routes.router)
     app.include_router(device_routes.router)
     app.include_router(telemetry_routes.router)
+    app.include_router(rule_routes.router)
     return app
 
 

@@ -127,6 +127,36 @@ TITLES: Mapping[str, Message] = {
     ),
     "invalid_cursor": Message("Con trỏ phân trang không hợp lệ", "The pagination cursor is not valid"),
     "area_too_large": Message("Vùng tìm kiếm quá lớn", "The search area is too large"),
+    "precondition_failed": Message(
+        "Dữ liệu đã được người khác thay đổi sau khi bạn tải về", "It has changed since you last read it"
+    ),
+    # Alert rules.
+    "rule_not_found": Message("Không tìm thấy quy tắc cảnh báo", "Alert rule not found"),
+    "rule_version_not_found": Message(
+        "Không tìm thấy phiên bản này của quy tắc cảnh báo", "This version of the alert rule was not found"
+    ),
+    "kind_immutable": Message(
+        "Không thể đổi loại của quy tắc cảnh báo", "An alert rule's kind cannot change"
+    ),
+    "unknown_metric": Message(
+        "Chỉ số không có ở loại thiết bị được áp dụng", "A metric the rule's device types do not report"
+    ),
+    "device_type_not_allowed": Message(
+        "Loại thiết bị không phù hợp với loại quy tắc", "A device type this kind of rule cannot watch"
+    ),
+    "impossible_condition": Message("Điều kiện không bao giờ xảy ra", "The condition can never hold"),
+    "impossible_clearing": Message(
+        "Điều kiện kết thúc cảnh báo không bao giờ xảy ra", "The clearing condition can never hold"
+    ),
+    "clearing_overlaps": Message(
+        "Điều kiện kết thúc cảnh báo có thể đúng cùng lúc với điều kiện cảnh báo",
+        "The clearing condition can hold while the raising condition still does",
+    ),
+    "invalid_severities": Message("Các mức độ cảnh báo không hợp lệ", "The severities are not valid"),
+    "invalid_zone": Message("Vùng áp dụng không phải đa giác hợp lệ", "The zone is not a valid polygon"),
+    "zone_outside_units": Message(
+        "Vùng áp dụng không thuộc các đơn vị đã chọn", "The zone lies outside the chosen units"
+    ),
 }
 
 STATUS_CODES: Mapping[int, str] = {
