@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -191,20 +191,32 @@ class ProblemError(Exception):
         return f"{self.status} {self.code}: {self.detail.en if self.detail else TITLES[self.code].en}"
 
 
-def invalid_parameter(
-    name: str, message: Message, *, code: str = "validation_error", location: str = "query"
+def invalid_value(
+    location: Sequence[str | int],
+    message: Message,
+    *,
+    code: str = "validation_error",
+    type_: str = "value_error",
+    pointer: str | None = None,
 ) -> ProblemError:
-    """A 422 about one request parameter, in the shape of FastAPI's own validation errors."""
+    """A 422 about one value of the request, in the shape of FastAPI's own validation errors: `location` is
+    the request part (body, query...) then the keys to the value; the pointer defaults to those keys."""
+    keys = [str(key) for key in location]
+    if pointer is None:
+        pointer = "".join("/" + key.replace("~", "~0").replace("/", "~1") for key in keys[1:])
     return ProblemError(
         422,
         code,
         message,
-        extensions={
-            "errors": [
-                {"location": [location, name], "pointer": "", "type": "value_error", "message": message.en}
-            ]
-        },
+        extensions={"errors": [{"location": keys, "pointer": pointer, "type": type_, "message": message.en}]},
     )
+
+
+def invalid_parameter(
+    name: str, message: Message, *, code: str = "validation_error", location: str = "query"
+) -> ProblemError:
+    """A 422 about one request parameter."""
+    return invalid_value([location, name], message, code=code, pointer="")
 
 
 def pick_language(accept_language: str | None) -> Language:

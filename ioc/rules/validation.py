@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Message, ProblemError
+from core.errors import Message, ProblemError, invalid_value
 from feedback.catalogue.repository import get_active_category
 from ioc.rules import conditions
 from ioc.rules.definition import CameraRule, ReportSurgeRule, Scope, SilenceRule, TelemetryRule, Zone
@@ -23,28 +23,10 @@ from iot.types import CAMERA_TYPES, KNOWN_METRICS
 # One validated definition (what RuleDefinition parses into).
 Rule = TelemetryRule | CameraRule | SilenceRule | ReportSurgeRule
 
-# Where the definition sits in the request body.
-_BODY = ("body", "definition")
-
 
 def refuse(code: str, path: Sequence[str | int], message: Message) -> ProblemError:
     """A 422 about one part of the definition, `path` inside it."""
-    location = [*_BODY, *(str(part) for part in path)]
-    return ProblemError(
-        422,
-        code,
-        message,
-        extensions={
-            "errors": [
-                {
-                    "location": location,
-                    "pointer": "".join(f"/{part}" for part in location[1:]),
-                    "type": code,
-                    "message": message.en,
-                }
-            ]
-        },
-    )
+    return invalid_value(["body", "definition", *path], message, code=code, type_=code)
 
 
 def zone_wkt(zone: Zone) -> str:

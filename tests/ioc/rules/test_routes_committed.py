@@ -23,7 +23,7 @@ from core.identity.principal import Principal, Role
 from core.settings import Settings
 from ioc.rules import service
 from ioc.rules.repository.definitions import NOTIFY_CHANNEL
-from ioc.rules.schemas import RuleCreate, RuleReplace
+from ioc.rules.schemas import RuleCreate, RuleRead, RuleReplace
 from tests.ioc.rules.rules_api import flood
 from tests.support.events import eventually
 
@@ -73,6 +73,15 @@ async def listener(settings: Settings) -> AsyncIterator[asyncio.Queue[str]]:
         await connection.close()
 
 
+async def _created(committed: async_sessionmaker[AsyncSession], admin: Principal) -> RuleRead:
+    async with committed() as session:
+        rule = await service.create_rule(
+            session, admin, RuleCreate.model_validate({"definition": DEFINITION})
+        )
+        await session.commit()
+    return rule
+
+
 async def _next(received: asyncio.Queue[str]) -> str:
     async with asyncio.timeout(10):
         return await received.get()
@@ -81,13 +90,7 @@ async def _next(received: asyncio.Queue[str]) -> str:
 async def test_every_change_notifies_the_engine_at_commit(
     committed: async_sessionmaker[AsyncSession], admin: Principal, listener: asyncio.Queue[str]
 ) -> None:
-    async with committed() as session:
-        rule = await service.create_rule(
-            session, admin, RuleCreate.model_validate({"definition": DEFINITION})
-        )
-        # Nothing before the commit: an engine woken now would not see the rule.
-        assert listener.empty()
-        await session.commit()
+    rule = await _created(committed, admin)
     assert await _next(listener) == str(rule.id)
     changes: list[Callable[[AsyncSession], Awaitable[object]]] = [
         lambda session: service.replace_rule(
@@ -100,6 +103,8 @@ async def test_every_change_notifies_the_engine_at_commit(
     for change in changes:
         async with committed() as session:
             await change(session)
+            # Nothing before the commit: an engine woken now would reload the rule as it was.
+            assert listener.empty()
             await session.commit()
         assert await _next(listener) == str(rule.id)
 
@@ -107,11 +112,7 @@ async def test_every_change_notifies_the_engine_at_commit(
 async def test_a_rolled_back_change_and_a_change_of_nothing_notify_nobody(
     committed: async_sessionmaker[AsyncSession], admin: Principal, listener: asyncio.Queue[str]
 ) -> None:
-    async with committed() as session:
-        rule = await service.create_rule(
-            session, admin, RuleCreate.model_validate({"definition": DEFINITION})
-        )
-        await session.commit()
+    rule = await _created(committed, admin)
     assert await _next(listener) == str(rule.id)
     async with committed() as session:
         await service.set_enabled(session, rule.id, False)
@@ -142,11 +143,7 @@ async def _someone_waits_for_a_lock(committed: async_sessionmaker[AsyncSession])
 async def test_two_edits_of_one_version_at_once_one_wins_the_other_is_refused(
     committed: async_sessionmaker[AsyncSession], admin: Principal
 ) -> None:
-    async with committed() as session:
-        rule = await service.create_rule(
-            session, admin, RuleCreate.model_validate({"definition": DEFINITION})
-        )
-        await session.commit()
+    rule = await _created(committed, admin)
     edit = RuleReplace.model_validate({"definition": DEFINITION})
     async with committed() as first, committed() as second:
         await service.replace_rule(first, admin, rule.id, edit, '"v1"')

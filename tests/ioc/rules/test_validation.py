@@ -11,29 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.openapi import ValidationProblem
 from core.identity.principal import Role
+from ioc.rules.schemas import CAMERA_FIRE, FLOODING_REPORTS
 from tests.ioc.rules.rules_api import URL, count_rules, flood, with_catalogue
 from tests.support.people import PersonFactory
 
 pytestmark = pytest.mark.usefixtures("units")
 
-CAMERA: dict[str, Any] = {
-    "kind": "camera",
-    "name": "Cháy / Fire",
-    "alarm_type": "fire",
-    "detection_types": ["fire", "smoke"],
-    "min_confidence": 0.8,
-    "severities": [{"severity": "critical"}],
-}
-SURGE: dict[str, Any] = {
-    "kind": "report_surge",
-    "name": "Nhiều phản ánh ngập / Many flooding reports",
-    "alarm_type": "flood_reports",
-    "category_code": "flooding",
-    "min_reports": 5,
-    "radius_m": 300,
-    "window_seconds": 1800,
-    "severities": [{"severity": "major"}],
-}
+CAMERA = CAMERA_FIRE
+SURGE = FLOODING_REPORTS
 
 
 def _square(west: float, south: float, east: float, north: float) -> dict[str, Any]:
