@@ -15,7 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import Message, ProblemError, invalid_value
 from feedback.catalogue.repository import get_active_category
 from ioc.rules import conditions
-from ioc.rules.definition import CameraRule, ReportSurgeRule, Scope, SilenceRule, TelemetryRule, Zone
+from ioc.rules.definition import (
+    CameraRule,
+    Condition,
+    ReportSurgeRule,
+    Scope,
+    SilenceRule,
+    TelemetryRule,
+    Zone,
+    metrics_of,
+)
 from ioc.rules.repository import definitions as repository
 from ioc.types import Severity
 from iot.types import CAMERA_TYPES, KNOWN_METRICS
@@ -53,6 +62,19 @@ def _listed(names: Sequence[str] | set[str] | frozenset[str]) -> str:
     return ", ".join(sorted(names))
 
 
+def _conditions_of(rule: TelemetryRule) -> list[tuple[list[str | int], Condition]]:
+    """Each condition of the rule with where it is in the definition."""
+    found: list[tuple[list[str | int], Condition]] = [(["condition"], rule.condition)]
+    found += [
+        (["severities", index, "condition"], step.condition)
+        for index, step in enumerate(rule.severities)
+        if step.condition is not None
+    ]
+    if rule.clear.condition is not None:
+        found.append((["clear", "condition"], rule.clear.condition))
+    return found
+
+
 def check_metrics(rule: TelemetryRule) -> None:
     """Each metric must be reported by every listed device type, or by some type when none is listed: a
     rule must not wait forever for a value no device it watches sends."""
@@ -60,16 +82,17 @@ def check_metrics(rule: TelemetryRule) -> None:
     types = rule.scope.device_types
     if types is None:
         known = set().union(*KNOWN_METRICS.values())
-        unknown = named - known
-        if unknown:
-            raise refuse(
-                "unknown_metric",
-                ["condition"],
-                Message(
-                    f"Không loại thiết bị nào đo chỉ số {_listed(unknown)}",
-                    f"No type of device reports {_listed(unknown)}",
-                ),
-            )
+        for path, condition in _conditions_of(rule):
+            unknown = metrics_of(condition) - known
+            if unknown:
+                raise refuse(
+                    "unknown_metric",
+                    path,
+                    Message(
+                        f"Không loại thiết bị nào đo chỉ số {_listed(unknown)}",
+                        f"No type of device reports {_listed(unknown)}",
+                    ),
+                )
         return
     gaps = {device_type: named - KNOWN_METRICS[device_type] for device_type in types}
     gaps = {device_type: missing for device_type, missing in gaps.items() if missing}

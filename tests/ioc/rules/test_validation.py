@@ -64,6 +64,12 @@ DOMAIN_CASES: dict[str, tuple[dict[str, Any], str, list[str], str]] = {
         ["condition"],
         "radiation",
     ),
+    "metric no device reports, in the clearing": (
+        flood(scope={}, clear={"condition": {"metric": "radiation", "op": "<", "value": 1}}),
+        "unknown_metric",
+        ["clear", "condition"],
+        "radiation",
+    ),
     "metric of the clearing condition": (
         flood(clear={"condition": {"metric": "pm10", "op": "<", "value": 20}}),
         "unknown_metric",
