@@ -34,6 +34,7 @@ from ioc.dispatch import field_routes as dispatch_field_routes
 from ioc.dispatch import routes as dispatch_routes
 from ioc.incidents import routes as incident_routes
 from ioc.install import install as install_ioc
+from ioc.rules import routes as rule_routes
 from ioc.warnings import routes as warning_routes
 from iot.registry import routes as device_routes
 from iot.registry.broker_admin import BrokerAdmin
@@ -108,6 +109,7 @@ def create_app(
     app.include_router(dispatch_routes.router)
     app.include_router(warning_routes.router)
     app.include_router(incident_routes.router)
+    app.include_router(rule_routes.router)
     return app
 
 

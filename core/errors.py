@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -152,6 +152,36 @@ TITLES: Mapping[str, Message] = {
     # Public warnings.
     "warning_not_found": Message("Không tìm thấy cảnh báo", "Warning not found"),
     "warning_cancelled": Message("Cảnh báo đã bị hủy", "The warning was cancelled"),
+    "precondition_failed": Message(
+        "Dữ liệu đã được người khác thay đổi sau khi bạn tải về", "It has changed since you last read it"
+    ),
+    # Alert rules.
+    "rule_not_found": Message("Không tìm thấy quy tắc cảnh báo", "Alert rule not found"),
+    "rule_version_not_found": Message(
+        "Không tìm thấy phiên bản này của quy tắc cảnh báo", "This version of the alert rule was not found"
+    ),
+    "kind_immutable": Message(
+        "Không thể đổi loại của quy tắc cảnh báo", "An alert rule's kind cannot change"
+    ),
+    "unknown_metric": Message(
+        "Chỉ số không có ở loại thiết bị được áp dụng", "A metric the rule's device types do not report"
+    ),
+    "device_type_not_allowed": Message(
+        "Loại thiết bị không phù hợp với loại quy tắc", "A device type this kind of rule cannot watch"
+    ),
+    "impossible_condition": Message("Điều kiện không bao giờ xảy ra", "The condition can never hold"),
+    "impossible_clearing": Message(
+        "Điều kiện kết thúc cảnh báo không bao giờ xảy ra", "The clearing condition can never hold"
+    ),
+    "clearing_overlaps": Message(
+        "Điều kiện kết thúc cảnh báo có thể đúng cùng lúc với điều kiện cảnh báo",
+        "The clearing condition can hold while the raising condition still does",
+    ),
+    "invalid_severities": Message("Các mức độ cảnh báo không hợp lệ", "The severities are not valid"),
+    "invalid_zone": Message("Vùng áp dụng không phải đa giác hợp lệ", "The zone is not a valid polygon"),
+    "zone_outside_units": Message(
+        "Vùng áp dụng không thuộc các đơn vị đã chọn", "The zone lies outside the chosen units"
+    ),
 }
 
 STATUS_CODES: Mapping[int, str] = {
@@ -186,28 +216,34 @@ class ProblemError(Exception):
         return f"{self.status} {self.code}: {self.detail.en if self.detail else TITLES[self.code].en}"
 
 
-def invalid_parameter(
-    name: str | tuple[str, ...], message: Message, *, code: str = "validation_error", location: str = "query"
+def invalid_value(
+    location: Sequence[str | int],
+    message: Message,
+    *,
+    code: str = "validation_error",
+    type_: str = "value_error",
+    pointer: str | None = None,
 ) -> ProblemError:
-    """A 422 about one request parameter, in the shape of FastAPI's own validation errors. In a body, `name`
-    may be the path to a nested member, e.g. ("area", "ward_codes"), and the pointer names it."""
-    path = [name] if isinstance(name, str) else list(name)
-    pointer = "/" + "/".join(path) if location == "body" else ""
+    """A 422 about one value of the request, in the shape of FastAPI's own validation errors: `location` is
+    the request part (body, query...) then the keys to the value; the pointer defaults to those keys."""
+    keys = [str(key) for key in location]
+    if pointer is None:
+        pointer = "".join("/" + key.replace("~", "~0").replace("/", "~1") for key in keys[1:])
     return ProblemError(
         422,
         code,
         message,
-        extensions={
-            "errors": [
-                {
-                    "location": [location, *path],
-                    "pointer": pointer,
-                    "type": "value_error",
-                    "message": message.en,
-                }
-            ]
-        },
+        extensions={"errors": [{"location": keys, "pointer": pointer, "type": type_, "message": message.en}]},
     )
+
+
+def invalid_parameter(
+    name: str | tuple[str, ...], message: Message, *, code: str = "validation_error", location: str = "query"
+) -> ProblemError:
+    """A 422 about one request parameter. In a body, `name` may be the path to a nested member, e.g.
+    ("area", "ward_codes"), and the pointer names it; a query parameter has no pointer."""
+    path = [name] if isinstance(name, str) else list(name)
+    return invalid_value([location, *path], message, code=code, pointer=None if location == "body" else "")
 
 
 def pick_language(accept_language: str | None) -> Language:

@@ -15,10 +15,21 @@ outline) are made by the service.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
+from feedback.catalogue.models import CATEGORY_CODE_PATTERN
+from feedback.reports.input_types import no_nul
 from ioc.types import SEVERITY_RANK, RuleKind, Severity
 from iot.types import CameraEventType, DeviceType
 
@@ -32,6 +43,8 @@ Seconds = Annotated[int, Field(ge=0, le=MAX_SECONDS)]
 PositiveSeconds = Annotated[int, Field(ge=1, le=MAX_SECONDS)]
 MetricName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 FiniteNumber = Annotated[float, Field(allow_inf_nan=False, ge=-1e9, le=1e9)]
+# Names and descriptions are stored as text and JSON, neither of which can hold U+0000.
+Text = Annotated[str, AfterValidator(no_nul)]
 
 STRICT = ConfigDict(extra="forbid")
 
@@ -68,7 +81,7 @@ class AllOf(BaseModel):
 
     model_config = STRICT
 
-    all: list[Condition] = Field(min_length=1, max_length=MAX_CONDITION_LEAVES)
+    all: list[ConditionField] = Field(min_length=1, max_length=MAX_CONDITION_LEAVES)
 
 
 class AnyOf(BaseModel):
@@ -76,10 +89,50 @@ class AnyOf(BaseModel):
 
     model_config = STRICT
 
-    any: list[Condition] = Field(min_length=1, max_length=MAX_CONDITION_LEAVES)
+    any: list[ConditionField] = Field(min_length=1, max_length=MAX_CONDITION_LEAVES)
 
 
 Condition = Threshold | RateOfChange | AllOf | AnyOf
+
+
+def _condition_tag(value: Any) -> str | None:
+    """Which kind of condition a document is, from its keys, so that a mistake in one is reported for that
+    kind alone rather than once for each kind it might have been."""
+    if isinstance(value, BaseModel):
+        return _CONDITION_TAGS.get(type(value))
+    if not isinstance(value, dict):
+        return None
+    if "all" in value:
+        return "all"
+    if "any" in value:
+        return "any"
+    if "op" in value or "value" in value:
+        return "threshold"
+    if any(key in value for key in ("rises_by", "falls_by", "within_seconds")):
+        return "rate_of_change"
+    return None
+
+
+_CONDITION_TAGS: dict[type[BaseModel], str] = {
+    Threshold: "threshold",
+    RateOfChange: "rate_of_change",
+    AllOf: "all",
+    AnyOf: "any",
+}
+
+# A Condition as a field of a model: the same four kinds, told apart by their keys.
+ConditionField = Annotated[
+    Annotated[Threshold, Tag("threshold")]
+    | Annotated[RateOfChange, Tag("rate_of_change")]
+    | Annotated[AllOf, Tag("all")]
+    | Annotated[AnyOf, Tag("any")],
+    Discriminator(
+        _condition_tag,
+        custom_error_type="condition_kind",
+        custom_error_message="a condition is {metric, op, value}, {metric, rises_by or falls_by, "
+        "within_seconds}, {all: [...]} or {any: [...]}",
+    ),
+]
 
 
 def leaves(condition: Condition) -> list[Threshold | RateOfChange]:
@@ -155,7 +208,7 @@ class SeverityStep(BaseModel):
 
     severity: Severity
     after_seconds: Seconds = 0
-    condition: Condition | None = Field(
+    condition: ConditionField | None = Field(
         default=None, description="Telemetry rules only: a stricter condition for this severity."
     )
 
@@ -165,7 +218,7 @@ class Clearing(BaseModel):
 
     model_config = STRICT
 
-    condition: Condition | None = Field(
+    condition: ConditionField | None = Field(
         default=None,
         description="Telemetry rules: clears once this holds for for_seconds (hysteresis: level_cm < 20).",
     )
@@ -184,32 +237,34 @@ class Clearing(BaseModel):
 class _Common(BaseModel):
     model_config = STRICT
 
-    name: str = Field(min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
+    name: Text = Field(min_length=1, max_length=200)
+    description: Text | None = Field(default=None, max_length=2000)
     alarm_type: str = Field(pattern=ALARM_TYPE_PATTERN, description="e.g. flood, fire, air_quality.")
     scope: Scope = Field(default_factory=Scope)
     severities: list[SeverityStep] = Field(min_length=1, max_length=len(Severity))
     clear: Clearing = Field(default_factory=Clearing)
 
-    @model_validator(mode="after")
-    def _ladder(self) -> Self:
-        seen = [step.severity for step in self.severities]
+    # A field validator rather than a model one, so that its errors point at `severities`.
+    @field_validator("severities")
+    @classmethod
+    def _ladder(cls, steps: list[SeverityStep]) -> list[SeverityStep]:
+        seen = [step.severity for step in steps]
         if len(set(seen)) != len(seen):
             raise ValueError("severities: each severity at most once")
-        ordered = sorted(self.severities, key=lambda step: step.after_seconds)
+        ordered = sorted(steps, key=lambda step: step.after_seconds)
         if ordered[0].after_seconds != 0 and all(step.condition is None for step in ordered):
             raise ValueError("severities: the first step starts at after_seconds 0")
         ranks = [SEVERITY_RANK[step.severity] for step in ordered]
         if ranks != sorted(ranks):
             raise ValueError("severities: a later step must be at least as severe as an earlier one")
-        return self
+        return steps
 
 
 class TelemetryRule(_Common):
     """A condition over one device's metrics, held for `for_seconds` before the alarm is raised."""
 
     kind: Literal[RuleKind.TELEMETRY]
-    condition: Condition
+    condition: ConditionField
     for_seconds: Seconds = 0
 
     @model_validator(mode="after")
@@ -269,7 +324,9 @@ class ReportSurgeRule(_Common):
     within `window_seconds`."""
 
     kind: Literal[RuleKind.REPORT_SURGE]
-    category_code: str = Field(min_length=1, max_length=64)
+    category_code: str = Field(
+        pattern=CATEGORY_CODE_PATTERN, description="A report category (GET /api/v1/feedback/categories)."
+    )
     min_reports: int = Field(ge=2, le=1000)
     radius_m: float = Field(gt=0, le=10_000, allow_inf_nan=False)
     window_seconds: PositiveSeconds
@@ -283,8 +340,25 @@ class ReportSurgeRule(_Common):
         return self
 
 
+def _kind_tag(value: Any) -> str | None:
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    # A str check first: the body may hold anything there, a list included, which no set can look up.
+    return str(kind) if isinstance(kind, str) and kind in _KINDS else None
+
+
+_KINDS = frozenset(kind.value for kind in RuleKind)
+
+# Told apart by `kind`; a missing or unknown kind gets one error naming the kinds (not one per kind).
 RuleDefinition = Annotated[
-    TelemetryRule | CameraRule | SilenceRule | ReportSurgeRule, Field(discriminator="kind")
+    Annotated[TelemetryRule, Tag(RuleKind.TELEMETRY.value)]
+    | Annotated[CameraRule, Tag(RuleKind.CAMERA.value)]
+    | Annotated[SilenceRule, Tag(RuleKind.SILENCE.value)]
+    | Annotated[ReportSurgeRule, Tag(RuleKind.REPORT_SURGE.value)],
+    Discriminator(
+        _kind_tag,
+        custom_error_type="rule_kind",
+        custom_error_message="kind must be telemetry, camera, silence or report_surge",
+    ),
 ]
 
 
