@@ -187,9 +187,10 @@ def import_units(
 
 @app.command()
 def seed() -> None:
-    """Load the demo province and its report categories (idempotent)."""
+    """Load the demo province, its report categories and the starting alert rules (idempotent)."""
     from core.units.importer import import_units_file
     from feedback.catalogue.seed import seed_catalogue_file
+    from ioc.rules.seed import seed_rules_file
 
     settings = get_settings()
     count = asyncio.run(import_units_file(settings, settings.demo_units_file))
@@ -199,6 +200,8 @@ def seed() -> None:
     typer.echo(
         f"report catalogue loaded: {catalogue.departments} departments, {catalogue.categories} categories"
     )
+    # After the categories: a surge rule names one.
+    typer.echo(f"alert rules created: {asyncio.run(seed_rules_file(settings))}")
 
 
 @app.command("create-admin")
