@@ -201,6 +201,7 @@ PARTS = {
     "feedback_http": "citizen_reports",
     "feedback_load": "citizen_reports",
     "ingest_parts": "ingest",
+    "ioc_parts": "ioc_alerts",
     "ws_baseline": "ws",
     "ws_clients": "ws",
 }
