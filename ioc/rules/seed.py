@@ -13,6 +13,9 @@ import yaml
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# The tables the rules refer to (their authors), so that the ORM can order its writes in a process that
+# loaded nothing else (the `smartcity seed` command).
+import core.identity.models  # noqa: F401
 from core.db import create_engine, create_sessionmaker
 from core.identity.principal import Principal, Role
 from core.settings import PROJECT_ROOT, Settings

@@ -3,6 +3,9 @@ and their author cannot sign in."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,3 +35,16 @@ async def test_the_starting_rules_are_created_once_by_an_author_who_cannot_sign_
         )
     ).one()
     assert (author.role, author.is_active, author.password_hash) == ("admin", False, None)
+
+
+def test_the_seed_finds_every_table_its_rows_refer_to_in_a_process_of_its_own() -> None:
+    # `smartcity seed` loads only what it imports: the authors' table must be among it.
+    probe = (
+        "import ioc.rules.seed\n"
+        "from ioc.rules.models import AlertRule, AlertRuleVersion\n"
+        "for table in (AlertRule.__table__, AlertRuleVersion.__table__):\n"
+        "    for key in table.foreign_keys:\n"
+        "        key.column\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
