@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -32,6 +33,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from core.settings import PROJECT_ROOT, Settings
+from iot.registry.broker_admin import BrokerAdmin
 from iot.simulator.publisher import (
     Connection,
     Message,
@@ -591,3 +593,26 @@ def holds(check: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
         return check()
 
     return run
+
+
+def private_broker() -> Iterator[Broker]:
+    """A broker of its own for a test module (the body of its module-scoped fixture): the shared one may
+    hold retained statuses of devices other runs made, which a new consumer would receive."""
+    broker = Broker.create()
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.remove()
+
+
+async def gateway_on(broker: Broker, settings: Settings, name: str) -> Connection:
+    """A gateway identity on `broker` allowed to publish for every device, as the simulator and the bench
+    use."""
+    password = secrets.token_urlsafe(24)
+    admin = BrokerAdmin(broker.settings(settings))
+    try:
+        await admin.ensure_gateway(name, password)
+    finally:
+        await admin.close()
+    return Connection("127.0.0.1", broker.port, name, password, name)

@@ -47,7 +47,9 @@ from tests.iot.ingest.no_loss_support import (
     ConsumerPool,
     Intruder,
     Run,
+    gateway_on,
     holds,
+    private_broker,
     wait_for,
 )
 from tests.iot.ingest.support import LiveDb
@@ -62,24 +64,13 @@ STORE_WITHIN = 180.0
 
 @pytest.fixture(scope="module")
 def broker() -> Iterator[Broker]:
-    broker = Broker.create()
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.remove()
+    yield from private_broker()
 
 
 @pytest.fixture(scope="module")
 async def gateway(broker: Broker, settings: Settings) -> Connection:
     """A gateway identity allowed to publish for every device, as the simulator and the bench use."""
-    password = secrets.token_urlsafe(24)
-    admin = BrokerAdmin(broker.settings(settings))
-    try:
-        await admin.ensure_gateway("noloss-gateway", password)
-    finally:
-        await admin.close()
-    return Connection("127.0.0.1", broker.port, "noloss-gateway", password, "noloss-gateway")
+    return await gateway_on(broker, settings, "noloss-gateway")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ an alarm commits with its readings or not at all."""
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -12,10 +11,17 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
-from iot.registry.broker_admin import BrokerAdmin
 from iot.simulator.publisher import Connection
 from tests.ioc.rules.live.support import LiveRules, every_reading
-from tests.iot.ingest.no_loss_support import Broker, Burst, ConsumerPool, Run, wait_for
+from tests.iot.ingest.no_loss_support import (
+    Broker,
+    Burst,
+    ConsumerPool,
+    Run,
+    gateway_on,
+    private_broker,
+    wait_for,
+)
 from tests.iot.ingest.support import LiveDb
 
 DEVICES = 100
@@ -26,25 +32,13 @@ WITHIN = 180.0
 
 @pytest.fixture(scope="module")
 def broker() -> Iterator[Broker]:
-    """A broker of this module's own: the shared one may hold retained statuses of devices other runs made,
-    which a new consumer receives (and sets aside as unknown devices)."""
-    broker = Broker.create()
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.remove()
+    # Away from retained statuses other runs may have left on the shared broker.
+    yield from private_broker()
 
 
 @pytest.fixture(scope="module")
 async def gateway(broker: Broker, settings: Settings) -> Connection:
-    password = secrets.token_urlsafe(24)
-    admin = BrokerAdmin(broker.settings(settings))
-    try:
-        await admin.ensure_gateway("rules-kill-gateway", password)
-    finally:
-        await admin.close()
-    return Connection("127.0.0.1", broker.port, "rules-kill-gateway", password, "rules-kill-gateway")
+    return await gateway_on(broker, settings, "rules-kill-gateway")
 
 
 @pytest.fixture
