@@ -5,6 +5,16 @@ from core.events.models import Announcement, OutboxEvent
 from core.identity.models import ApiKey, OtpChallenge, RefreshToken, SmsMessage, User
 from core.push.models import DeviceToken, Notification, PushOutboxMessage
 from core.units.models import AdminUnit
+from dossiers.models import (
+    Agency,
+    AgencyKey,
+    Apology,
+    Dossier,
+    DossierFollower,
+    DossierRating,
+    DossierStep,
+    Procedure,
+)
 from feedback.catalogue.models import Department, FeedbackCategory
 from feedback.reports.models import (
     IdempotencyKey,
@@ -33,6 +43,8 @@ target_metadata = metadata
 
 __all__ = [
     "AdminUnit",
+    "Agency",
+    "AgencyKey",
     "Alarm",
     "AlarmEntry",
     "AlertPreferences",
@@ -40,6 +52,7 @@ __all__ = [
     "AlertRuleVersion",
     "Announcement",
     "ApiKey",
+    "Apology",
     "CameraEvent",
     "DeadLetter",
     "Department",
@@ -48,6 +61,10 @@ __all__ = [
     "Dispatch",
     "DispatchOffer",
     "DispatchPhoto",
+    "Dossier",
+    "DossierFollower",
+    "DossierRating",
+    "DossierStep",
     "FeedbackCategory",
     "FieldStatus",
     "HourlyRollup",
@@ -58,6 +75,7 @@ __all__ = [
     "Notification",
     "OtpChallenge",
     "OutboxEvent",
+    "Procedure",
     "ProgressNote",
     "PublicWarning",
     "PushOutboxMessage",

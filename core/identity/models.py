@@ -52,6 +52,9 @@ class User(SQLModel, table=True):
     )
     # E.164, e.g. +84912345678; 0912345678 and +84912345678 are the same person.
     phone: str | None = Field(default=None, sa_column=Column(String(16), unique=True))
+    # HMAC-SHA256 (hex) of the citizen's national ID number, set only by a verified source (the national
+    # identity provider), never by the citizen herself: it links the dossiers filed under that number.
+    national_id_hash: str | None = Field(default=None, sa_column=Column(String(64), unique=True))
     # Lower case; staff only.
     username: str | None = Field(default=None, sa_column=Column(String(64), unique=True))
     password_hash: str | None = Field(default=None, max_length=255)

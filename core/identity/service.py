@@ -433,6 +433,7 @@ async def delete_account(
         )
     phone = user.phone
     user.phone = None
+    user.national_id_hash = None
     user.display_name = None
     user.username = None
     user.password_hash = None
