@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -34,7 +35,6 @@ from sqlmodel import Field, SQLModel
 
 from core.db import timestamp_now, uuid_primary_key
 from dossiers.types import DEADLINE_KINDS, AgencyLevel, Channel, OnlineLevel, Rating
-from iot.types import one_of
 
 # Agency codes as the national system writes them (000.00.22.H56): the dossier code puts a dash after them,
 # so they may not contain one.
@@ -49,6 +49,10 @@ PERSON_NAME_MAX_LENGTH = 200
 
 def _listed(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
+def one_of(column: str, values: type[StrEnum]) -> str:
+    return _listed(column, tuple(value.value for value in values))
 
 
 def _moment(*, nullable: bool) -> Any:

@@ -23,6 +23,7 @@ from ioc.rules.definition import (
     TelemetryRule,
     leaves,
 )
+from ioc.rules.predicates import Predicate, predicate
 from ioc.types import SEVERITY_RANK, RuleKind, Severity
 
 DEFINITION: Final[TypeAdapter[TelemetryRule | CameraRule | SilenceRule | ReportSurgeRule]] = TypeAdapter(
@@ -46,12 +47,19 @@ class Compiled:
     # Every (metric, within_seconds) a rate of change asks about, and the longest window per metric.
     rates: tuple[tuple[str, int], ...]
     windows: dict[str, int]
+    # Per metric read by a rate of change: whether a rise, a fall is asked about (what its buckets keep).
+    sides: dict[str, tuple[bool, bool]]
     # Seconds without the trigger after which the alarm clears (None: not by absence).
     absent_seconds: int | None
     # Severities at which the alarm may clear by itself (None: all).
     self_clearing: frozenset[str] | None
     title_vi: str
     title_en: str
+    # A telemetry rule's conditions as functions (ioc.rules.predicates): raising, clearing, and each ladder
+    # step's own condition in ladder order (None: the step has none).
+    raising: Predicate | None = None
+    clearing: Predicate | None = None
+    step_tests: tuple[Predicate | None, ...] = ()
 
     @property
     def kind(self) -> RuleKind:
@@ -70,6 +78,7 @@ def compile_rule(rule_id: uuid.UUID, version: int, definition: Definition | dict
     ladder = tuple(sorted(checked.severities, key=lambda step: -SEVERITY_RANK[Severity(step.severity)]))
     metrics: frozenset[str] = frozenset()
     rates: list[tuple[str, int]] = []
+    sides: dict[str, tuple[bool, bool]] = {}
     if isinstance(checked, TelemetryRule):
         metrics = frozenset(checked.metrics())
         conditions = [checked.condition, checked.clear.condition]
@@ -78,8 +87,12 @@ def compile_rule(rule_id: uuid.UUID, version: int, definition: Definition | dict
             if condition is None:
                 continue
             for leaf in leaves(condition):
-                if isinstance(leaf, RateOfChange) and (leaf.metric, leaf.within_seconds) not in rates:
+                if not isinstance(leaf, RateOfChange):
+                    continue
+                if (leaf.metric, leaf.within_seconds) not in rates:
                     rates.append((leaf.metric, leaf.within_seconds))
+                rises, falls = sides.get(leaf.metric, (False, False))
+                sides[leaf.metric] = (rises or leaf.rises_by is not None, falls or leaf.falls_by is not None)
     windows: dict[str, int] = {}
     for metric, within in rates:
         windows[metric] = max(windows.get(metric, 0), within)
@@ -91,6 +104,15 @@ def compile_rule(rule_id: uuid.UUID, version: int, definition: Definition | dict
         absent = checked.window_seconds
     clearing = checked.clear.severities
     title_vi, title_en = titles(checked.name)
+    tests: dict[str, Any] = {}
+    if isinstance(checked, TelemetryRule):
+        clear_when = checked.clear.condition
+        tests["raising"] = predicate(checked.condition)
+        tests["clearing"] = None if clear_when is None else predicate(clear_when)
+        if any(step.condition is not None for step in ladder):
+            tests["step_tests"] = tuple(
+                None if st.condition is None else predicate(st.condition) for st in ladder
+            )
     return Compiled(
         id=rule_id,
         version=version,
@@ -99,10 +121,12 @@ def compile_rule(rule_id: uuid.UUID, version: int, definition: Definition | dict
         metrics=metrics,
         rates=tuple(rates),
         windows=windows,
+        sides=sides,
         absent_seconds=absent,
         self_clearing=None if clearing is None else frozenset(str(s) for s in clearing),
         title_vi=title_vi,
         title_en=title_en,
+        **tests,
     )
 
 

@@ -2,12 +2,14 @@
 
 The hook, per batch: one dict lookup per message drops those of devices no rule watches; the rest are
 grouped per device; the states of every watched (rule, device) pair are loaded and locked in one statement;
-the engine runs over each device's messages in time order; alarms, timeline entries, events and changed
-states are written in a few bulk statements (ioc.rules.recording). It runs inside the batch's transaction
-after device_state was written, which locks each device's row in device order: two consumers holding
-messages of the same device take turns on it, so the states of one device are never computed twice at once.
-A redelivered message was stored before and never reaches the hook; a batch that fails or a consumer killed
-mid-batch rolls back alarms and readings together, and the broker delivers the messages again.
+the engine runs over each device's messages in time order (a rule reading several metrics takes those a
+reading lacks from the device's latest values in device_state, which already holds the batch's); alarms,
+timeline entries, events and changed states are written in a few bulk statements (ioc.rules.recording). It
+runs inside the batch's transaction after device_state was written, which locks each device's row in device
+order: two consumers holding messages of the same device take turns on it, so the states of one device are
+never computed twice at once. A redelivered message was stored before and never reaches the hook; a batch
+that fails or a consumer killed mid-batch rolls back alarms and readings together, and the broker delivers
+the messages again.
 
 The tick takes the states whose due moment has come (SKIP LOCKED, bounded) and lets time act on them.
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from ioc.rules import engine
 from ioc.rules.catalogue import Catalogue, RulesListener, Watch
@@ -26,6 +28,7 @@ from ioc.rules.definition import SilenceRule
 from ioc.rules.recording import Outcome, record
 from ioc.rules.repository import states
 from ioc.rules.state import NOTHING, Action, ActionKind, State
+from ioc.rules.telemetry import values_of
 from ioc.types import SourceKind
 from iot.ingest.hooks import StoredBatch, StoredDetection, StoredReading
 
@@ -70,12 +73,20 @@ class RuleHook:
                 detections.setdefault(detection.device_id, []).append(detection)
         if not readings and not detections:
             return
+        # In no particular order: the statements sort what they lock, and a device's messages are never
+        # in two batches' hands at once.
         work = [
-            _Device(device_id, watches[device_id], readings.get(device_id, []), detections.get(device_id, []))
-            for device_id in sorted(readings.keys() | detections.keys())
+            _Device(device_id, watches[device_id], found, detections.pop(device_id, []))
+            for device_id, found in readings.items()
         ]
+        work += [_Device(device_id, watches[device_id], [], found) for device_id, found in detections.items()]
         pairs = [(rule.id, device.key) for device in work for rule in device.rules()]
         loaded = await states.lock_pairs(connection, pairs)
+        partial = [device for device in work if device.needs_known()]
+        if partial:
+            latest = await states.latest_metrics(connection, [device.id for device in partial])
+            for device in partial:
+                device.known = latest.get(device.id)
         outcomes: list[Outcome] = []
         for device in work:
             device.evaluate(loaded, outcomes)
@@ -86,7 +97,7 @@ class RuleHook:
 class _Device:
     """One device's messages of the batch, in time order, and the rules they can matter to."""
 
-    __slots__ = ("detections", "id", "key", "readings", "telemetry", "watch")
+    __slots__ = ("detections", "id", "key", "known", "readings", "telemetry", "watch")
 
     def __init__(
         self,
@@ -106,25 +117,52 @@ class _Device:
         self.detections = detections
         # Only the telemetry rules reading a metric the batch brought: the others have nothing to see.
         self.telemetry: tuple[Compiled, ...] = ()
+        # The device's latest value of each metric, for rules reading several: loaded only when a reading
+        # lacks one of theirs (devices mostly send all their metrics at once).
+        self.known: dict[str, float] | None = None
         if readings:
-            sent = set().union(*(reading.metrics.keys() for reading in readings))
+            sent = readings[0].metrics.keys() if len(readings) == 1 else _union(readings)
             self.telemetry = tuple(rule for rule in watch.telemetry if not rule.metrics.isdisjoint(sent))
+
+    def needs_known(self) -> bool:
+        return any(
+            rule.multi_metric and not rule.metrics <= reading.metrics.keys()
+            for rule in self.telemetry
+            for reading in self.readings
+        )
 
     def rules(self) -> tuple[Compiled, ...]:
         return self.telemetry + (self.watch.camera if self.detections else ()) + self.watch.silence
 
     def evaluate(self, loaded: dict[tuple[uuid.UUID, str], states.Loaded], into: list[Outcome]) -> None:
         key = self.key
-        found: list[Outcome | None] = []
+        found: Outcome | None
         for rule in self.telemetry:
-            found.append(_on_readings(rule, self.id, loaded.get((rule.id, key)), self.readings, self.watch))
+            state = loaded.get((rule.id, key))
+            found = _on_readings(rule, self.id, state, self.readings, self.watch, self.known)
+            if found is not None:
+                into.append(found)
         for rule in self.watch.camera if self.detections else ():
-            found.append(_on_detections(rule, self.id, loaded.get((rule.id, key)), self.detections))
+            found = _on_detections(rule, self.id, loaded.get((rule.id, key)), self.detections)
+            if found is not None:
+                into.append(found)
+        # A silence rule only cares when it holds something (an alarm, a wait): most states are idle.
+        heard = [loaded.get((rule.id, key)) for rule in self.watch.silence]
+        if not any(got is not None and not got.state.idle for got in heard):
+            return
         moments = [r.ts for r in self.readings[-1:]] + [d.ts for d in self.detections[-1:]]
         latest = max(moments) if moments else None
-        for rule in self.watch.silence:
-            found.append(_spoke(rule, self.id, loaded.get((rule.id, key)), latest))
-        into.extend(outcome for outcome in found if outcome is not None)
+        for rule, got in zip(self.watch.silence, heard, strict=True):
+            found = _spoke(rule, self.id, got, latest)
+            if found is not None:
+                into.append(found)
+
+
+def _union(readings: list[StoredReading]) -> set[str]:
+    sent: set[str] = set()
+    for reading in readings:
+        sent.update(reading.metrics)
+    return sent
 
 
 def _on_readings(
@@ -133,20 +171,48 @@ def _on_readings(
     loaded: states.Loaded | None,
     readings: list[StoredReading],
     watch: Watch,
+    known: dict[str, float] | None,
 ) -> Outcome | None:
     started = start(rule, loaded)
     state = started[1]
     actions: list[tuple[Action, dict[str, Any]]] = []
     metrics = rule.metrics
+    fresh_for = watch.fresh_for
     for reading in readings:
         if metrics.isdisjoint(reading.metrics):
             continue  # says nothing this rule reads
-        state, action = engine.on_reading(rule, state, reading.ts, reading.metrics, watch.fresh_for)
+        state, action = engine.on_reading(rule, state, reading.ts, reading.metrics, fresh_for, known)
         if action is not NOTHING:
-            known = state.memory.get("v") if rule.multi_metric else None
-            values = dict(known) if known else {m: v for m, v in reading.metrics.items() if m in metrics}
+            seen = values_of(rule, reading.metrics, known)
+            values = {m: v for m, v in seen.items() if m in metrics}
             actions.append((action, {"values": values, "ts": reading.ts.isoformat()}))
+    if not actions and started[0] is not None:
+        state = settled(rule, started[0], state, fresh_for)
     return outcome(rule, device_id, started, state, actions)
+
+
+# How far a telemetry state's stored moments may lag behind its readings, so that a reading changing
+# nothing else costs no write: the newest reading's time by a tenth of the device's liveness window (the
+# tick then sees a silent device's last reading as stale that much early), the trigger's last holding by a
+# twentieth of the rule's clearing by absence (which may come that much early once the trigger stopped).
+LAST_TS_SLACK: Final = 0.1
+ABSENCE_SLACK: Final = 0.05
+
+
+def settled(rule: Compiled, before: State, after: State, fresh_for: float) -> State:
+    """`before` when `after` differs from it only by moments within their slack; else `after`."""
+    if after.last_ts == before.last_ts and after.last_true_at == before.last_true_at:
+        return after
+    slack = fresh_for * LAST_TS_SLACK
+    if rule.absent_seconds is not None:
+        slack = min(slack, rule.absent_seconds * ABSENCE_SLACK)
+    for old, new in ((before.last_ts, after.last_ts), (before.last_true_at, after.last_true_at)):
+        if old != new and (old is None or new is None or (new - old).total_seconds() >= slack):
+            return after
+    probe = after.copy()
+    probe.last_ts = before.last_ts
+    probe.last_true_at = before.last_true_at
+    return before if probe.same_as(before) else after
 
 
 def _on_detections(

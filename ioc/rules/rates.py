@@ -1,55 +1,73 @@
-"""Recent samples of a metric for rates of change (`pm25 rises by 50 within 10 minutes`), kept in a rule
-state's memory and bounded.
+"""What a rule state remembers of a metric for rates of change (`pm25 rises by 50 within 10 minutes`): the
+lowest and highest value per twentieth of the metric's longest window, so its size is bounded however often
+the device reports (a sensor every few seconds over an hour would otherwise mean a thousand samples, parsed
+and written back with every batch).
 
-Per metric, a list of [epoch seconds, value], oldest first. Samples older than the metric's longest window
-are dropped; beyond MAX_SAMPLES (a device reporting every few seconds over a long window), a sample lying
-between its two neighbours goes first, since the lowest and highest values of a window are what a rise or a
-fall is measured from.
+Per metric, a list of [bucket, lowest, highest], oldest first, where bucket = floor(epoch / width) and
+width = window / BUCKETS. Only the side a rule asks about moves (the lowest for rises, the highest for
+falls): a bucket whose kept side does not change leaves the state as it was, and an unchanged state is not
+written back. A rise over a window is the latest value minus the lowest of the buckets that begin inside the
+window: the bucket the window's start falls in is left out, so a rise is never measured from a value older
+than the window (the price: a low point in the window's first twentieth may be missed).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, Final
 
-MAX_SAMPLES: Final = 120
+BUCKETS: Final = 20
 
-Samples = list[list[float]]
+Buckets = list[list[float]]
 Moves = dict[tuple[str, int], tuple[float, float]]
 
 
-def add_sample(samples: Samples | None, epoch: float, value: float, window: int) -> Samples:
-    """A new list: `samples` with (epoch, value) added, trimmed to `window` seconds before `epoch`."""
-    horizon = epoch - window
-    kept = [sample for sample in samples or () if sample[0] >= horizon and sample[0] < epoch]
-    kept.append([epoch, value])
-    while len(kept) > MAX_SAMPLES:
-        del kept[_least_telling(kept)]
+def width_of(window: int) -> float:
+    return window / BUCKETS
+
+
+def add_sample(
+    buckets: Buckets | None, epoch: float, value: float, window: int, rises: bool = True, falls: bool = True
+) -> Buckets:
+    """`buckets` with (epoch, value) added and the buckets the window no longer reaches dropped (the same
+    list when nothing changed). Readings come in time order (a late one never gets here)."""
+    index = math.floor(epoch / width_of(window))
+    first = index - BUCKETS
+    # A list of another shape comes from an older release of the rules: start afresh.
+    kept = [b for b in buckets or () if len(b) == 3 and first <= b[0] <= index]
+    if not kept or kept[-1][0] != index:
+        kept.append([index, value, value])
+        return kept
+    _, lowest, highest = kept[-1]
+    lower = rises and value < lowest
+    higher = falls and value > highest
+    if lower or higher:
+        kept[-1] = [index, value if lower else lowest, value if higher else highest]
     return kept
 
 
-def _least_telling(samples: Samples) -> int:
-    """The index of a sample whose removal changes no window's lowest or highest value as far as its
-    neighbours tell: one between its two neighbours; failing that, the oldest but one."""
-    for index in range(1, len(samples) - 1):
-        before, value, after = samples[index - 1][1], samples[index][1], samples[index + 1][1]
-        if min(before, after) <= value <= max(before, after):
-            return index
-    return 1
-
-
-def moves(memory: dict[str, Any], rates: tuple[tuple[str, int], ...], epoch: float) -> Moves:
-    """(rise, fall) per (metric, window) at `epoch`: the latest value minus the lowest in the window, and the
-    highest minus the latest. A metric with no sample has none (its rate of change does not hold)."""
+def moves(
+    memory: dict[str, Any],
+    rates: tuple[tuple[str, int], ...],
+    windows: dict[str, int],
+    epoch: float,
+    values: dict[str, float],
+) -> Moves:
+    """(rise, fall) per (metric, window) at `epoch`: the latest value (in `values`) minus the lowest in the
+    window, and the highest minus the latest. A metric with no value has none (its rate of change does not
+    hold). A window shorter than a bucket (a metric also read over a much longer one) is measured on the
+    newest bucket."""
     found: Moves = {}
-    series: dict[str, Samples] = memory.get("s") or {}
+    series: dict[str, Buckets] = memory.get("s") or {}
     for metric, within in rates:
-        samples = series.get(metric)
-        if not samples:
+        buckets = series.get(metric)
+        latest = values.get(metric)
+        if not buckets or latest is None or not math.isfinite(latest):
             continue
-        latest = samples[-1][1]
+        width = width_of(windows[metric])
         horizon = epoch - within
-        values = [sample[1] for sample in samples if sample[0] >= horizon]
-        if not values:
-            continue
-        found[(metric, within)] = (latest - min(values), max(values) - latest)
+        inside = [b for b in buckets if b[0] * width >= horizon] or buckets[-1:]
+        lowest = min(min(b[1] for b in inside), latest)
+        highest = max(max(b[2] for b in inside), latest)
+        found[(metric, within)] = (latest - lowest, highest - latest)
     return found

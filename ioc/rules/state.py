@@ -3,8 +3,7 @@
 `State` mirrors a row of alert_rule_states (ioc.rules.models.RuleState) without the keys. Its `memory`
 is a small JSON object; the keys the engine uses:
 
-    "v"     {metric: value}           last value of each metric, for rules reading more than one
-    "s"     {metric: [[epoch, value]]} recent samples for rates of change, bounded (ioc.rules.rates)
+    "s"     {metric: [[bucket, lo, hi]]}  recent values for rates of change, bounded (ioc.rules.rates)
     "m"     int                        which ladder steps' own conditions held at the last reading (bits)
     "wait"  true                       an officer cleared the alarm by hand: no new one until the trigger
                                        has stopped (telemetry) or the device has spoken (silence)

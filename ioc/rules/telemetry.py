@@ -10,7 +10,7 @@ from typing import Final
 
 from ioc.rules import rates
 from ioc.rules.compiled import Compiled
-from ioc.rules.definition import TelemetryRule, holds
+from ioc.rules.definition import TelemetryRule
 from ioc.rules.state import NOTHING, Action, ActionKind, ClearReason, State
 from ioc.rules.transitions import (
     EVERY_STEP,
@@ -27,19 +27,26 @@ NO_MOVES: Final[rates.Moves] = {}
 
 
 def on_reading(
-    rule: Compiled, state: State, ts: datetime, metrics: dict[str, float], fresh_for: float
+    rule: Compiled,
+    state: State,
+    ts: datetime,
+    metrics: dict[str, float],
+    fresh_for: float,
+    known: dict[str, float] | None = None,
 ) -> tuple[State, Action]:
-    """A telemetry rule and one reading of its device; `fresh_for` is the device's liveness window (s)."""
+    """A telemetry rule and one reading of its device; `fresh_for` is the device's liveness window (s);
+    `known` the device's latest value of each metric (device_state), which a rule reading several metrics
+    uses for those the reading lacks."""
     definition = rule.definition
     assert isinstance(definition, TelemetryRule)
     s = current(rule, state)
     if s.last_ts is not None and ts < s.last_ts:
-        return _late_reading(rule, definition, s, ts, metrics, fresh_for)
+        return _late_reading(rule, definition, s, ts, values_of(rule, metrics, known), fresh_for)
     if s.last_ts is not None and (ts - s.last_ts).total_seconds() > fresh_for:
         s.held_since = None
         s.clear_since = None
     s.last_ts = ts
-    values = _values(rule, s, metrics, keep=True)
+    values = values_of(rule, metrics, known)
     moves = NO_MOVES
     if rule.rates:
         epoch = ts.timestamp()
@@ -47,10 +54,12 @@ def on_reading(
         for metric, window in rule.windows.items():
             value = metrics.get(metric)
             if value is not None:
-                series[metric] = rates.add_sample(series.get(metric), epoch, value, window)
+                rises, falls = rule.sides[metric]
+                series[metric] = rates.add_sample(series.get(metric), epoch, value, window, rises, falls)
         s.memory["s"] = series
-        moves = rates.moves(s.memory, rule.rates, epoch)
-    raising = holds(definition.condition, values, moves)
+        moves = rates.moves(s.memory, rule.rates, rule.windows, epoch, values)
+    assert rule.raising is not None
+    raising = rule.raising(values, moves)
     if raising:
         if s.held_since is None:
             s.held_since = ts
@@ -59,7 +68,7 @@ def on_reading(
     else:
         s.held_since = None
         s.memory.pop("m", None)
-    if s.alarm_id is not None and _clearing(definition, raising, values, moves):
+    if s.alarm_id is not None and _clearing(rule, definition, raising, values, moves):
         if s.clear_since is None:
             s.clear_since = ts
     else:
@@ -74,11 +83,11 @@ def _late_reading(
     definition: TelemetryRule,
     s: State,
     ts: datetime,
-    metrics: dict[str, float],
+    values: dict[str, float],
     fresh_for: float,
 ) -> tuple[State, Action]:
-    values = _values(rule, s, metrics, keep=False)
-    if not holds(definition.condition, values, NO_MOVES):
+    assert rule.raising is not None
+    if not rule.raising(values, NO_MOVES):
         return s, NOTHING
     s.last_true_at = ts if s.last_true_at is None else max(s.last_true_at, ts)
     action = NOTHING
@@ -93,38 +102,37 @@ def _late_reading(
     return s, action
 
 
-def _values(rule: Compiled, s: State, metrics: dict[str, float], *, keep: bool) -> dict[str, float]:
-    """The reading's values, over the last known ones of a rule that reads several metrics."""
-    if not rule.multi_metric:
+def values_of(rule: Compiled, metrics: dict[str, float], known: dict[str, float] | None) -> dict[str, float]:
+    """The values a rule sees in a reading: the reading's own, and for a rule reading several metrics, the
+    device's latest value of each metric the reading lacks."""
+    if not known or not rule.multi_metric or rule.metrics <= metrics.keys():
         return metrics
-    known: dict[str, float] = s.memory.get("v") or {}
-    merged = dict(known)
-    for metric in rule.metrics:
-        value = metrics.get(metric)
-        if value is not None:
-            merged[metric] = value
-    if keep and merged != known:
-        s.memory["v"] = merged
+    merged = {metric: value for metric, value in known.items() if metric in rule.metrics}
+    merged.update(metrics)
     return merged
 
 
 def _remember_steps(rule: Compiled, s: State, values: dict[str, float], moves: rates.Moves) -> None:
-    if any(step.condition is not None for step in rule.ladder):
+    if rule.step_tests:
         s.memory["m"] = _step_mask(rule, values, moves)
 
 
 def _step_mask(rule: Compiled, values: dict[str, float], moves: rates.Moves) -> int:
+    if not rule.step_tests:
+        return EVERY_STEP
     mask = 0
-    for index, step in enumerate(rule.ladder):
-        if step.condition is None or holds(step.condition, values, moves):
+    for index, test in enumerate(rule.step_tests):
+        if test is None or test(values, moves):
             mask |= 1 << index
     return mask
 
 
-def _clearing(definition: TelemetryRule, raising: bool, values: dict[str, float], moves: rates.Moves) -> bool:
+def _clearing(
+    rule: Compiled, definition: TelemetryRule, raising: bool, values: dict[str, float], moves: rates.Moves
+) -> bool:
     clear = definition.clear
-    if clear.condition is not None:
-        return holds(clear.condition, values, moves)
+    if rule.clearing is not None:
+        return rule.clearing(values, moves)
     # No clearing condition and no absence: the alarm lasts as long as its trigger does.
     return clear.absent_seconds is None and not raising
 

@@ -16,18 +16,14 @@ EVERY_STEP: Final = -1  # all bits set: every step's own condition counts as hol
 
 def current(rule: Compiled, state: State) -> State:
     """A copy of `state` under the rule's current version: a new version starts holds afresh and keeps the
-    alarm (and the values last known of the metrics it still reads)."""
+    alarm."""
     fresh = state.copy()
     if fresh.rule_version == rule.version:
         return fresh
     fresh.rule_version = rule.version
     fresh.held_since = None
     fresh.clear_since = None
-    memory = {key: value for key, value in fresh.memory.items() if key in ("wait", "lon", "lat")}
-    known = fresh.memory.get("v")
-    if known and rule.multi_metric:
-        memory["v"] = {metric: value for metric, value in known.items() if metric in rule.metrics}
-    fresh.memory = memory
+    fresh.memory = {key: value for key, value in fresh.memory.items() if key in ("wait", "lon", "lat")}
     fresh.due_at = absence_due(rule, fresh) if fresh.alarm_id is not None else None
     return fresh
 

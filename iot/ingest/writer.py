@@ -348,10 +348,14 @@ def _stored_readings(plan: Plan, rows: list[Any]) -> list[StoredReading]:
     """The plan's readings that the database took, in the plan's order (a redelivered one is left out)."""
     if not rows:
         return []
+    pairs = zip(plan.readings, plan.reading_metrics, strict=True)
+    if len(rows) == len(plan.readings):
+        # Every one was new (the usual case: redeliveries are rare).
+        return [StoredReading(device_id, ts, seq, metrics) for (device_id, ts, seq, _), metrics in pairs]
     taken = {(row[0], row[1], row[2]) for row in rows}
     return [
         StoredReading(device_id, ts, seq, metrics)
-        for (device_id, ts, seq, _), metrics in zip(plan.readings, plan.reading_metrics, strict=True)
+        for (device_id, ts, seq, _), metrics in pairs
         if (device_id, ts, seq) in taken
     ]
 

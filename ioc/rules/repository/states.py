@@ -113,7 +113,7 @@ def _loaded(row: Any) -> Loaded:
         clear_since=row["clear_since"],
         alarm_id=row["alarm_id"],
         severity=row["severity"],
-        memory=json.loads(memory) if memory else {},
+        memory=json.loads(memory) if memory and memory != "{}" else {},
         due_at=row["due_at"],
     )
     return Loaded(row["rule_id"], row["source_key"], row["source_kind"], state, row["alarm_active"], row)
@@ -127,6 +127,17 @@ async def lock_pairs(
         return {}
     rows = await connection.fetch(_LOCK_PAIRS, [p[0] for p in pairs], [p[1] for p in pairs])
     return {(row["rule_id"], row["source_key"]): _loaded(row) for row in rows}
+
+
+async def latest_metrics(
+    connection: Any, device_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, float]]:
+    """Each device's latest value of every metric it sent (device_state, already holding this batch's)."""
+    rows = await connection.fetch(
+        "SELECT device_id, metrics::text AS metrics FROM device_state WHERE device_id = ANY($1::uuid[])",
+        list(device_ids),
+    )
+    return {row["device_id"]: json.loads(row["metrics"]) for row in rows if row["metrics"]}
 
 
 async def lock_due(connection: Any, now: datetime, limit: int) -> list[Loaded]:

@@ -75,11 +75,15 @@ def readings(
     state: State,
     series: Sequence[tuple[float, dict[str, float]]],
     fresh_for: float = FRESH,
+    known: dict[str, float] | None = None,
 ) -> tuple[State, list[Action]]:
-    """Feed (seconds, metrics) readings in order; the state after and every action that was not nothing."""
+    """Feed (seconds, metrics) readings in order; the state after and every action that was not nothing.
+    `known`: the device's latest value of each metric before the first (device_state keeps them)."""
     actions: list[Action] = []
+    known = dict(known or {})
     for seconds, metrics in series:
-        state, action = engine.on_reading(compiled, state, at(seconds), metrics, fresh_for)
+        known = {**known, **metrics}
+        state, action = engine.on_reading(compiled, state, at(seconds), metrics, fresh_for, known)
         if action is not NOTHING:
             actions.append(action)
     return state, actions

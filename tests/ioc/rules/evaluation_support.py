@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -63,7 +64,16 @@ async def run(
     detections: list[StoredDetection] | None = None,
 ) -> None:
     await session.flush()
-    await hook(await raw_connection(session), StoredBatch(readings or [], detections or []))
+    connection = await raw_connection(session)
+    # What the consumer's writer does before the hook: the devices' latest value of each metric.
+    for stored in readings or []:
+        await connection.execute(
+            "INSERT INTO device_state (device_id, metrics) VALUES ($1, $2::jsonb) ON CONFLICT (device_id) "
+            "DO UPDATE SET metrics = device_state.metrics || excluded.metrics",
+            stored.device_id,
+            json.dumps(stored.metrics),
+        )
+    await hook(connection, StoredBatch(readings or [], detections or []))
 
 
 async def tick(session: AsyncSession, now: datetime, catalogue: Catalogue | None = None) -> int:

@@ -55,12 +55,14 @@ def test_a_gap_longer_than_the_liveness_window_breaks_the_hold() -> None:
 
 def test_and_needs_every_part_and_values_merge_across_readings() -> None:
     both = rule(telemetry({"all": [above(30), {"metric": "rain_mm", "op": ">=", "value": 5}]}))
-    # The level and the rain come in separate messages: the last value of each is remembered.
+    # The level and the rain come in separate messages: the device's latest value of each counts.
     state, actions = readings(both, fresh(both), [(0, level(35)), (60, {"rain_mm": 2.0})])
     assert actions == []
-    state, actions = readings(both, state, [(120, {"rain_mm": 6.0})])
+    state, actions = readings(both, state, [(120, {"rain_mm": 6.0})], known={"level_cm": 35.0})
     assert kinds(actions) == ["raise:warning"]
-    assert state.memory["v"] == {"level_cm": 35, "rain_mm": 6.0}
+    # Without the level known, the rain alone does not raise.
+    _, actions = readings(both, fresh(both), [(120, {"rain_mm": 6.0})])
+    assert actions == []
 
 
 def test_or_needs_one_part() -> None:

@@ -243,8 +243,6 @@ async def test_a_telemetry_rule_reading_several_metrics(units: AsyncSession) -> 
     hook = a_hook()
     await run(session, hook, [reading(device.id, 0, level_cm=35)])
     assert await alarms(session, version.rule_id) == []
-    state = await state_of(session, version.rule_id, str(device.id))
-    assert state.memory["v"] == {"level_cm": 35}
     await run(session, hook, [reading(device.id, 60, rain_mm=8)])
     [alarm] = await alarms(session, version.rule_id)
     assert alarm.details["values"] == {"level_cm": 35, "rain_mm": 8}
