@@ -157,6 +157,7 @@ class Dossier(SQLModel, table=True):
         CheckConstraint("status BETWEEN 1 AND 10", name="status_known"),
         CheckConstraint(one_of("channel", Channel), name="channel_known"),
         CheckConstraint("document_requests >= 0", name="document_requests_not_negative"),
+        CheckConstraint("fee_vnd IS NULL OR fee_vnd >= 0", name="fee_not_negative"),
         # A signed-in citizen's dossiers, by verified phone or by national ID.
         Index(
             "ix_dossiers_applicant_phone",
@@ -229,6 +230,8 @@ class Dossier(SQLModel, table=True):
     returned_at: datetime | None = _moment(nullable=True)
     # What the applicant must do next: {"documents": [...], "fee_vnd": n, "note_vi": ..., "note_en": ...}.
     next_action: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    # The fee charged for this dossier as the agency reported it (the catalogue's fee may vary per case).
+    fee_vnd: int | None = Field(default=None, sa_column=Column(BigInteger))
     created_at: datetime = timestamp_now()
     updated_at: datetime = timestamp_now()
 
@@ -264,6 +267,8 @@ class Apology(SQLModel, table=True):
     """A letter of apology (thư xin lỗi) for a late dossier, with the new date promised."""
 
     __tablename__ = "dossier_apologies"
+    # The same letter sent twice is the same apology: (dossier, issue time) names it.
+    __table_args__ = (UniqueConstraint("dossier_id", "issued_at", name="uq_dossier_apologies_issue"),)
 
     id: uuid.UUID = uuid_primary_key()
     dossier_id: uuid.UUID = Field(

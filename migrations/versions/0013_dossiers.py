@@ -113,12 +113,14 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("returned_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("next_action", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("fee_vnd", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint(
             "channel IN ('in_person', 'online', 'post')", name=op.f("ck_dossiers_channel_known")
         ),
         sa.CheckConstraint("document_requests >= 0", name=op.f("ck_dossiers_document_requests_not_negative")),
+        sa.CheckConstraint("fee_vnd IS NULL OR fee_vnd >= 0", name=op.f("ck_dossiers_fee_not_negative")),
         sa.CheckConstraint("status BETWEEN 1 AND 10", name=op.f("ck_dossiers_status_known")),
         sa.ForeignKeyConstraint(
             ["agency_id"],
@@ -217,6 +219,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dossier_apologies")),
+        sa.UniqueConstraint("dossier_id", "issued_at", name="uq_dossier_apologies_issue"),
     )
     op.create_index(
         op.f("ix_dossier_apologies_dossier_id"), "dossier_apologies", ["dossier_id"], unique=False
