@@ -212,7 +212,7 @@ class ItemError(BaseModel):
 
 class ItemResult(BaseModel):
     index: int = Field(description="The item's position in `items`, from 0.")
-    code: str | None = Field(description="The item's dossier code, when it had one.")
+    code: str | None = Field(default=None, description="The item's dossier code, when it had one.")
     result: Outcome
     reason: Reason | None = None
     detail: Detail | None = None
