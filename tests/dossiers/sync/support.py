@@ -85,7 +85,7 @@ def apology_item(code: str, issued: datetime, new_due: datetime) -> dict[str, An
     }
 
 
-async def send(client: httpx.AsyncClient, caller: SyncCaller, *items: dict[str, Any]) -> list[dict[str, Any]]:
+async def send(client: httpx.AsyncClient, caller: SyncCaller, *items: Any) -> list[dict[str, Any]]:
     response = await client.post("/api/v1/dossiers/sync", json={"items": list(items)}, headers=caller.headers)
     assert response.status_code == 200, response.text
     results: list[dict[str, Any]] = response.json()["results"]

@@ -71,8 +71,9 @@ async def _states(engine: AsyncEngine, codes: list[str]) -> dict[str, tuple[int,
     async with AsyncSession(engine) as session:
         rows = await session.execute(
             text(
-                "SELECT d.code, d.status, array_agg(s.status ORDER BY s.at, s.id) AS steps FROM dossiers d "
-                "JOIN dossier_steps s ON s.dossier_id = d.id WHERE d.code = ANY(:codes) GROUP BY d.code, d.status"
+                "SELECT d.code, d.status, array_agg(s.status ORDER BY s.at, s.id) AS steps "
+                "FROM dossiers d JOIN dossier_steps s ON s.dossier_id = d.id "
+                "WHERE d.code = ANY(:codes) GROUP BY d.code, d.status"
             ),
             {"codes": codes},
         )

@@ -3,6 +3,7 @@ order within batches and in any cut into batches ends where it would have in ord
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import timedelta
 from typing import Any
@@ -140,7 +141,7 @@ async def test_any_order_and_any_cut_into_batches_ends_as_in_order(
     for (_, shuffled, procedure), (code, items) in zip(pairs, histories.items(), strict=True):
         batches[0].append(dossier_item(shuffled, procedure_code=procedure))
         bounds = [0, *cuts[code], len(items)]
-        for part, (start, end) in enumerate(zip(bounds, bounds[1:], strict=False)):
+        for part, (start, end) in enumerate(itertools.pairwise(bounds)):
             batches[part].extend(items[start:end])
             batches[part].extend(rng.sample(items[:start], k=min(start, 2)))
     for batch in batches:

@@ -140,7 +140,8 @@ async def test_illegal_transitions_name_both_statuses(
         status_item(code, 1, local(2025, 4, 24, 12)),
     )
     assert outcomes(results) == ["created", "illegal_transition", "updated", "illegal_transition"]
-    assert "(2)" in results[1]["detail"]["en"] and "(9)" in results[1]["detail"]["en"]
+    assert "(2)" in results[1]["detail"]["en"]
+    assert "(9)" in results[1]["detail"]["en"]
     assert "Đã tiếp nhận" in results[1]["detail"]["vi"]
     assert (await stored(session, code)).status == 4
 
