@@ -182,6 +182,8 @@ TITLES: Mapping[str, Message] = {
     "zone_outside_units": Message(
         "Vùng áp dụng không thuộc các đơn vị đã chọn", "The zone lies outside the chosen units"
     ),
+    # The procedure catalogue of dossiers.
+    "procedure_not_found": Message("Không tìm thấy thủ tục hành chính", "Administrative procedure not found"),
 }
 
 STATUS_CODES: Mapping[int, str] = {
