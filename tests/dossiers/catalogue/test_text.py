@@ -24,9 +24,7 @@ VOWELS = {
     "y": "yỳýỷỹỵ",
 }
 BARE = {"ă": "a", "â": "a", "ê": "e", "ô": "o", "ơ": "o", "ư": "u"}
-CASES = [
-    (form, BARE.get(base, base)) for base, forms in VOWELS.items() for form in (*forms, *forms.upper())
-]
+CASES = [(form, BARE.get(base, base)) for base, forms in VOWELS.items() for form in (*forms, *forms.upper())]
 
 
 def test_the_table_has_every_vowel_with_every_tone_in_both_cases() -> None:
