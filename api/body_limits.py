@@ -6,8 +6,8 @@ form, a multipart upload) read bodies before the caller is known, so the bound m
 announces too much in Content-Length is refused before the app runs at all.
 
 Kinds: a photo upload (multipart/form-data on a route listed in PHOTO_ROUTES) may carry its photos plus a
-little slack; a form (application/x-www-form-urlencoded) and everything else, JSON included, are small, but
-for the JSON batch routes (BATCH_ROUTES: the agencies' dossier sync), which have a limit of their own.
+little slack; an agency's batch (a route listed in BATCH_ROUTES) a few megabytes; a form
+(application/x-www-form-urlencoded) and everything else, JSON included, are small.
 """
 
 from __future__ import annotations
@@ -32,8 +32,10 @@ PHOTO_ROUTES: Mapping[tuple[str, str], int] = {
 }
 
 
-# JSON routes that take a batch, and so a larger body than other JSON (http_batch_max_bytes).
-BATCH_ROUTES: frozenset[tuple[str, str]] = frozenset({("POST", "/api/v1/dossiers/sync")})
+# Agencies' batch routes: a sync call carries hundreds of items, each a small JSON object.
+BATCH_ROUTES: frozenset[tuple[str, str]] = frozenset(
+    {("POST", "/api/v1/dossiers/sync"), ("POST", "/api/v1/dossiers/sync/procedures")}
+)
 
 
 class BodyTooLargeError(Exception):

@@ -187,8 +187,10 @@ def import_units(
 
 @app.command()
 def seed() -> None:
-    """Load the demo province, its report categories and the starting alert rules (idempotent)."""
+    """Load the demo province, its report categories, the starting alert rules and the sample procedure
+    catalogue (idempotent)."""
     from core.units.importer import import_units_file
+    from dossiers.catalogue.seed import seed_procedures_file
     from feedback.catalogue.seed import seed_catalogue_file
     from ioc.rules.seed import seed_rules_file
 
@@ -202,6 +204,7 @@ def seed() -> None:
     )
     # After the categories: a surge rule names one.
     typer.echo(f"alert rules created: {asyncio.run(seed_rules_file(settings))}")
+    typer.echo(f"procedure catalogue loaded: {asyncio.run(seed_procedures_file(settings))} procedures")
 
 
 @app.command("create-admin")

@@ -189,6 +189,8 @@ TITLES: Mapping[str, Message] = {
     "api_key_not_bound": Message(
         "Khóa API chưa được gán cho cơ quan nào", "The API key is not bound to an agency"
     ),
+    # The procedure catalogue of dossiers.
+    "procedure_not_found": Message("Không tìm thấy thủ tục hành chính", "Administrative procedure not found"),
 }
 
 STATUS_CODES: Mapping[int, str] = {

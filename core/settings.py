@@ -151,8 +151,8 @@ class Settings(BaseSettings):
     http_json_max_bytes: int = Field(default=64 * 1024, ge=4 * 1024, le=1024 * 1024)
     http_form_max_bytes: int = Field(default=64 * 1024, ge=4 * 1024, le=1024 * 1024)
     http_multipart_slack_bytes: int = Field(default=128 * 1024, ge=16 * 1024, le=1024 * 1024)
-    # A JSON batch route (the agencies' dossier sync, up to 1,000 items of a few hundred bytes each).
-    http_batch_max_bytes: int = Field(default=2 * 1024 * 1024, ge=64 * 1024, le=16 * 1024 * 1024)
+    # Agencies' batch calls (api/body_limits.py BATCH_ROUTES): hundreds of items of JSON in one body.
+    http_batch_max_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, le=64 * 1024 * 1024)
 
     # Citizen reports: the SLA task, automatic closing and duplicate search.
     # A report is "due soon" when less than this many working hours remain before a deadline.

@@ -117,6 +117,15 @@ class Procedure(SQLModel, table=True):
         CheckConstraint(one_of("level", AgencyLevel), name="level_known"),
         CheckConstraint(one_of("online_level", OnlineLevel), name="online_level_known"),
         CheckConstraint("fee_vnd IS NULL OR fee_vnd >= 0", name="fee_not_negative"),
+        # The public search: trigram matches of words and phrases, and similarity, on the folded text.
+        Index(
+            "ix_dossier_procedures_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+        # The catalogue in alphabetical order, page by page.
+        Index("ix_dossier_procedures_name_folded", "name_folded", "code"),
     )
 
     id: uuid.UUID = uuid_primary_key()
@@ -146,6 +155,9 @@ class Procedure(SQLModel, table=True):
     )
     # Lower case, diacritics removed (đ as d), of code, name and field: what the public search matches.
     search_text: str = Field(sa_column=Column(Text, nullable=False))
+    # The Vietnamese name folded the same way: the catalogue's alphabetical order, and the name's prefix
+    # match that ranks first in search.
+    name_folded: str = Field(sa_column=Column(Text, nullable=False))
     active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=text("true")))
     created_at: datetime = timestamp_now()
     updated_at: datetime = timestamp_now()

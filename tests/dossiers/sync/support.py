@@ -126,6 +126,7 @@ def procedure(code: str, kind: str, amount: str, *, resume: bool = False) -> Pro
         resume_after_request=resume,
         online_level="full",
         search_text=code.lower(),
+        name_folded=f"thu tuc {code.lower()}",
     )
 
 
