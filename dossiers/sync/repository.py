@@ -197,6 +197,11 @@ async def insert_apologies(session: AsyncSession, rows: Sequence[Mapping[str, An
         await session.execute(_INSERT_APOLOGIES, _arrays(_APOLOGY_COLUMNS, rows))
 
 
+async def agency_has_dossiers(session: AsyncSession, agency_id: uuid.UUID) -> bool:
+    found = await session.execute(select(col(Dossier.id)).where(col(Dossier.agency_id) == agency_id).limit(1))
+    return found.first() is not None
+
+
 # -- the agency's read side -----------------------------------------------------------------------------
 
 RATING_SORT = "agency-ratings"

@@ -53,9 +53,16 @@ class Applied:
 
 
 async def apply_batch(
-    session: AsyncSession, settings: Settings, agency: Agency, raw_items: Sequence[Any], *, now: datetime
+    session: AsyncSession,
+    settings: Settings,
+    agency: Agency,
+    raw_items: Sequence[Any],
+    *,
+    now: datetime,
+    announce: bool = True,
 ) -> Applied:
-    """Apply the items of one sync call for `agency`: a result per item, in input order, and the changes."""
+    """Apply the items of one sync call for `agency`: a result per item, in input order, and the changes.
+    `announce` False only for replayed history (the demo seed), which nobody is to be told about."""
     valid, malformed = items.parse(raw_items)
     prechecked: list[ItemResult] = []
     passed: list[tuple[int, Item]] = []
@@ -66,7 +73,8 @@ async def apply_batch(
         else:
             prechecked.append(refusal)
     plan = await _planned_and_written(session, settings, agency, passed, now=now)
-    await notify.announce(session, settings, plan.changes)
+    if announce:
+        await notify.announce(session, settings, plan.changes)
     results = sorted([*malformed, *prechecked, *plan.results], key=lambda result: result.index)
     counts = Counter(result.result for result in results)
     response = SyncResponse(results=results, counts={outcome: counts.get(outcome, 0) for outcome in Outcome})
