@@ -20,6 +20,9 @@ from api.ws.hub import running_hub
 from core.http.resources import ResourcesFactory, open_resources
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
+from dossiers.agencies import routes as dossier_agency_routes
+from dossiers.catalogue import routes as procedure_routes
+from dossiers.sync import routes as dossier_sync_routes
 from feedback.catalogue import routes as catalogue_routes
 from feedback.kpis import routes as kpi_routes
 from feedback.lifecycle import routes as lifecycle_routes
@@ -110,6 +113,9 @@ def create_app(
     app.include_router(warning_routes.router)
     app.include_router(incident_routes.router)
     app.include_router(rule_routes.router)
+    app.include_router(dossier_agency_routes.router)
+    app.include_router(dossier_sync_routes.router)
+    app.include_router(procedure_routes.router)
     return app
 
 

@@ -6,7 +6,8 @@ form, a multipart upload) read bodies before the caller is known, so the bound m
 announces too much in Content-Length is refused before the app runs at all.
 
 Kinds: a photo upload (multipart/form-data on a route listed in PHOTO_ROUTES) may carry its photos plus a
-little slack; a form (application/x-www-form-urlencoded) and everything else, JSON included, are small.
+little slack; an agency's batch (a route listed in BATCH_ROUTES) a few megabytes; a form
+(application/x-www-form-urlencoded) and everything else, JSON included, are small.
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ PHOTO_ROUTES: Mapping[tuple[str, str], int] = {
 }
 
 
+# Agencies' batch routes: a sync call carries hundreds of items, each a small JSON object.
+BATCH_ROUTES: frozenset[tuple[str, str]] = frozenset(
+    {("POST", "/api/v1/dossiers/sync"), ("POST", "/api/v1/dossiers/sync/procedures")}
+)
+
+
 class BodyTooLargeError(Exception):
     """Raised into the app by `receive` once the body passed its limit; the middleware answers 413."""
 
@@ -41,6 +48,7 @@ class BodyLimits:
     form_bytes: int
     photo_bytes: int
     slack_bytes: int
+    batch_bytes: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BodyLimits:
@@ -49,6 +57,7 @@ class BodyLimits:
             form_bytes=settings.http_form_max_bytes,
             photo_bytes=settings.media_max_bytes,
             slack_bytes=settings.http_multipart_slack_bytes,
+            batch_bytes=settings.http_batch_max_bytes,
         )
 
     def for_request(self, method: str, path: str, content_type: str) -> int:
@@ -57,6 +66,8 @@ class BodyLimits:
             return photos * self.photo_bytes + self.slack_bytes
         if media_type == "application/x-www-form-urlencoded":
             return self.form_bytes
+        if (method, path) in BATCH_ROUTES:
+            return self.batch_bytes
         return self.json_bytes
 
 

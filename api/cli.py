@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import typer
 
-from core.settings import get_settings
+from core.settings import Profile, Settings, get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="smartcity backend")
 config_app = typer.Typer(no_args_is_help=True, help="Show the configuration.")
@@ -187,8 +187,10 @@ def import_units(
 
 @app.command()
 def seed() -> None:
-    """Load the demo province, its report categories and the starting alert rules (idempotent)."""
+    """Load the demo province, its report categories, the starting alert rules and the sample procedure
+    catalogue (idempotent)."""
     from core.units.importer import import_units_file
+    from dossiers.catalogue.seed import seed_procedures_file
     from feedback.catalogue.seed import seed_catalogue_file
     from ioc.rules.seed import seed_rules_file
 
@@ -202,6 +204,22 @@ def seed() -> None:
     )
     # After the categories: a surge rule names one.
     typer.echo(f"alert rules created: {asyncio.run(seed_rules_file(settings))}")
+    typer.echo(f"procedure catalogue loaded: {asyncio.run(seed_procedures_file(settings))} procedures")
+    if settings.profile is Profile.DEVELOPMENT:
+        # After the procedures: the demo dossiers are of the sample catalogue's procedures.
+        _seed_demo_dossiers(settings)
+
+
+def _seed_demo_dossiers(settings: Settings) -> None:
+    from dossiers.sync.demo import seed_demo_dossiers_file
+
+    demo = asyncio.run(seed_demo_dossiers_file(settings))
+    typer.echo(f"demo dossiers created: {demo.dossiers} across {demo.agencies} agencies")
+    for sample in demo.samples:
+        factors = f"phone ending {sample.phone_last4}"
+        if sample.id_last4:
+            factors += f" or ID number ending {sample.id_last4}"
+        typer.echo(f"  try the lookup: {sample.code} (status {int(sample.status)}) with {factors}")
 
 
 @app.command("create-admin")

@@ -4,6 +4,9 @@ A cursor is base64url text of "<sort>|<microseconds since the epoch>|<row id>". 
 opaque; the sort name inside means a cursor from one ordering is refused by another rather than silently
 skipping rows. Anything that does not decode exactly is a 400 invalid_cursor.
 
+An order on other keys (a search's rank, a name) uses a key cursor: base64url JSON of the sort name and the
+last row's key values, strings and integers, checked against the shape the caller expects.
+
 A keyset page is read with one row more than asked (`fetch_limit`): that row's presence says another page
 follows, and `keyset_page` cuts it off and makes the cursor from the last row kept.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -69,6 +73,39 @@ def decode_cursor(sort: str, text: str | None) -> Cursor | None:
         raise invalid_cursor() from error
 
 
+KeyValue = str | int
+
+
+def encode_key_cursor(sort: str, key: Sequence[KeyValue]) -> str:
+    """A cursor after the row whose sort key is `key`, for an order that is not (timestamp, id)."""
+    raw = json.dumps([sort, *key], ensure_ascii=True, separators=(",", ":")).encode("ascii")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode_key_cursor(
+    sort: str, text: str | None, shape: Sequence[type[KeyValue]]
+) -> tuple[KeyValue, ...] | None:
+    """The key of a cursor made by `encode_key_cursor` for this sort, its values of the types in `shape`;
+    None for the first page; 400 invalid_cursor otherwise."""
+    if text is None:
+        return None
+    try:
+        padded = text + "=" * (-len(text) % 4)
+        decoded = json.loads(base64.b64decode(padded, altchars=b"-_", validate=True).decode("ascii"))
+    except (ValueError, UnicodeDecodeError, binascii.Error, RecursionError) as error:
+        raise invalid_cursor() from error
+    # type() rather than isinstance(): JSON true is a bool, which isinstance() would take for an int.
+    if (
+        not isinstance(decoded, list)
+        or len(decoded) != len(shape) + 1
+        or decoded[0] != sort
+        or any(type(value) is not kind for value, kind in zip(decoded[1:], shape, strict=True))
+        or any(type(value) is int and abs(value) > _MAX_MICROS for value in decoded[1:])
+    ):
+        raise invalid_cursor()
+    return tuple(decoded[1:])
+
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -101,4 +138,18 @@ def keyset_page(
     if len(rows) > limit and kept:
         at, row_id = position(kept[-1])
         next_cursor = encode_cursor(sort, at, row_id)
+    return Page(items=[item(row) for row in kept], next_cursor=next_cursor)
+
+
+def key_page(
+    rows: Sequence[R],
+    limit: int,
+    *,
+    sort: str,
+    key: Callable[[R], Sequence[KeyValue]],
+    item: Callable[[R], T],
+) -> Page[T]:
+    """keyset_page for an order on other keys: the cursor carries the last kept row's `key`."""
+    kept = rows[:limit]
+    next_cursor = encode_key_cursor(sort, key(kept[-1])) if len(rows) > limit and kept else None
     return Page(items=[item(row) for row in kept], next_cursor=next_cursor)

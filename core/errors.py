@@ -182,6 +182,15 @@ TITLES: Mapping[str, Message] = {
     "zone_outside_units": Message(
         "Vùng áp dụng không thuộc các đơn vị đã chọn", "The zone lies outside the chosen units"
     ),
+    # Administrative dossiers: agencies and their sync.
+    "dossier_not_found": Message("Không tìm thấy hồ sơ", "Dossier not found"),
+    "agency_not_found": Message("Không tìm thấy cơ quan", "Agency not found"),
+    "agency_code_taken": Message("Mã cơ quan đã được dùng", "The agency code is already taken"),
+    "api_key_not_bound": Message(
+        "Khóa API chưa được gán cho cơ quan nào", "The API key is not bound to an agency"
+    ),
+    # The procedure catalogue of dossiers.
+    "procedure_not_found": Message("Không tìm thấy thủ tục hành chính", "Administrative procedure not found"),
 }
 
 STATUS_CODES: Mapping[int, str] = {

@@ -121,6 +121,15 @@ class Procedure(SQLModel, table=True):
         CheckConstraint(one_of("level", AgencyLevel), name="level_known"),
         CheckConstraint(one_of("online_level", OnlineLevel), name="online_level_known"),
         CheckConstraint("fee_vnd IS NULL OR fee_vnd >= 0", name="fee_not_negative"),
+        # The public search: trigram matches of words and phrases, and similarity, on the folded text.
+        Index(
+            "ix_dossier_procedures_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+        # The catalogue in alphabetical order, page by page.
+        Index("ix_dossier_procedures_name_folded", "name_folded", "code"),
     )
 
     id: uuid.UUID = uuid_primary_key()
@@ -150,6 +159,9 @@ class Procedure(SQLModel, table=True):
     )
     # Lower case, diacritics removed (đ as d), of code, name and field: what the public search matches.
     search_text: str = Field(sa_column=Column(Text, nullable=False))
+    # The Vietnamese name folded the same way: the catalogue's alphabetical order, and the name's prefix
+    # match that ranks first in search.
+    name_folded: str = Field(sa_column=Column(Text, nullable=False))
     active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=text("true")))
     created_at: datetime = timestamp_now()
     updated_at: datetime = timestamp_now()
@@ -161,6 +173,7 @@ class Dossier(SQLModel, table=True):
         CheckConstraint("status BETWEEN 1 AND 10", name="status_known"),
         CheckConstraint(one_of("channel", Channel), name="channel_known"),
         CheckConstraint("document_requests >= 0", name="document_requests_not_negative"),
+        CheckConstraint("fee_vnd IS NULL OR fee_vnd >= 0", name="fee_not_negative"),
         # A signed-in citizen's dossiers, by verified phone or by national ID.
         Index(
             "ix_dossiers_applicant_phone",
@@ -233,6 +246,8 @@ class Dossier(SQLModel, table=True):
     returned_at: datetime | None = _moment(nullable=True)
     # What the applicant must do next: {"documents": [...], "fee_vnd": n, "note_vi": ..., "note_en": ...}.
     next_action: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    # The fee charged for this dossier as the agency reported it (the catalogue's fee may vary per case).
+    fee_vnd: int | None = Field(default=None, sa_column=Column(BigInteger))
     created_at: datetime = timestamp_now()
     updated_at: datetime = timestamp_now()
 
@@ -268,6 +283,8 @@ class Apology(SQLModel, table=True):
     """A letter of apology (thư xin lỗi) for a late dossier, with the new date promised."""
 
     __tablename__ = "dossier_apologies"
+    # The same letter sent twice is the same apology: (dossier, issue time) names it.
+    __table_args__ = (UniqueConstraint("dossier_id", "issued_at", name="uq_dossier_apologies_issue"),)
 
     id: uuid.UUID = uuid_primary_key()
     dossier_id: uuid.UUID = Field(

@@ -7,30 +7,15 @@ wins over If-Modified-Since, as the RFC says.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import Request, Response
 
-from core.http.responses import Responses
+from core.http.conditional import etag_matches, etag_of
 
 # Short enough that a cancellation or an expiry reaches a polling aggregator within a minute.
 CACHE_CONTROL = "public, max-age=60"
-NOT_MODIFIED: Responses = {
-    304: {"description": "Not modified: the ETag or date the client sent is still current."}
-}
-
-
-def _etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
-def _matches(if_none_match: str, etag: str) -> bool:
-    if if_none_match.strip() == "*":
-        return True
-    # Weak comparison: W/"x" and "x" name the same representation.
-    return any(tag.strip().removeprefix("W/") == etag for tag in if_none_match.split(","))
 
 
 def _not_modified_since(if_modified_since: str, last_modified: datetime) -> bool:
@@ -47,14 +32,14 @@ def conditional(
     request: Request, body: bytes, *, media_type: str, last_modified: datetime | None
 ) -> Response:
     """The document, or a 304 when the request's validators say the client has it."""
-    etag = _etag(body)
+    etag = etag_of(body)
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
     if last_modified is not None:
         headers["Last-Modified"] = format_datetime(last_modified.astimezone(UTC), usegmt=True)
     if_none_match = request.headers.get("if-none-match")
     if_modified_since = request.headers.get("if-modified-since")
     if if_none_match is not None:
-        fresh = _matches(if_none_match, etag)
+        fresh = etag_matches(if_none_match, etag)
     else:
         fresh = (
             if_modified_since is not None

@@ -13,13 +13,14 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from core.bbox import BBOX_DESCRIPTION, BBOX_EXAMPLE, parse_bbox
 from core.errors import Language
+from core.http.conditional import NOT_MODIFIED
 from core.http.deps import SessionDep, SettingsDep
 from core.http.policies import PUBLIC, Officer
 from core.http.read_limits import PUBLIC_READ_LIMIT
 from core.http.responses import INVALID_CURSOR, PUBLIC_OPENAPI, UNAUTHENTICATED, problem, responses
 from ioc.warnings import feed, reading, service
 from ioc.warnings.cap import CAP_CONTENT_TYPE
-from ioc.warnings.http_cache import NOT_MODIFIED, conditional
+from ioc.warnings.http_cache import conditional
 from ioc.warnings.schemas import WARNINGS_PATH, WarningIn, WarningPage, WarningRead
 
 router = APIRouter(prefix=WARNINGS_PATH, tags=["warnings"])

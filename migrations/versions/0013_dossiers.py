@@ -19,6 +19,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # Trigram matching for the procedure search (a trusted extension: the database owner may create it).
+    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     op.create_table(
         "dossier_procedures",
         sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
@@ -42,6 +44,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("search_text", sa.Text(), nullable=False),
+        sa.Column("name_folded", sa.Text(), nullable=False),
         sa.Column("active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
@@ -64,6 +67,17 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dossier_procedures")),
         sa.UniqueConstraint("code", name=op.f("uq_dossier_procedures_code")),
+    )
+    op.create_index(
+        "ix_dossier_procedures_search_text_trgm",
+        "dossier_procedures",
+        ["search_text"],
+        unique=False,
+        postgresql_using="gin",
+        postgresql_ops={"search_text": "gin_trgm_ops"},
+    )
+    op.create_index(
+        "ix_dossier_procedures_name_folded", "dossier_procedures", ["name_folded", "code"], unique=False
     )
     op.create_table(
         "dossier_agencies",
@@ -113,12 +127,14 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("returned_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("next_action", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("fee_vnd", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint(
             "channel IN ('in_person', 'online', 'post')", name=op.f("ck_dossiers_channel_known")
         ),
         sa.CheckConstraint("document_requests >= 0", name=op.f("ck_dossiers_document_requests_not_negative")),
+        sa.CheckConstraint("fee_vnd IS NULL OR fee_vnd >= 0", name=op.f("ck_dossiers_fee_not_negative")),
         sa.CheckConstraint("status BETWEEN 1 AND 10", name=op.f("ck_dossiers_status_known")),
         sa.ForeignKeyConstraint(
             ["agency_id"],
@@ -217,6 +233,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dossier_apologies")),
+        sa.UniqueConstraint("dossier_id", "issued_at", name="uq_dossier_apologies_issue"),
     )
     op.create_index(
         op.f("ix_dossier_apologies_dossier_id"), "dossier_apologies", ["dossier_id"], unique=False
@@ -316,4 +333,7 @@ def downgrade() -> None:
     op.drop_table("dossiers")
     op.drop_index(op.f("ix_dossier_agencies_unit_code"), table_name="dossier_agencies")
     op.drop_table("dossier_agencies")
+    op.drop_index("ix_dossier_procedures_name_folded", table_name="dossier_procedures")
+    op.drop_index("ix_dossier_procedures_search_text_trgm", table_name="dossier_procedures")
     op.drop_table("dossier_procedures")
+    op.execute("DROP EXTENSION IF EXISTS pg_trgm")
