@@ -20,6 +20,8 @@ from api.ws.hub import running_hub
 from core.http.resources import ResourcesFactory, open_resources
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
+from dossiers.citizen import erasure as _dossier_erasure  # noqa: F401  (registers the account cleanup)
+from dossiers.citizen import routes as dossier_citizen_routes
 from feedback.catalogue import routes as catalogue_routes
 from feedback.kpis import routes as kpi_routes
 from feedback.lifecycle import routes as lifecycle_routes
@@ -110,6 +112,7 @@ def create_app(
     app.include_router(warning_routes.router)
     app.include_router(incident_routes.router)
     app.include_router(rule_routes.router)
+    app.include_router(dossier_citizen_routes.router)
     return app
 
 
