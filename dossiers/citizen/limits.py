@@ -38,11 +38,13 @@ def lookup_limits(settings: Settings, client_ip: str, code: str) -> list[Limit]:
     ]
 
 
-async def settle(redis: Redis, settings: Settings, *, client_ip: str, code: str, failed: bool) -> None:
+async def settle(
+    redis: Redis, settings: Settings, *, client_ip: str, code: str, failed: bool, now: float
+) -> None:
     """Record a failed attempt, or check a successful one; 429 rate_limited (Retry-After) past a budget,
     503 lookup_unavailable when Redis cannot be asked."""
     try:
-        await RateLimiter(redis).hit(lookup_limits(settings, client_ip, code), record=failed)
+        await RateLimiter(redis).hit(lookup_limits(settings, client_ip, code), now, record=failed)
     except (RedisError, OSError) as exc:
         logger.error("dossier lookup refused: rate limits cannot be checked", exc_info=True)
         raise ProblemError(503, "lookup_unavailable", headers={"Retry-After": "30"}) from exc

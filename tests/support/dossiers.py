@@ -78,14 +78,14 @@ async def make_dossier(
     id_number: str | None = "036190001234",
     sms_opt_in: bool = False,
     received_at: datetime | None = None,
-    due_at: datetime | None = None,
     **overrides: Any,
 ) -> Dossier:
     """A dossier of `agency`, received 2 days ago and due in 3, in `status` (finished and returned when the
-    status says so), with `steps` (by default one public step for the status)."""
+    status says so), with `steps` (by default one public step for the status). Any column may be given
+    (`due_at=None` for a stopped clock)."""
     received = received_at or datetime.now(UTC) - timedelta(days=2)
     code = code or f"{agency.code}-{received:%y%m%d}-{next(_numbers):04d}"
-    due = due_at or received + timedelta(days=5)
+    due = overrides.get("due_at") or received + timedelta(days=5)
     finished = received + timedelta(days=1) if status in FINISHED else None
     values: dict[str, Any] = {
         "code": code,
