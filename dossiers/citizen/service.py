@@ -48,7 +48,9 @@ async def lookup(
 ) -> DossierView:
     """Anyone's lookup: one query, then one Redis round trip for the limits (see dossiers.citizen.limits)."""
     row = await repository.view_by_factor(session, code, factor, suffix_hash(settings, code, factor))
-    await limits.settle(redis, settings, client_ip=client_ip, code=code, failed=row is None, now=now.timestamp())
+    await limits.settle(
+        redis, settings, client_ip=client_ip, code=code, failed=row is None, now=now.timestamp()
+    )
     if row is None:
         raise not_found()
     return dossier_view(row, working_calendar(settings), now)
@@ -98,7 +100,9 @@ async def follow(
     lookup is); returns her view and whether the follow is new."""
     hashed = suffix_hash(settings, code, factor) if factor is not None else None
     row = await repository.my_view_or_by_factor(session, user_id, code, factor, hashed)
-    await limits.settle(redis, settings, client_ip=client_ip, code=code, failed=row is None, now=now.timestamp())
+    await limits.settle(
+        redis, settings, client_ip=client_ip, code=code, failed=row is None, now=now.timestamp()
+    )
     if row is None:
         raise not_found()
     created = await repository.follow(session, row.id, user_id)

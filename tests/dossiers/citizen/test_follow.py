@@ -18,15 +18,19 @@ async def test_following_with_the_factor_then_again_then_unfollowing(
     dossier = await office.dossier()
     first = await client.post(FOLLOWS, json={"code": dossier.code, "factor": "5678"}, headers=her.headers)
     assert first.status_code == 201, first.text
-    assert first.json()["following"] is True and first.json()["linked"] is False
+    assert first.json()["following"] is True
+    assert first.json()["linked"] is False
     again = await client.post(FOLLOWS, json={"code": dossier.code, "factor": "1234"}, headers=her.headers)
-    assert again.status_code == 200 and again.json()["following"] is True
+    assert again.status_code == 200
+    assert again.json()["following"] is True
     mine = await client.get(f"/api/v1/me/dossiers/{dossier.code}", headers=her.headers)
-    assert mine.status_code == 200 and mine.json()["following"] is True
+    assert mine.status_code == 200
+    assert mine.json()["following"] is True
     assert (await client.delete(f"{FOLLOWS}/{dossier.code}", headers=her.headers)).status_code == 204
     assert (await client.get(f"/api/v1/me/dossiers/{dossier.code}", headers=her.headers)).status_code == 404
     gone = await client.delete(f"{FOLLOWS}/{dossier.code}", headers=her.headers)
-    assert gone.status_code == 404 and gone.json()["code"] == "dossier_not_found"
+    assert gone.status_code == 404
+    assert gone.json()["code"] == "dossier_not_found"
 
 
 async def test_her_own_dossier_needs_no_factor(
@@ -54,5 +58,6 @@ async def test_without_the_factor_or_with_a_wrong_one_it_is_the_lookups_404_and_
     for factor in range(8):
         await client.post(FOLLOWS, json={"code": dossier.code, "factor": f"{factor:04d}"}, headers=headers)
     limited = await client.post(FOLLOWS, json={"code": dossier.code, "factor": "5678"}, headers=headers)
-    assert limited.status_code == 429 and limited.json()["code"] == "rate_limited"
+    assert limited.status_code == 429
+    assert limited.json()["code"] == "rate_limited"
     assert (await client.get(f"/api/v1/me/dossiers/{dossier.code}", headers=her.headers)).status_code == 404

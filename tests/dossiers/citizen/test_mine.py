@@ -45,13 +45,17 @@ async def test_her_dossiers_by_phone_by_id_number_and_followed_newest_first(
         (True, False),
         (True, False),
     ]
-    assert items[0]["status"]["code"] == 4 and items[0]["procedure"]["code"] == office.procedure.code
+    assert items[0]["status"]["code"] == 4
+    assert items[0]["procedure"]["code"] == office.procedure.code
     assert someone_elses.code not in response.text
 
     one = await client.get(f"{MINE}/{by_id.code}", headers=her.headers)
-    assert one.status_code == 200 and one.json()["linked"] is True and one.json()["rating"] is None
+    assert one.status_code == 200
+    assert one.json()["linked"] is True
+    assert one.json()["rating"] is None
     other = await client.get(f"{MINE}/{someone_elses.code}", headers=her.headers)
-    assert other.status_code == 404 and other.json()["code"] == "dossier_not_found"
+    assert other.status_code == 404
+    assert other.json()["code"] == "dossier_not_found"
 
 
 async def test_her_list_pages_with_a_cursor(
@@ -71,9 +75,11 @@ async def test_her_list_pages_with_a_cursor(
         await client.get(MINE, params={"limit": 2, "cursor": second["next_cursor"]}, headers=her.headers)
     ).json()
     seen = [item["code"] for page in (first, second, third) for item in page["items"]]
-    assert seen == codes and third["next_cursor"] is None
+    assert seen == codes
+    assert third["next_cursor"] is None
     bad = await client.get(MINE, params={"cursor": "nonsense"}, headers=her.headers)
-    assert bad.status_code == 400 and bad.json()["code"] == "invalid_cursor"
+    assert bad.status_code == 400
+    assert bad.json()["code"] == "invalid_cursor"
 
 
 async def test_only_citizens_have_dossiers(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from dossiers.models import DossierFollower, DossierRating
 from dossiers.types import Status
@@ -25,9 +26,11 @@ async def test_a_returned_dossier_is_rated_once_and_the_rating_shows(
     response = await client.post(_rating(dossier.code), json=body, headers=her.headers)
     assert response.status_code == 201, response.text
     rating = response.json()["rating"]
-    assert rating["rating"] == "very_satisfied" and rating["comment"] == "Nhanh, chu đáo"
+    assert rating["rating"] == "very_satisfied"
+    assert rating["comment"] == "Nhanh, chu đáo"
     again = await client.post(_rating(dossier.code), json={"rating": "not_satisfied"}, headers=her.headers)
-    assert again.status_code == 409 and again.json()["code"] == "already_rated"
+    assert again.status_code == 409
+    assert again.json()["code"] == "already_rated"
     view = (await client.get(f"/api/v1/me/dossiers/{dossier.code}", headers=her.headers)).json()
     assert view["rating"]["rating"] == "very_satisfied"
 
@@ -39,7 +42,8 @@ async def test_no_rating_before_the_result_is_returned(
     her = await person()
     dossier = await office.dossier(status=status, applicant_phone=her.user.phone)
     response = await client.post(_rating(dossier.code), json={"rating": "satisfied"}, headers=her.headers)
-    assert response.status_code == 409 and response.json()["code"] == "not_returned"
+    assert response.status_code == 409
+    assert response.json()["code"] == "not_returned"
     assert await office.session.get(DossierRating, dossier.id) is None
 
 
@@ -49,7 +53,8 @@ async def test_a_follower_may_rate_a_stranger_may_not(
     follower, stranger = await person(), await person()
     dossier = await office.dossier(status=Status.RESULT_RETURNED)
     refused = await client.post(_rating(dossier.code), json={"rating": "satisfied"}, headers=stranger.headers)
-    assert refused.status_code == 404 and refused.json()["code"] == "dossier_not_found"
+    assert refused.status_code == 404
+    assert refused.json()["code"] == "dossier_not_found"
     await client.post(
         "/api/v1/me/dossier-follows", json={"code": dossier.code, "factor": "5678"}, headers=follower.headers
     )
@@ -81,11 +86,15 @@ async def test_a_deleted_account_stops_following_and_its_ratings_name_nobody(
     )
     assert (await client.delete("/api/v1/me", headers=her.headers)).status_code == 204
     session = office.session
-    follows = (await session.execute(select(DossierFollower).where(DossierFollower.user_id == her.id))).all()
+    follows = (
+        await session.execute(select(DossierFollower).where(col(DossierFollower.user_id) == her.id))
+    ).all()
     assert follows == []
     rating = (
         await session.execute(
-            select(DossierRating.user_id, DossierRating.rating).where(DossierRating.dossier_id == rated.id)
+            select(col(DossierRating.user_id), col(DossierRating.rating)).where(
+                col(DossierRating.dossier_id) == rated.id
+            )
         )
     ).one()
     assert tuple(rating) == (None, "satisfied")

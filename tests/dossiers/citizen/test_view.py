@@ -64,7 +64,8 @@ async def test_the_view_shows_the_dossier_and_no_identity(client: httpx.AsyncCli
     assert view["status"] == {"code": 4, "name": {"vi": "Đang xử lý", "en": "In process"}}
     assert view["received_at"] == "2025-04-24T02:00:00Z"
     assert view["due_at"] == "2025-04-28T02:00:00Z"
-    assert view["finished_at"] is None and view["returned_at"] is None
+    assert view["finished_at"] is None
+    assert view["returned_at"] is None
     # Long past its due date and still open.
     assert view["on_time"] == "overdue"
     assert view["next_action"] is None
@@ -78,8 +79,10 @@ async def test_the_view_shows_the_dossier_and_no_identity(client: httpx.AsyncCli
     text = str(view)
     for secret in (PHONE, "912345678", ID_NUMBER, "Nguyễn Văn An", "Trần Thị Cán Bộ", "Phòng nội bộ"):
         assert secret not in text
-    assert dossier.applicant_id_hash is not None and dossier.applicant_id_hash not in text
-    assert dossier.id_suffix_hash is not None and dossier.id_suffix_hash not in text
+    assert dossier.applicant_id_hash is not None
+    assert dossier.applicant_id_hash not in text
+    assert dossier.id_suffix_hash is not None
+    assert dossier.id_suffix_hash not in text
     assert str(dossier.id) not in text
 
 
@@ -106,7 +109,8 @@ async def test_a_finished_dossier_is_judged_against_its_first_due_date_despite_a
     await make_apology(office.session, dossier, new_due_at=new_due)
     view = await _view(client, dossier.code)
     assert view["on_time"] == "late"
-    assert view["due_at"] == "2025-03-13T02:00:00Z" and view["original_due_at"] == "2025-03-06T02:00:00Z"
+    assert view["due_at"] == "2025-03-13T02:00:00Z"
+    assert view["original_due_at"] == "2025-03-06T02:00:00Z"
     assert view["returned_at"] == "2025-03-10T02:00:00Z"
     [apology] = view["apologies"]
     assert apology["reason"] == {"vi": "Hồ sơ phức tạp", "en": "A complex dossier"}
@@ -130,7 +134,9 @@ async def test_more_documents_says_what_to_bring_and_stops_the_clock(
         },
     )
     view = await _view(client, dossier.code)
-    assert view["clock_stopped"] is True and view["on_time"] is None and view["due_at"] is None
+    assert view["clock_stopped"] is True
+    assert view["on_time"] is None
+    assert view["due_at"] is None
     action = view["next_action"]
     assert action["kind"] == "bring_documents"
     assert [document["name"] for document in action["documents"]] == [
@@ -138,14 +144,17 @@ async def test_more_documents_says_what_to_bring_and_stops_the_clock(
         {"vi": "Giấy xác nhận cư trú", "en": "Proof of residence"},
     ]
     assert action["note"] == {"vi": "Nộp trước ngày 30/4", "en": "Bring them before 30 April"}
-    assert "UBND phường Nam Định" in action["text"]["vi"] and "one-stop office" in action["text"]["en"]
+    assert "UBND phường Nam Định" in action["text"]["vi"]
+    assert "one-stop office" in action["text"]["en"]
 
 
 async def test_a_fee_due_says_how_much(client: httpx.AsyncClient, office: Office) -> None:
     dossier = await office.dossier(status=Status.FEE_DUE, next_action={"fee_vnd": 1_500_000})
     action = (await _view(client, dossier.code))["next_action"]
-    assert action["kind"] == "pay_fee" and action["fee_vnd"] == 1_500_000
-    assert "1.500.000 đồng" in action["text"]["vi"] and "1,500,000 VND" in action["text"]["en"]
+    assert action["kind"] == "pay_fee"
+    assert action["fee_vnd"] == 1_500_000
+    assert "1.500.000 đồng" in action["text"]["vi"]
+    assert "1,500,000 VND" in action["text"]["en"]
 
 
 async def test_a_result_ready_says_to_come_and_collect_it(client: httpx.AsyncClient, office: Office) -> None:
