@@ -66,6 +66,9 @@ DUE_CASES = [
     ("Friday over the weekend", WD, 1, "2025-03-07 14:00", "2025-03-10 14:00"),
     ("received on the make-up Saturday", WD, 1, "2025-04-26 10:00", "2025-04-28 10:00"),
     ("received on a day in lieu", WD, 1, "2026-04-27 09:00", "2026-04-29 08:00"),
+    # The 2024 swap: Mon 29/4 off, Sat 4/5 worked.
+    ("Sat 4/5/2024 is a make-up working day", WD, 1, "2024-05-03 10:00", "2024-05-04 10:00"),
+    ("the 2024 bridge", WD, 1, "2024-04-26 10:00", "2024-05-02 10:00"),
     # Holidays of 2025.
     ("New Year 2025", WD, 1, "2024-12-31 10:00", "2025-01-02 10:00"),
     ("Tết 2025: 27/1-31/1 and Sat 1/2 off", WD, 1, "2025-01-24 10:00", "2025-02-03 10:00"),
@@ -196,7 +199,8 @@ def test_rules_are_normalised() -> None:
     text_kind = DeadlineRule("working_hours", Decimal("4.5"))  # type: ignore[arg-type]
     assert text_kind.kind is DeadlineKind.WORKING_HOURS
     whole = DeadlineRule(WD, 3)  # type: ignore[arg-type]
-    assert whole.amount == Decimal(3) and isinstance(whole.amount, Decimal)
+    assert isinstance(whole.amount, Decimal)
+    assert whole.amount == Decimal(3)
     assert DeadlineRule(SD, Decimal("0.00")).amount == 0
     assert DeadlineRule(WD, Decimal(MAX_DAYS)).amount == MAX_DAYS
     assert DeadlineRule(WH, MAX_HOURS).amount == MAX_HOURS
@@ -348,7 +352,7 @@ def test_classify_open(now: str, forced: bool, expected: OnTime) -> None:
 
 def test_classify_refuses_naive_times() -> None:
     naive = datetime(2025, 4, 28, 9, 0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="now must be timezone-aware"):
         classify(CAL, THREE_DAYS_DUE, finished_at=None, now=naive)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="finished_at must be timezone-aware"):
         classify(CAL, THREE_DAYS_DUE, finished_at=naive, now=at("2025-04-28 09:00"))
