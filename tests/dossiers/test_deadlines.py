@@ -5,8 +5,10 @@ The tables name local times in Asia/Ho_Chi_Minh; each case also checks that the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -36,6 +38,11 @@ WD, WH, CD, SD = (
 def at(text: str) -> datetime:
     """A local moment written "2025-04-24 09:00" (or with seconds)."""
     return datetime.fromisoformat(text).replace(tzinfo=LOCAL_ZONE)
+
+
+def cases(table: Sequence[tuple[object, ...]]) -> list[Any]:
+    """pytest parameters from rows whose first item names the case."""
+    return [pytest.param(*row[1:], id=str(row[0])) for row in table]
 
 
 def rule(kind: DeadlineKind, amount: str | int) -> DeadlineRule:
@@ -116,11 +123,7 @@ DUE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("kind", "amount", "received", "expected"),
-    [case[1:] for case in DUE_CASES],
-    ids=[case[0] for case in DUE_CASES],
-)
+@pytest.mark.parametrize(("kind", "amount", "received", "expected"), cases(DUE_CASES))
 def test_due_at(kind: DeadlineKind, amount: str | int, received: str, expected: str) -> None:
     assert due(kind, amount, received) == at(expected)
 
@@ -187,9 +190,7 @@ BAD_RULES: list[tuple[str, object, object, type[Exception]]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("kind", "amount", "error"), [case[1:] for case in BAD_RULES], ids=[case[0] for case in BAD_RULES]
-)
+@pytest.mark.parametrize(("kind", "amount", "error"), cases(BAD_RULES))
 def test_bad_rules_are_refused(kind: object, amount: object, error: type[Exception]) -> None:
     with pytest.raises(error):
         DeadlineRule(kind, amount)  # type: ignore[arg-type]
@@ -312,11 +313,7 @@ FINISHED_CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("finished", "forced", "expected"),
-    [case[1:] for case in FINISHED_CASES],
-    ids=[case[0] for case in FINISHED_CASES],
-)
+@pytest.mark.parametrize(("finished", "forced", "expected"), cases(FINISHED_CASES))
 def test_classify_finished(finished: str, forced: bool, expected: OnTime) -> None:
     now = at("2025-06-01 10:00")
     assert classify(CAL, THREE_DAYS_DUE, finished_at=at(finished), now=now, forced_late=forced) is expected
@@ -343,9 +340,7 @@ OPEN_CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("now", "forced", "expected"), [case[1:] for case in OPEN_CASES], ids=[case[0] for case in OPEN_CASES]
-)
+@pytest.mark.parametrize(("now", "forced", "expected"), cases(OPEN_CASES))
 def test_classify_open(now: str, forced: bool, expected: OnTime) -> None:
     assert classify(CAL, THREE_DAYS_DUE, finished_at=None, now=at(now), forced_late=forced) is expected
 
