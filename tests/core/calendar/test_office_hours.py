@@ -131,4 +131,4 @@ def test_a_swap_day_the_package_does_not_know_gets_a_plain_name() -> None:
 
 def test_describe_takes_a_date_only(cal: WorkingCalendar) -> None:
     with pytest.raises(TypeError):
-        cal.describe(datetime(2026, 1, 2, 10, 0))  # type: ignore[arg-type]
+        cal.describe(datetime(2026, 1, 2, 10, 0))
