@@ -1,9 +1,15 @@
-"""Conditional answers to public reads (RFC 9110 section 13): an ETag made from the body, and 304 Not
-Modified when the client sends it back in If-None-Match. A poll then costs the client almost nothing."""
+"""Conditional answers for documents clients poll or keep (the warnings' feed and CAP messages, the public
+calendar, the procedure catalogue): an ETag from the body, Last-Modified from the data when there is one,
+and 304 Not Modified when the client already has them (RFC 9110 section 13).
+
+A 304 costs the client and us almost nothing. If-None-Match wins over If-Modified-Since, as the RFC says.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import Request, Response
 
@@ -27,9 +33,37 @@ def etag_matches(if_none_match: str, etag: str) -> bool:
 
 def cached(request: Request, body: bytes, *, media_type: str, cache_control: str) -> Response:
     """The body with its ETag and Cache-Control, or a 304 when the client already has it."""
+    return conditional(request, body, media_type=media_type, last_modified=None, cache_control=cache_control)
+
+
+def _not_modified_since(if_modified_since: str, last_modified: datetime) -> bool:
+    try:
+        since = parsedate_to_datetime(if_modified_since)
+    except (TypeError, ValueError):
+        return False  # an unreadable date is ignored, as the RFC asks
+    if since.tzinfo is None:
+        return False
+    return last_modified.replace(microsecond=0) <= since
+
+
+def conditional(
+    request: Request, body: bytes, *, media_type: str, last_modified: datetime | None, cache_control: str
+) -> Response:
+    """The document, or a 304 when the request's validators say the client has it."""
     etag = etag_of(body)
     headers = {"ETag": etag, "Cache-Control": cache_control}
+    if last_modified is not None:
+        headers["Last-Modified"] = format_datetime(last_modified.astimezone(UTC), usegmt=True)
     if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None and etag_matches(if_none_match, etag):
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_none_match is not None:
+        fresh = etag_matches(if_none_match, etag)
+    else:
+        fresh = (
+            if_modified_since is not None
+            and last_modified is not None
+            and _not_modified_since(if_modified_since, last_modified)
+        )
+    if fresh:
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=media_type, headers=headers)
