@@ -6,14 +6,17 @@ port, so that a developer's machine never collides with system instances.
 
 from __future__ import annotations
 
+from datetime import time
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from core.office_hours import DEFAULT_OFFICE_HOURS, OfficePeriod, check_office_hours, parse_office_hours
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -163,6 +166,13 @@ class Settings(BaseSettings):
     # Submissions per citizen per hour: a phone stuck in a loop must not flood the officers' inbox.
     feedback_submissions_per_hour: int = Field(default=30, ge=1)
 
+    # The working calendar's office hours, the same on every working day: "HH:MM-HH:MM" periods, in order,
+    # without overlap (SMARTCITY_OFFICE_HOURS="08:00-12:00,13:30-17:30"). Deadlines in working hours count
+    # inside them; the public calendar shows them.
+    office_hours: Annotated[tuple[OfficePeriod, ...], NoDecode] = DEFAULT_OFFICE_HOURS
+    # A same-day dossier received at or after this local time is due at the next working day's closing.
+    dossier_same_day_cutoff: time = time(15, 0)
+
     # Devices and MQTT ingestion. Devices are told this address with their credentials (the broker as the
     # device network sees it, which is not the backend's own mqtt_host in production).
     mqtt_device_host: str = "127.0.0.1"
@@ -232,6 +242,28 @@ class Settings(BaseSettings):
     )
     # Incidents: how often the worker closes open incidents whose alarms cleared and reports were all done.
     ioc_incidents_sweep_seconds: float = Field(default=60.0, gt=0, le=3600)
+
+    @field_validator("office_hours", mode="before")
+    @classmethod
+    def _parse_office_hours(cls, value: object) -> object:
+        # The environment gives text; code (and model_copy) may give the periods themselves.
+        return parse_office_hours(value) if isinstance(value, str) else value
+
+    @field_validator("office_hours", mode="after")
+    @classmethod
+    def _check_office_hours(cls, value: tuple[OfficePeriod, ...]) -> tuple[OfficePeriod, ...]:
+        return check_office_hours(value)
+
+    @model_validator(mode="after")
+    def _cutoff_inside_office_hours(self) -> Self:
+        cutoff = self.dossier_same_day_cutoff
+        opens, closes = self.office_hours[0][0], self.office_hours[-1][1]
+        if cutoff.tzinfo is not None or not opens < cutoff <= closes:
+            raise ValueError(
+                f"SMARTCITY_DOSSIER_SAME_DAY_CUTOFF {cutoff.isoformat()} must be a local time after the "
+                f"first opening ({opens:%H:%M}) and no later than the last closing ({closes:%H:%M})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _sms_gateway_configured(self) -> Self:

@@ -7,7 +7,14 @@ from core.calendar.adjustments import (
     load_adjustments,
     parse_adjustments,
 )
-from core.calendar.working_days import DEFAULT_OFFICE_HOURS, LOCAL_ZONE, WorkingCalendar, working_calendar
+from core.calendar.day_info import DayInfo, DayReason
+from core.calendar.working_days import (
+    LOCAL_ZONE,
+    WorkingCalendar,
+    require_aware,
+    working_calendar,
+)
+from core.office_hours import DEFAULT_OFFICE_HOURS
 
 __all__ = [
     "DEFAULT_ADJUSTMENTS_FILE",
@@ -15,8 +22,11 @@ __all__ = [
     "LOCAL_ZONE",
     "AdjustmentsError",
     "CalendarAdjustments",
+    "DayInfo",
+    "DayReason",
     "WorkingCalendar",
     "load_adjustments",
     "parse_adjustments",
+    "require_aware",
     "working_calendar",
 ]

@@ -21,23 +21,22 @@ from core.calendar.adjustments import (
     CalendarAdjustments,
     load_adjustments,
 )
+from core.calendar.day_info import DayInfo, DayReason, HolidayNames
+from core.office_hours import DEFAULT_OFFICE_HOURS, check_office_hours
+from core.settings import Settings, get_settings
 
 LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
-# 8 hours a day, the civil-service 40-hour week (Decision 188/1999/QĐ-TTg), so "8 working hours" is exactly
-# one working day. Provinces set their own opening times (some open at 07:30 or 07:00 in summer); pass
-# `office_hours` to match the province's decision.
-DEFAULT_OFFICE_HOURS: tuple[tuple[time, time], ...] = (
-    (time(8, 0), time(12, 0)),
-    (time(13, 30), time(17, 30)),
-)
+# DEFAULT_OFFICE_HOURS: 8 hours a day, the civil-service 40-hour week (Decision 188/1999/QĐ-TTg), so
+# "8 working hours" is exactly one working day. Provinces set their own opening times (some open at 07:30 or
+# 07:00 in summer): the office_hours setting matches the province's decision (`working_calendar`).
 
 _SATURDAY = 5
 # No real calendar has a year without a working day; hitting this means the configuration is broken.
 _MAX_DAYS_SEARCHED = 366
 
 
-def _require_aware(moment: datetime, name: str) -> datetime:
+def require_aware(moment: datetime, name: str) -> datetime:
     if not isinstance(moment, datetime):
         raise TypeError(f"{name} must be a datetime, got {type(moment).__name__}")
     if moment.tzinfo is None or moment.utcoffset() is None:
@@ -68,22 +67,6 @@ def _as_timedelta(hours: float | timedelta) -> timedelta:
     return amount
 
 
-def _check_office_hours(office_hours: Sequence[tuple[time, time]]) -> tuple[tuple[time, time], ...]:
-    periods = tuple(office_hours)
-    if not periods:
-        raise ValueError("office_hours must contain at least one period")
-    previous_end: time | None = None
-    for opening, closing in periods:
-        if opening.tzinfo is not None or closing.tzinfo is not None:
-            raise ValueError("office_hours are local wall-clock times and must be naive")
-        if not opening < closing:
-            raise ValueError(f"office period {opening}-{closing} must open before it closes")
-        if previous_end is not None and opening < previous_end:
-            raise ValueError("office_hours periods must be in order and must not overlap")
-        previous_end = closing
-    return periods
-
-
 class WorkingCalendar:
     """Vietnamese working calendar: `holidays` (VN) as the base plus the repo's table of yearly swaps."""
 
@@ -95,9 +78,10 @@ class WorkingCalendar:
         zone: ZoneInfo = LOCAL_ZONE,
     ) -> None:
         self._adjustments = adjustments if adjustments is not None else CalendarAdjustments()
-        self._office_hours = _check_office_hours(office_hours)
+        self._office_hours = check_office_hours(office_hours)
         self._zone = zone
         self._public_holidays: dict[int, frozenset[date]] = {}
+        self._holiday_names: dict[int, HolidayNames] = {}
         # A make-up Saturday that is also a statutory holiday means the table or the package is wrong;
         # better to stop than to count a holiday as worked.
         for day in sorted(self._adjustments.working_days):
@@ -119,6 +103,21 @@ class WorkingCalendar:
     @property
     def office_hours(self) -> tuple[tuple[time, time], ...]:
         return self._office_hours
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self._zone
+
+    @property
+    def working_day_length(self) -> timedelta:
+        """Office time in one working day (8 hours with the default hours); every working day has the same."""
+        return sum(
+            (
+                datetime.combine(date.min, closing) - datetime.combine(date.min, opening)
+                for opening, closing in self._office_hours
+            ),
+            timedelta(0),
+        )
 
     def _holidays_of(self, year: int) -> frozenset[date]:
         cached = self._public_holidays.get(year)
@@ -142,6 +141,24 @@ class WorkingCalendar:
             return False
         return day.weekday() < _SATURDAY
 
+    def describe(self, day: date) -> DayInfo:
+        """Whether `day` is worked, and why not (or why a weekend day is), with the names to show."""
+        _require_date(day)
+        names = self._holiday_names.get(day.year)
+        if names is None:
+            names = HolidayNames.of_year(day.year)
+            self._holiday_names[day.year] = names
+        if day in self._adjustments.working_days:
+            return DayInfo.make_up_working_day(day, self._office_hours)
+        if day in self._adjustments.days_off:
+            return names.swap_day_off(day)
+        named = names.describe(day)
+        if named is not None:
+            return named
+        if day.weekday() >= _SATURDAY:
+            return DayInfo.off(day, DayReason.WEEKEND)
+        return DayInfo.ordinary(day, self._office_hours)
+
     def next_working_day(self, day: date) -> date:
         """The first working day strictly after `day`."""
         _require_date(day)
@@ -158,7 +175,7 @@ class WorkingCalendar:
         an office the period ends when that office closes on its last day. So the deadline is the closing time
         of the `days`-th working day after the local date of `start`, wherever in that day `start` falls.
         """
-        _require_aware(start, "start")
+        require_aware(start, "start")
         if isinstance(days, bool) or not isinstance(days, int):
             raise TypeError(f"days must be an int, got {type(days).__name__}")
         if days < 1:
@@ -197,7 +214,7 @@ class WorkingCalendar:
 
     def next_opening(self, moment: datetime) -> datetime:
         """`moment` itself (in UTC) if the office is open then, otherwise the next opening time."""
-        _require_aware(moment, "moment")
+        require_aware(moment, "moment")
         begin, _ = next(self._periods_from(moment))
         return begin
 
@@ -207,7 +224,7 @@ class WorkingCalendar:
         A start outside office hours counts from the next opening. When the time runs out exactly at a closing
         time, that closing time is the result (16:00 + 1.5 h is 17:30 that day, not the next morning).
         """
-        _require_aware(start, "start")
+        require_aware(start, "start")
         remaining = _as_timedelta(hours)
         for begin, end in self._periods_from(start):
             if remaining <= end - begin:
@@ -217,8 +234,8 @@ class WorkingCalendar:
 
     def working_hours_between(self, start: datetime, end: datetime) -> timedelta:
         """Office time elapsed from `start` to `end` (for KPIs); nights, weekends and holidays count zero."""
-        _require_aware(start, "start")
-        _require_aware(end, "end")
+        require_aware(start, "start")
+        require_aware(end, "end")
         if end < start:
             raise ValueError(f"end {end.isoformat()} is before start {start.isoformat()}")
         stop = end.astimezone(UTC)
@@ -230,7 +247,12 @@ class WorkingCalendar:
         return total
 
 
-@lru_cache(maxsize=1)
-def working_calendar() -> WorkingCalendar:
-    """The Vietnamese working calendar from the repository's table, read once per process."""
-    return WorkingCalendar.from_file()
+@lru_cache(maxsize=4)
+def _calendar_with(office_hours: tuple[tuple[time, time], ...]) -> WorkingCalendar:
+    return WorkingCalendar.from_file(office_hours=office_hours)
+
+
+def working_calendar(settings: Settings | None = None) -> WorkingCalendar:
+    """The Vietnamese working calendar from the repository's table with the office hours of the settings
+    (the process's settings when none are given), read once per process."""
+    return _calendar_with((settings if settings is not None else get_settings()).office_hours)
