@@ -182,6 +182,11 @@ TITLES: Mapping[str, Message] = {
     "zone_outside_units": Message(
         "Vùng áp dụng không thuộc các đơn vị đã chọn", "The zone lies outside the chosen units"
     ),
+    # Administrative dossiers.
+    "dossier_not_found": Message("Không tìm thấy hồ sơ", "Dossier not found"),
+    "agency_not_found": Message("Không tìm thấy cơ quan", "Agency not found"),
+    "not_late": Message("Hồ sơ không bị trễ hạn", "The dossier is not late"),
+    "invalid_period": Message("Khoảng thời gian không hợp lệ", "The period is not valid"),
 }
 
 STATUS_CODES: Mapping[int, str] = {
