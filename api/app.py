@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import auth_routes, health, media_routes, push_routes, units_routes
+from api import auth_routes, calendar_routes, health, media_routes, push_routes, units_routes
 from api.announcements_routes import router as announcements_router
 from api.body_limits import BodyLimitMiddleware
 from api.observability import ObservabilityMiddleware
@@ -89,6 +89,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(media_routes.router)
     app.include_router(units_routes.router)
+    app.include_router(calendar_routes.router)
     app.include_router(announcements_router)
     app.include_router(ws_routes.router)
     app.include_router(auth_routes.router)

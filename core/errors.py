@@ -36,6 +36,16 @@ TITLES: Mapping[str, Message] = {
         "Tạm thời không kiểm tra được phiên đăng nhập", "The session cannot be checked right now"
     ),
     "unit_not_found": Message("Không tìm thấy đơn vị hành chính", "Administrative unit not found"),
+    # The public working calendar.
+    "invalid_date": Message("Ngày không hợp lệ (định dạng YYYY-MM-DD)", "Not a valid date (YYYY-MM-DD)"),
+    "date_range_reversed": Message(
+        "Ngày kết thúc trước ngày bắt đầu", "The end date is before the start date"
+    ),
+    "date_range_too_long": Message("Khoảng thời gian quá dài", "The date range is too long"),
+    "date_outside_calendar": Message(
+        "Ngày nằm ngoài các năm của lịch làm việc",
+        "The date is outside the years the working calendar covers",
+    ),
     # The live channel (/ws): in-band error codes and close reasons.
     "invalid_message": Message("Tin nhắn không hợp lệ", "The message is not valid"),
     "forbidden_topic": Message("Không được phép theo dõi chủ đề này", "You may not subscribe to this topic"),

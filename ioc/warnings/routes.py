@@ -13,18 +13,20 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from core.bbox import BBOX_DESCRIPTION, BBOX_EXAMPLE, parse_bbox
 from core.errors import Language
+from core.http.conditional import NOT_MODIFIED, conditional
 from core.http.deps import SessionDep, SettingsDep
 from core.http.policies import PUBLIC, Officer
 from core.http.read_limits import PUBLIC_READ_LIMIT
 from core.http.responses import INVALID_CURSOR, PUBLIC_OPENAPI, UNAUTHENTICATED, problem, responses
 from ioc.warnings import feed, reading, service
 from ioc.warnings.cap import CAP_CONTENT_TYPE
-from ioc.warnings.http_cache import NOT_MODIFIED, conditional
 from ioc.warnings.schemas import WARNINGS_PATH, WarningIn, WarningPage, WarningRead
 
 router = APIRouter(prefix=WARNINGS_PATH, tags=["warnings"])
 
 FEED_SIZE = 200
+# Short enough that a cancellation or an expiry reaches a polling aggregator within a minute.
+CACHE_CONTROL = "public, max-age=60"
 
 
 class CapResponse(Response):
@@ -141,7 +143,9 @@ async def warnings_feed(
         updated=updated,
         sender=settings.ioc_warnings_sender,
     )
-    return conditional(request, body, media_type=feed.ATOM_CONTENT_TYPE, last_modified=updated)
+    return conditional(
+        request, body, media_type=feed.ATOM_CONTENT_TYPE, last_modified=updated, cache_control=CACHE_CONTROL
+    )
 
 
 @router.get(
@@ -161,7 +165,13 @@ async def warnings_feed(
 )
 async def warning_cap(request: Request, db: SessionDep, warning_id: uuid.UUID) -> Response:
     document, sent = await reading.cap_document(db, warning_id)
-    return conditional(request, document.encode("utf-8"), media_type=CAP_CONTENT_TYPE, last_modified=sent)
+    return conditional(
+        request,
+        document.encode("utf-8"),
+        media_type=CAP_CONTENT_TYPE,
+        last_modified=sent,
+        cache_control=CACHE_CONTROL,
+    )
 
 
 @router.get(

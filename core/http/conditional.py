@@ -1,8 +1,8 @@
-"""Conditional answers for the documents aggregators poll (the feed and CAP messages): an ETag from the body,
-Last-Modified from the data, and 304 Not Modified when the client already has them (RFC 9110 section 13).
+"""Conditional answers for documents clients poll or keep (the warnings' feed and CAP messages, the public
+calendar): an ETag from the body, Last-Modified from the data when there is one, and 304 Not Modified when
+the client already has them (RFC 9110 section 13).
 
-Polling every minute is what alert aggregators do; a 304 costs them and us almost nothing. If-None-Match
-wins over If-Modified-Since, as the RFC says.
+A 304 costs the client and us almost nothing. If-None-Match wins over If-Modified-Since, as the RFC says.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from fastapi import Request, Response
 
 from core.http.responses import Responses
 
-# Short enough that a cancellation or an expiry reaches a polling aggregator within a minute.
-CACHE_CONTROL = "public, max-age=60"
 NOT_MODIFIED: Responses = {
     304: {"description": "Not modified: the ETag or date the client sent is still current."}
 }
@@ -44,11 +42,11 @@ def _not_modified_since(if_modified_since: str, last_modified: datetime) -> bool
 
 
 def conditional(
-    request: Request, body: bytes, *, media_type: str, last_modified: datetime | None
+    request: Request, body: bytes, *, media_type: str, last_modified: datetime | None, cache_control: str
 ) -> Response:
     """The document, or a 304 when the request's validators say the client has it."""
     etag = _etag(body)
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+    headers = {"ETag": etag, "Cache-Control": cache_control}
     if last_modified is not None:
         headers["Last-Modified"] = format_datetime(last_modified.astimezone(UTC), usegmt=True)
     if_none_match = request.headers.get("if-none-match")
