@@ -20,6 +20,8 @@ from api.ws.hub import running_hub
 from core.http.resources import ResourcesFactory, open_resources
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
+from dossiers.figures import routes as dossier_figure_routes
+from dossiers.staff import routes as dossier_staff_routes
 from feedback.catalogue import routes as catalogue_routes
 from feedback.kpis import routes as kpi_routes
 from feedback.lifecycle import routes as lifecycle_routes
@@ -111,6 +113,8 @@ def create_app(
     app.include_router(warning_routes.router)
     app.include_router(incident_routes.router)
     app.include_router(rule_routes.router)
+    app.include_router(dossier_figure_routes.router)  # before the staff router's /dossiers/{code}
+    app.include_router(dossier_staff_routes.router)  # after every other /api/v1/dossiers/<static> router
     return app
 
 

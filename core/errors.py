@@ -196,7 +196,6 @@ TITLES: Mapping[str, Message] = {
     "dossier_not_found": Message("Không tìm thấy hồ sơ", "Dossier not found"),
     "agency_not_found": Message("Không tìm thấy cơ quan", "Agency not found"),
     "not_late": Message("Hồ sơ không bị trễ hạn", "The dossier is not late"),
-    "invalid_period": Message("Khoảng thời gian không hợp lệ", "The period is not valid"),
 }
 
 STATUS_CODES: Mapping[int, str] = {

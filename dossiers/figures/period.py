@@ -41,19 +41,19 @@ def _in_years(name: str, day: date) -> None:
                 f"Ngày phải nằm trong các năm {MIN_YEAR}-{MAX_YEAR}",
                 f"The date must lie in the years {MIN_YEAR}-{MAX_YEAR}",
             ),
-            code="invalid_period",
         )
 
 
 def period_of(first_day: date, last_day: date) -> Period:
-    """[first_day, last_day], both counted; 422 invalid_period when inverted or longer than MAX_DAYS."""
+    """[first_day, last_day], both counted; 422 date_range_reversed when inverted, date_range_too_long when
+    longer than MAX_DAYS, validation_error outside the years MIN_YEAR..MAX_YEAR."""
     _in_years("from", first_day)
     _in_years("to", last_day)
     if last_day < first_day:
         raise invalid_parameter(
             "to",
             Message("Ngày kết thúc đứng trước ngày bắt đầu", "The period ends before it starts"),
-            code="invalid_period",
+            code="date_range_reversed",
         )
     if (last_day - first_day).days + 1 > MAX_DAYS:
         raise invalid_parameter(
@@ -61,7 +61,7 @@ def period_of(first_day: date, last_day: date) -> Period:
             Message(
                 f"Khoảng thời gian dài hơn {MAX_DAYS} ngày", f"The period is longer than {MAX_DAYS} days"
             ),
-            code="invalid_period",
+            code="date_range_too_long",
         )
     return Period(first_day, last_day)
 

@@ -39,7 +39,9 @@ def unit_not_found(code: str) -> ProblemError:
 
 
 def agency_not_found(code: str) -> ProblemError:
-    return ProblemError(404, "agency_not_found", Message(f"Không có cơ quan {code}", f"There is no agency {code}"))
+    return ProblemError(
+        404, "agency_not_found", Message(f"Không có cơ quan {code}", f"There is no agency {code}")
+    )
 
 
 async def _unit_and_wards(session: AsyncSession, unit_code: str) -> list[str]:
@@ -58,14 +60,16 @@ async def _staff_filter(
 ) -> FiguresFilter:
     if (unit_code is None) == (agency_code is None):
         raise invalid_parameter(
-            "unit_code", Message("Cần đúng một trong unit_code và agency_code", "Give unit_code or agency_code")
+            "unit_code",
+            Message("Cần đúng một trong unit_code và agency_code", "Give unit_code or agency_code"),
         )
     scope = await unit_scope(session, principal)
-    bounds = {"received_from": period.received_from, "received_to": period.received_to}
     if unit_code is not None:
         if not scope.allows(unit_code):
             raise outside_unit(unit_code)
-        return FiguresFilter(**bounds, unit_codes=await _unit_and_wards(session, unit_code))
+        return FiguresFilter(
+            period.received_from, period.received_to, unit_codes=await _unit_and_wards(session, unit_code)
+        )
     assert agency_code is not None
     agency = await agency_by_code(session, agency_code)
     if agency is None:
@@ -73,7 +77,7 @@ async def _staff_filter(
     if not scope.allows(agency.unit_code):
         raise outside_unit(agency.unit_code)
     units = None if scope.all_units else sorted(scope.codes)
-    return FiguresFilter(**bounds, unit_codes=units, agency_id=agency.id)
+    return FiguresFilter(period.received_from, period.received_to, unit_codes=units, agency_id=agency.id)
 
 
 async def staff_figures(
@@ -116,7 +120,9 @@ async def unit_month_figures(
     """Every unit's figures for `month` (the unit and its wards with `unit_code`), one row each."""
     period = month_period(month)
     units = None if unit_code is None else await _unit_and_wards(session, unit_code)
-    scope = FiguresFilter(received_from=period.received_from, received_to=period.received_to, unit_codes=units)
+    scope = FiguresFilter(
+        received_from=period.received_from, received_to=period.received_to, unit_codes=units
+    )
     rows = await count_figures(session, scope, clock_at(calendar, now), Grouping.UNIT)
     return OpenFiguresRead(
         month=month,

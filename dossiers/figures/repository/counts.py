@@ -64,18 +64,6 @@ class FigureCounts:
     unit_name_en: str | None = None
 
 
-COUNTED = (
-    "received",
-    "withdrawn",
-    "early",
-    "on_time",
-    "late",
-    "open_within_deadline",
-    "open_overdue",
-    *(rating.value for rating in Rating),
-)
-
-
 def _figures(clock: OnTimeClock) -> list[Any]:
     withdrawn = col(Dossier.status) == int(Status.WITHDRAWN)
 
@@ -107,8 +95,24 @@ def _where(scope: FiguresFilter) -> list[Any]:
     return where
 
 
-def _counts(row: Any, key: str | None, **names: str | None) -> FigureCounts:
-    return FigureCounts(key=key, **{name: int(getattr(row, name)) for name in COUNTED}, **names)
+def _counts(
+    row: Any, key: str | None, *, unit_name: str | None = None, unit_name_en: str | None = None
+) -> FigureCounts:
+    return FigureCounts(
+        key=key,
+        received=int(row.received),
+        withdrawn=int(row.withdrawn),
+        early=int(row.early),
+        on_time=int(row.on_time),
+        late=int(row.late),
+        open_within_deadline=int(row.open_within_deadline),
+        open_overdue=int(row.open_overdue),
+        very_satisfied=int(row.very_satisfied),
+        satisfied=int(row.satisfied),
+        not_satisfied=int(row.not_satisfied),
+        unit_name=unit_name,
+        unit_name_en=unit_name_en,
+    )
 
 
 async def count_figures(
@@ -116,8 +120,10 @@ async def count_figures(
 ) -> list[FigureCounts]:
     """The figures of `scope` at the clock's moment: one row for NONE; for MONTH the months that received
     dossiers in order, then the period's total (key None); for UNIT the units that received any, by code."""
-    statement = select(*_figures(clock)).select_from(Dossier).outerjoin(
-        DossierRating, col(DossierRating.dossier_id) == col(Dossier.id)
+    statement = (
+        select(*_figures(clock))
+        .select_from(Dossier)
+        .outerjoin(DossierRating, col(DossierRating.dossier_id) == col(Dossier.id))
     )
     statement = statement.where(*_where(scope))
     if grouping is Grouping.NONE:
