@@ -8,6 +8,7 @@ a closing time, the lunch break, the make-up Saturday of 26/4/2025 and the holid
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -107,11 +108,15 @@ async def test_the_date_before_an_apology_is_the_one_compared(units: AsyncSessio
 async def test_a_stopped_clock_is_within_deadline_unless_forced_late(units: AsyncSession) -> None:
     session = units
     agency, procedure = await make_agency(session, WARD), await make_procedure(session)
-    paused = {"received_at": at("2025-04-01 09:00"), "due_at": None, "paused_at": at("2025-04-02 09:00")}
+    paused: dict[str, Any] = {
+        "received_at": at("2025-04-01 09:00"),
+        "due_at": None,
+        "paused_at": at("2025-04-02 09:00"),
+    }
     waiting = await make_dossier(session, agency, procedure, original_due_at=at("2025-04-03 09:00"), **paused)
     forced = await make_dossier(session, agency, procedure, forced_late=True, **paused)
     clock = clock_at(CAL, at("2025-04-28 10:00"))
-    states = dict(
+    states: dict[Any, Any] = dict(
         (
             await session.execute(
                 select(col(Dossier.id), state_of(clock)).where(col(Dossier.id).in_([waiting.id, forced.id]))

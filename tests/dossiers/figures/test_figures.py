@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -30,7 +31,7 @@ async def known(units: AsyncSession, offices: Offices) -> dict[str, Dossier]:
     session, agency, procedure = units, offices.agency, offices.procedure
     received = NOW - 8 * DAY
 
-    async def dossier(**fields: object) -> Dossier:
+    async def dossier(**fields: Any) -> Dossier:
         return await make_dossier(session, agency, procedure, **{"received_at": received, **fields})
 
     finished = {"status": Status.RESULT_READY}

@@ -1,4 +1,4 @@
-"""Officers' apologies: only for late dossiers of their unit, with a new date after now and the current due."""
+"""Officers' apologies: only for late dossiers of their unit, dated after now and the current due."""
 
 from __future__ import annotations
 
@@ -108,7 +108,8 @@ async def test_a_dossier_not_late_is_409_and_unchanged(
         assert response.json()["code"] == "not_late"
         assert await _apologies(units, target) == 0
     await units.refresh(dossier)
-    assert dossier.due_at == due and dossier.forced_late is False
+    assert dossier.due_at == due
+    assert dossier.forced_late is False
 
 
 async def test_bad_dates_and_bodies_are_422(
