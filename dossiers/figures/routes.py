@@ -7,7 +7,7 @@ the dossiers' routers, so that it is never taken for a code.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -52,6 +52,13 @@ OPEN_DATA_DESCRIPTION = (
     "province publishes them: counts and rates, no personal data. ETag and Cache-Control (five minutes): "
     "send If-None-Match to get a 304."
 )
+
+# What both open data routes declare: anyone may call, within the anonymous read limit.
+OPEN_ROUTE: dict[str, Any] = {
+    "tags": ["open-data"],
+    "dependencies": [PUBLIC, PUBLIC_READ_LIMIT],
+    "openapi_extra": PUBLIC_OPENAPI,
+}
 
 router = APIRouter(prefix="/api/v1")
 
@@ -99,13 +106,11 @@ async def _open_figures(
 
 @router.get(
     "/open-data/dossier-figures",
-    tags=["open-data"],
     response_model=OpenFiguresRead,
     summary="Open data: each unit's dossier figures for a month (JSON)",
     description=OPEN_DATA_DESCRIPTION,
-    dependencies=[PUBLIC, PUBLIC_READ_LIMIT],
-    openapi_extra=PUBLIC_OPENAPI,
     responses=OPEN_PROBLEMS,
+    **OPEN_ROUTE,
 )
 async def open_figures(
     request: Request,
@@ -119,11 +124,9 @@ async def open_figures(
 
 @router.get(
     "/open-data/dossier-figures.csv",
-    tags=["open-data"],
     summary="Open data: each unit's dossier figures for a month (CSV for Excel)",
     description=OPEN_DATA_DESCRIPTION + " UTF-8 with a byte order mark, one header row.",
-    dependencies=[PUBLIC, PUBLIC_READ_LIMIT],
-    openapi_extra=PUBLIC_OPENAPI,
+    **OPEN_ROUTE,
     responses={**OPEN_PROBLEMS, 200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
     response_class=Response,
 )

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Query
 from core.calendar import working_calendar
 from core.cursor import decode_cursor
 from core.http.deps import SessionDep, SettingsDep
+from core.http.input_types import UtcMoment
 from core.http.policies import Officer, Staff
 from core.http.responses import INVALID_CURSOR, UNAUTHENTICATED, problem, responses
 from dossiers.deadlines import OnTime
@@ -27,7 +28,6 @@ from dossiers.staff.schemas import (
     ApologyRead,
     DossierPage,
     StaffDossierRead,
-    UtcMoment,
 )
 from dossiers.types import Status
 

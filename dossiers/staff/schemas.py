@@ -6,12 +6,12 @@ Staff see the applicant's name and phone (they call her), never the keyed hashes
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from core.http.input_types import UtcMoment, no_nul
 from dossiers.deadlines import OnTime
 from dossiers.types import Channel, Rating, Status
 
@@ -21,33 +21,11 @@ DOSSIER_CODE_EXAMPLE = "000.00.22.H56-260424-0012"
 NEXT_CURSOR_DESCRIPTION = "Pass as `cursor` to get the next page; null on the last page."
 REASON_MAX_LENGTH = 2000
 
-# Moments outside these years are refused, far from datetime's limits (no dossier is due in year 9999).
-MIN_YEAR, MAX_YEAR = 2000, 2999
-
-
-def _no_nul(value: str) -> str:
-    # PostgreSQL text cannot hold U+0000: refused here as a 422, never a database error.
-    if "\x00" in value:
-        raise ValueError("must not contain the NUL character")
-    return value
-
-
-def _in_utc(value: datetime) -> datetime:
-    try:
-        moment = value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError(f"must be between the years {MIN_YEAR} and {MAX_YEAR}") from None
-    if not MIN_YEAR <= moment.year <= MAX_YEAR:
-        raise ValueError(f"must be between the years {MIN_YEAR} and {MAX_YEAR}")
-    return moment
-
-
 Reason = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=REASON_MAX_LENGTH),
-    AfterValidator(_no_nul),
+    AfterValidator(no_nul),
 ]
-UtcMoment = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 
 
 class DossierItem(BaseModel):
