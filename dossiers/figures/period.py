@@ -33,8 +33,8 @@ def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=LOCAL_ZONE).astimezone(UTC)
 
 
-def _in_years(name: str, day: date) -> None:
-    if not MIN_YEAR <= day.year <= MAX_YEAR:
+def _in_years(name: str, year: int) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
         raise invalid_parameter(
             name,
             Message(
@@ -47,8 +47,8 @@ def _in_years(name: str, day: date) -> None:
 def period_of(first_day: date, last_day: date) -> Period:
     """[first_day, last_day], both counted; 422 date_range_reversed when inverted, date_range_too_long when
     longer than MAX_DAYS, validation_error outside the years MIN_YEAR..MAX_YEAR."""
-    _in_years("from", first_day)
-    _in_years("to", last_day)
+    _in_years("from", first_day.year)
+    _in_years("to", last_day.year)
     if last_day < first_day:
         raise invalid_parameter(
             "to",
@@ -69,8 +69,8 @@ def period_of(first_day: date, last_day: date) -> Period:
 def month_period(month: str) -> Period:
     """The local days of a "YYYY-MM" month (the route has checked the pattern)."""
     year, number = (int(part) for part in month.split("-"))
+    _in_years("month", year)
     first = date(year, number, 1)
-    _in_years("month", first)
     following = date(year + number // 12, number % 12 + 1, 1)
     return Period(first, following - timedelta(days=1))
 

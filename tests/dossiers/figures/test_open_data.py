@@ -75,7 +75,7 @@ async def test_csv_has_a_bom_a_header_and_no_personal_data(client: httpx.AsyncCl
     assert row["on_time_rate"] == "1.0000"
 
 
-@pytest.mark.parametrize("month", ["2026-13", "2026-1", "1999-12", "26-01", ""])
+@pytest.mark.parametrize("month", ["2026-13", "2026-1", "1999-12", "0000-01", "26-01", ""])
 async def test_bad_months_are_422(client: httpx.AsyncClient, month: str) -> None:
     response = await client.get(OPEN, params={"month": month})
     assert response.status_code == 422
