@@ -25,6 +25,8 @@ from dossiers.catalogue import routes as procedure_routes
 from dossiers.citizen import erasure as _dossier_erasure  # noqa: F401  (registers the account cleanup)
 from dossiers.citizen import routes as dossier_citizen_routes
 from dossiers.sync import routes as dossier_sync_routes
+from dossiers.figures import routes as dossier_figure_routes
+from dossiers.staff import routes as dossier_staff_routes
 from feedback.catalogue import routes as catalogue_routes
 from feedback.kpis import routes as kpi_routes
 from feedback.lifecycle import routes as lifecycle_routes
@@ -120,6 +122,8 @@ def create_app(
     app.include_router(dossier_sync_routes.router)
     app.include_router(procedure_routes.router)
     app.include_router(dossier_citizen_routes.router)
+    app.include_router(dossier_figure_routes.router)  # before the staff router's /dossiers/{code}
+    app.include_router(dossier_staff_routes.router)  # after every other /api/v1/dossiers/<static> router
     return app
 
 

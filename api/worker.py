@@ -1,12 +1,12 @@
 """The background worker process: the outbox relay, the push dispatcher, the report SLA task, the
 device task (liveness, live updates, telemetry upkeep), the rules' time-driven pass, the alerts task
-(reactions to alarm changes, reminders), the dispatch task and the incidents sweep, stopped cleanly by
-SIGTERM/SIGINT.
+(reactions to alarm changes, reminders), the dispatch task, the incidents sweep and the dossier figures,
+stopped cleanly by SIGTERM/SIGINT.
 
 All loops are safe to run in several worker processes at once: the relay, the SLA task, the device task,
-the rules task, the dispatch task and the incidents sweep each keep one active instance through a
-PostgreSQL advisory lock (the others stand by), and the dispatcher and the alerts task claim their rows
-with SKIP LOCKED.
+the rules task, the dispatch task, the incidents sweep and the dossier figures each keep one active
+instance through a PostgreSQL advisory lock (the others stand by), and the dispatcher and the alerts task
+claim their rows with SKIP LOCKED.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from core.events.relay import run_relay
 from core.logging import configure_logging
 from core.push.dispatcher import run_dispatcher
 from core.settings import Settings
+from dossiers.figures.tasks import run_figures
 from feedback.lifecycle.tasks import run_sla
 from ioc.alarms.tasks import run_alerts
 from ioc.dispatch.tasks import run_dispatch
@@ -41,6 +42,7 @@ LOOPS: dict[str, Loop] = {
     "rules": run_rules,
     "dispatch": run_dispatch,
     "incidents": run_incidents,
+    "dossier_figures": run_figures,
 }
 
 

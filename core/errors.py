@@ -207,6 +207,8 @@ TITLES: Mapping[str, Message] = {
     ),
     # The procedure catalogue of dossiers.
     "procedure_not_found": Message("Không tìm thấy thủ tục hành chính", "Administrative procedure not found"),
+    # Apologies for late dossiers.
+    "not_late": Message("Hồ sơ không bị trễ hạn", "The dossier is not late"),
 }
 
 STATUS_CODES: Mapping[int, str] = {

@@ -180,6 +180,8 @@ class Settings(BaseSettings):
     office_hours: Annotated[tuple[OfficePeriod, ...], NoDecode] = DEFAULT_OFFICE_HOURS
     # A same-day dossier received at or after this local time is due at the next working day's closing.
     dossier_same_day_cutoff: time = time(15, 0)
+    # How often the worker sends each unit's on-time figures of the month to the operations centre.
+    dossier_figures_interval_seconds: float = Field(default=3600.0, gt=0, le=86400)
 
     # Devices and MQTT ingestion. Devices are told this address with their credentials (the broker as the
     # device network sees it, which is not the backend's own mqtt_host in production).
