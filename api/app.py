@@ -24,9 +24,9 @@ from dossiers.agencies import routes as dossier_agency_routes
 from dossiers.catalogue import routes as procedure_routes
 from dossiers.citizen import erasure as _dossier_erasure  # noqa: F401  (registers the account cleanup)
 from dossiers.citizen import routes as dossier_citizen_routes
-from dossiers.sync import routes as dossier_sync_routes
 from dossiers.figures import routes as dossier_figure_routes
 from dossiers.staff import routes as dossier_staff_routes
+from dossiers.sync import routes as dossier_sync_routes
 from feedback.catalogue import routes as catalogue_routes
 from feedback.kpis import routes as kpi_routes
 from feedback.lifecycle import routes as lifecycle_routes

@@ -53,6 +53,7 @@ async def make_procedure(
         deadline_amount=Decimal(amount),
         online_level=OnlineLevel.FULL,
         search_text="dang ky khai sinh",
+        name_folded="dang ky khai sinh",
     )
     session.add(procedure)
     await session.flush()

@@ -56,6 +56,7 @@ async def make_procedure(session: AsyncSession, **overrides: Any) -> Procedure:
         "deadline_amount": Decimal(3),
         "online_level": "full",
         "search_text": "dang ky thanh lap ho kinh doanh",
+        "name_folded": "dang ky thanh lap ho kinh doanh",
         "fee_vnd": 100_000,
     }
     procedure = Procedure(**(values | overrides))
