@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from datetime import UTC, datetime
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.settings import Settings
 from tests.dossiers.catalogue.conftest import KeyFactory, procedure
 
 URL = "/api/v1/dossiers/sync/procedures"
@@ -181,8 +183,12 @@ async def test_the_second_item_with_a_code_is_rejected_and_the_first_applied(
     assert (await stored(session, A) or {})["name_vi"] == "Đăng ký khai sinh"
 
 
-async def test_five_hundred_procedures_in_one_call(client: httpx.AsyncClient, key: dict[str, str]) -> None:
+async def test_five_hundred_procedures_in_one_call(
+    client: httpx.AsyncClient, settings: Settings, key: dict[str, str]
+) -> None:
     items = [procedure(f"1.{n:06d}.000.00.00.H40", f"Thủ tục số {n}") for n in range(500)]
+    # Beyond the limit of ordinary JSON bodies: the batch route has its own.
+    assert len(json.dumps({"procedures": items})) > settings.http_json_max_bytes
 
     body = await sync(client, key, *items)
 
@@ -209,6 +215,17 @@ async def test_an_empty_or_oversized_batch_is_refused_whole(
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "validation_error"
     assert (await session.execute(text("SELECT count(*) FROM dossier_procedures"))).scalar_one() == 0
+
+
+async def test_a_body_beyond_the_batch_limit_is_413(
+    client: httpx.AsyncClient, settings: Settings, key: dict[str, str]
+) -> None:
+    body = b'{"procedures": ["' + b"x" * settings.http_batch_max_bytes + b'"]}'
+
+    response = await client.post(URL, content=body, headers={**key, "content-type": "application/json"})
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
 
 
 async def test_no_key_is_401_and_a_key_without_the_scope_403(
