@@ -22,6 +22,8 @@ from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from dossiers.agencies import routes as dossier_agency_routes
 from dossiers.catalogue import routes as procedure_routes
+from dossiers.citizen import erasure as _dossier_erasure  # noqa: F401  (registers the account cleanup)
+from dossiers.citizen import routes as dossier_citizen_routes
 from dossiers.sync import routes as dossier_sync_routes
 from feedback.catalogue import routes as catalogue_routes
 from feedback.kpis import routes as kpi_routes
@@ -116,6 +118,7 @@ def create_app(
     app.include_router(dossier_agency_routes.router)
     app.include_router(dossier_sync_routes.router)
     app.include_router(procedure_routes.router)
+    app.include_router(dossier_citizen_routes.router)
     return app
 
 

@@ -149,6 +149,13 @@ TITLES: Mapping[str, Message] = {
     "not_offered": Message("Việc này không được giao cho bạn", "This dispatch was not offered to you"),
     "dispatch_taken": Message("Đã có người khác nhận việc", "Someone else has taken this dispatch"),
     "offer_closed": Message("Lời mời nhận việc đã đóng", "The dispatch offer is closed"),
+    # Dossiers: the citizen's side.
+    "dossier_not_found": Message("Không tìm thấy hồ sơ", "Dossier not found"),
+    "not_returned": Message("Hồ sơ chưa được trả kết quả", "The dossier's result has not been returned yet"),
+    "lookup_unavailable": Message(
+        "Tạm thời không tra cứu được hồ sơ, vui lòng thử lại sau",
+        "Dossier lookup is unavailable, try again soon",
+    ),
     # Public warnings.
     "warning_not_found": Message("Không tìm thấy cảnh báo", "Warning not found"),
     "warning_cancelled": Message("Cảnh báo đã bị hủy", "The warning was cancelled"),
@@ -183,7 +190,6 @@ TITLES: Mapping[str, Message] = {
         "Vùng áp dụng không thuộc các đơn vị đã chọn", "The zone lies outside the chosen units"
     ),
     # Administrative dossiers: agencies and their sync.
-    "dossier_not_found": Message("Không tìm thấy hồ sơ", "Dossier not found"),
     "agency_not_found": Message("Không tìm thấy cơ quan", "Agency not found"),
     "agency_code_taken": Message("Mã cơ quan đã được dùng", "The agency code is already taken"),
     "api_key_not_bound": Message(

@@ -168,6 +168,12 @@ class Settings(BaseSettings):
     # Submissions per citizen per hour: a phone stuck in a loop must not flood the officers' inbox.
     feedback_submissions_per_hour: int = Field(default=30, ge=1)
 
+    # Dossier lookups by code and second factor: only failures count (a right answer proves the factor), per
+    # client address (guessing from one place) and per code from every address (one dossier's factor guessed
+    # from many places; each failure tells 2 of the 10,000 four-digit factors, phone's and ID number's).
+    dossier_lookup_failures_per_ip_per_hour: int = Field(default=30, ge=1)
+    dossier_lookup_failures_per_code_per_day: int = Field(default=10, ge=1)
+
     # The working calendar's office hours, the same on every working day: "HH:MM-HH:MM" periods, in order,
     # without overlap (SMARTCITY_OFFICE_HOURS="08:00-12:00,13:30-17:30"). Deadlines in working hours count
     # inside them; the public calendar shows them.

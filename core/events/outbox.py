@@ -30,12 +30,22 @@ async def emit(session: AsyncSession, envelope: EventEnvelope) -> None:
     await repository.insert_event(session, envelope)
 
 
-async def emit_raw(connection: Any, envelopes: list[EventEnvelope]) -> None:
-    """emit() for an asyncpg connection inside its transaction (the ingest consumer's batch hook): many
-    events in one statement; never commits."""
+async def emit_many(session: AsyncSession, envelopes: list[EventEnvelope]) -> None:
+    """emit() for many events in one statement (an agency's batch of a thousand updates), in this order."""
+    _check_topics(envelopes)
+    await repository.insert_events(session, envelopes)
+
+
+def _check_topics(envelopes: list[EventEnvelope]) -> None:
     for envelope in envelopes:
         if envelope.topic not in KNOWN_TOPICS:
             raise UnknownTopicError(f"event type {envelope.type!r}: {envelope.topic!r} is not a topic")
+
+
+async def emit_raw(connection: Any, envelopes: list[EventEnvelope]) -> None:
+    """emit() for an asyncpg connection inside its transaction (the ingest consumer's batch hook): many
+    events in one statement; never commits."""
+    _check_topics(envelopes)
     await repository.insert_events_raw(connection, envelopes)
 
 

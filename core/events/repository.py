@@ -85,10 +85,8 @@ SELECT pg_notify($10, '') FROM (SELECT 1 FROM inserted LIMIT 1) AS any_inserted
 """
 
 
-async def insert_events_raw(connection: Any, envelopes: list[EventEnvelope]) -> None:
-    """The outbox rows of `envelopes` on an asyncpg connection, in its transaction (in this order)."""
-    if not envelopes:
-        return
+def _columns(envelopes: list[EventEnvelope]) -> list[list[Any]]:
+    """The outbox rows of `envelopes` as the nine arrays the multi-row insert unnests."""
     columns: list[list[Any]] = [[] for _ in range(9)]
     for envelope in envelopes:
         location = envelope.location
@@ -105,7 +103,25 @@ async def insert_events_raw(connection: Any, envelopes: list[EventEnvelope]) -> 
         )
         for column, value in zip(columns, values, strict=True):
             column.append(value)
-    await connection.execute(_INSERT_MANY_AND_NOTIFY, *columns, NOTIFY_CHANNEL)
+    return columns
+
+
+async def insert_events_raw(connection: Any, envelopes: list[EventEnvelope]) -> None:
+    """The outbox rows of `envelopes` on an asyncpg connection, in its transaction (in this order)."""
+    if not envelopes:
+        return
+    await connection.execute(_INSERT_MANY_AND_NOTIFY, *_columns(envelopes), NOTIFY_CHANNEL)
+
+
+async def insert_events(session: AsyncSession, envelopes: list[EventEnvelope]) -> None:
+    """insert_events_raw() on the session's own asyncpg connection: the same statement, in the session's
+    transaction, one round trip whatever the number of events."""
+    if not envelopes:
+        return
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None  # a live connection of the session's transaction
+    await driver.execute(_INSERT_MANY_AND_NOTIFY, *_columns(envelopes), NOTIFY_CHANNEL)
 
 
 # -- The relay ---------------------------------------------------------------------------------------------

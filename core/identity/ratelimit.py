@@ -24,15 +24,17 @@ logger = logging.getLogger("smartcity.identity")
 
 KEY_PREFIX = "smartcity:ratelimit:"
 
-# KEYS: one sorted set per limit. ARGV: now (ms), the member recording this request, then for each key its
-# limit and window (ms). Returns 0 when the request was recorded, else how many ms until it would be allowed.
+# KEYS: one sorted set per limit. ARGV: now (ms), the member recording this request, whether to record it
+# (1) or only check (0), then for each key its limit and window (ms). Returns 0 when the request fits (and
+# was recorded if asked), else how many ms until it would be allowed.
 _HIT = """
 local now = tonumber(ARGV[1])
 local member = ARGV[2]
+local record = ARGV[3] == '1'
 local wait = 0
 for i, key in ipairs(KEYS) do
-    local limit = tonumber(ARGV[1 + 2 * i])
-    local window = tonumber(ARGV[2 + 2 * i])
+    local limit = tonumber(ARGV[2 + 2 * i])
+    local window = tonumber(ARGV[3 + 2 * i])
     redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
     local count = redis.call('ZCARD', key)
     if count >= limit then
@@ -42,10 +44,10 @@ for i, key in ipairs(KEYS) do
         if until_free > wait then wait = until_free end
     end
 end
-if wait > 0 then return wait end
+if wait > 0 or not record then return wait end
 for i, key in ipairs(KEYS) do
     redis.call('ZADD', key, now, member)
-    redis.call('PEXPIRE', key, tonumber(ARGV[2 + 2 * i]))
+    redis.call('PEXPIRE', key, tonumber(ARGV[3 + 2 * i]))
 end
 return 0
 """
@@ -79,11 +81,14 @@ class RateLimiter:
         self._redis = redis
         self._script = redis.register_script(_HIT)
 
-    async def hit(self, limits: Sequence[Limit], now: float | None = None) -> Hit:
-        """Record one request against every limit, or raise a 429 rate_limited problem with Retry-After."""
+    async def hit(self, limits: Sequence[Limit], now: float | None = None, *, record: bool = True) -> Hit:
+        """Record one request against every limit, or raise a 429 rate_limited problem with Retry-After.
+
+        With `record=False` the limits are only checked: a request that must not use up a budget (one that
+        succeeded, where only failures are limited) still cannot pass once the budget is spent."""
         moment_ms = int((time.time() if now is None else now) * 1000)
         member = uuid.uuid4().hex
-        arguments: list[int | str] = [moment_ms, member]
+        arguments: list[int | str] = [moment_ms, member, 1 if record else 0]
         for limit in limits:
             arguments.extend((limit.limit, limit.window_seconds * 1000))
         keys = tuple(limit.key for limit in limits)
