@@ -183,7 +183,7 @@ def generate_day(plan: Plan, index: int, *, rows: bool, filled: Filled | None, s
             target = 2 if target == 1 else 7
         path = _path(r, target, online, whole_handovers + (1 if r() < extra_handover else 0))
         due = _due(plan, procedure.rule, counter_slots[counter]) + offset
-        span = max(due - received, timedelta(hours=2)) * (0.3 + 1.1 * r())
+        span = max(due - received, timedelta(hours=2)) * (0.3 + 0.85 * r())
         end = min(received + span, latest)
         moments = [received]
         if len(path) > 1:
