@@ -21,7 +21,7 @@ import json
 import random
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -84,10 +84,18 @@ async def _go() -> None:
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
 
 
-async def _run(workers: list[Callable[[float], Awaitable[None]]], seconds: float) -> float:
-    started = time.monotonic()
-    await asyncio.gather(*(worker(started + seconds) for worker in workers))
-    return time.monotonic() - started
+async def _go_and_run(
+    workers: list[Callable[[float], Awaitable[None]]], seconds: float, connections: Sequence[Any]
+) -> float:
+    """Say ready, wait for the word, run the workers for `seconds`, then close the connections."""
+    await _go()
+    try:
+        started = time.monotonic()
+        await asyncio.gather(*(worker(started + seconds) for worker in workers))
+        return time.monotonic() - started
+    finally:
+        for connection in connections:
+            await connection.close()
 
 
 async def lookup(spec: dict[str, Any], tally: Tally) -> float:
@@ -114,12 +122,7 @@ async def lookup(spec: dict[str, Any], tally: Tally) -> float:
 
         return run
 
-    await _go()
-    try:
-        return await _run([worker(connection) for connection in connections], spec["seconds"])
-    finally:
-        for connection in connections:
-            await connection.close()
+    return await _go_and_run([worker(connection) for connection in connections], spec["seconds"], connections)
 
 
 async def sql(spec: dict[str, Any], tally: Tally) -> float:
@@ -140,12 +143,7 @@ async def sql(spec: dict[str, Any], tally: Tally) -> float:
 
         return run
 
-    await _go()
-    try:
-        return await _run([worker(connection) for connection in connections], spec["seconds"])
-    finally:
-        for connection in connections:
-            await connection.close()
+    return await _go_and_run([worker(connection) for connection in connections], spec["seconds"], connections)
 
 
 def _items(updates: list[list[Any]]) -> list[dict[str, Any]]:
@@ -189,14 +187,8 @@ async def sync(spec: dict[str, Any], tally: Tally) -> float:
 
         return run
 
-    await _go()
-    try:
-        return await _run(
-            [worker(connection, queues[k]) for k, connection in enumerate(connections)], spec["seconds"]
-        )
-    finally:
-        for connection in connections:
-            await connection.close()
+    workers = [worker(connection, queues[k]) for k, connection in enumerate(connections)]
+    return await _go_and_run(workers, spec["seconds"], connections)
 
 
 MODES: dict[str, Callable[[dict[str, Any], Tally], Awaitable[float]]] = {

@@ -110,3 +110,14 @@ def percentile(values: list[float], share: float) -> float:
 def latency(values: list[float]) -> str:
     p50 = statistics.median(values) if values else float("nan")
     return f"p50 {p50:.1f} ms, p99 {percentile(values, 0.99):.1f} ms"
+
+
+def failures(result: dict[str, Any]) -> int:
+    """Answers other than 200, and requests that got none."""
+    statuses: dict[str, int] = result["statuses"]
+    return sum(statuses.values()) - statuses.get("200", 0) + int(result["transport_errors"])
+
+
+def show_samples(result: dict[str, Any]) -> None:
+    for sample in result["samples"]:
+        print(f"  e.g. {sample}")

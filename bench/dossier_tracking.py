@@ -33,7 +33,7 @@ from typing import Any
 
 import asyncpg
 from dossier_fill import Filled, Plan, base_plan_args, fill, load_plan
-from dossier_parts import Servers, latency, percentile, run_load, split
+from dossier_parts import Servers, failures, latency, percentile, run_load, show_samples, split
 from feedback_bench import admin_dsn, bench_settings, recreate
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
@@ -155,7 +155,7 @@ def lookup_phase(settings: Settings, args: argparse.Namespace, codes: list[list[
         statuses = result["statuses"]
         ok = statuses.get("200", 0)
         rate = ok / result["seconds"]
-        errors = sum(statuses.values()) - ok + result["transport_errors"]
+        errors = failures(result)
         p99 = percentile(result["latencies_ms"], 0.99)
         verdict = "meets" if rate >= LOOKUP_TARGET[0] and p99 < LOOKUP_TARGET[1] and not errors else "misses"
         print(
@@ -166,8 +166,7 @@ def lookup_phase(settings: Settings, args: argparse.Namespace, codes: list[list[
             f"API CPU {cpu / result['seconds']:.2f} cores; target >= 2,000 req/s, p99 < 30 ms: {verdict}",
             flush=True,
         )
-        for sample in result["samples"]:
-            print(f"  e.g. {sample}")
+        show_samples(result)
     compiled = _BY_FACTOR.compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]
     assert list(compiled.positiontup or []) == ["code", "factor", "suffix_hash"], compiled.positiontup
     specs = [
@@ -247,8 +246,7 @@ def sync_phase(
         servers.stop()
     applied = result["outcomes"].get("updated", 0)
     rate = applied / result["seconds"]
-    statuses = result["statuses"]
-    errors = sum(statuses.values()) - statuses.get("200", 0) + result["transport_errors"]
+    errors = failures(result)
     ran_out = f"; all {prepared:,} prepared updates sent" if result["exhausted"] == len(queues) else ""
     print(
         f"sync, {args.api_procs} API process{'es' if args.api_procs > 1 else ''}, "
@@ -260,8 +258,7 @@ def sync_phase(
         f"{'meets' if rate >= SYNC_TARGET and not errors else 'misses'}",
         flush=True,
     )
-    for sample in result["samples"]:
-        print(f"  e.g. {sample}")
+    show_samples(result)
     asyncio.run(copy_baseline(settings, plan, max(applied, 1)))
 
 
