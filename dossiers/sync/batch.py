@@ -25,6 +25,7 @@ from dossiers.models import Agency
 from dossiers.sync import items
 from dossiers.sync.items import Item
 from dossiers.sync.lifecycle import (
+    LIFE_FIELDS,
     Clock,
     Deadlines,
     LifeState,
@@ -36,19 +37,6 @@ from dossiers.sync.lifecycle import (
 )
 from dossiers.sync.schemas import ApologyItem, DossierItem, ItemResult, Outcome, StatusItem
 from dossiers.types import Status
-
-_LIFE_FIELDS = (
-    "status_at",
-    "received_at",
-    "due_at",
-    "original_due_at",
-    "paused_at",
-    "remaining_seconds",
-    "document_requests",
-    "forced_late",
-    "finished_at",
-    "returned_at",
-)
 
 
 @dataclass(slots=True)
@@ -121,7 +109,7 @@ class Held:
             "fee_vnd": described.fee_vnd,
             "next_action": None if life.next_action is None else json.dumps(life.next_action),
             "updated_at": now,
-            **{name: getattr(life, name) for name in _LIFE_FIELDS},
+            **{name: getattr(life, name) for name in LIFE_FIELDS},
         }
 
 
@@ -139,7 +127,7 @@ def held_from_row(row: Row[Any]) -> Held:
     life = LifeState(
         status=Status(row.status),
         next_action=next_action,
-        **{name: getattr(row, name) for name in _LIFE_FIELDS},
+        **{name: getattr(row, name) for name in LIFE_FIELDS},
     )
     described = Described(
         procedure_id=row.procedure_id,

@@ -67,6 +67,21 @@ class LifeState:
     next_action: dict[str, Any] | None = None
 
 
+# The moments and counters of LifeState, as the dossier row's columns of the same names.
+LIFE_FIELDS: tuple[str, ...] = (
+    "status_at",
+    "received_at",
+    "due_at",
+    "original_due_at",
+    "paused_at",
+    "remaining_seconds",
+    "document_requests",
+    "forced_late",
+    "finished_at",
+    "returned_at",
+)
+
+
 def received(status: Status, received_at: datetime, clock: Clock, deadlines: Deadlines) -> LifeState:
     """A new dossier, as filed online (1: no clock yet) or accepted at the counter (2: the clock runs)."""
     state = LifeState(status=status, status_at=received_at, received_at=received_at)

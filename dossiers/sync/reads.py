@@ -14,7 +14,7 @@ from core.errors import Message, ProblemError
 from dossiers.deadlines import OnTime
 from dossiers.models import Agency, Dossier
 from dossiers.sync import repository
-from dossiers.sync.lifecycle import Deadlines, LifeState, on_time_at
+from dossiers.sync.lifecycle import LIFE_FIELDS, Deadlines, LifeState, on_time_at
 from dossiers.sync.schemas import RatingPage, RatingRead
 from dossiers.types import Status
 
@@ -64,6 +64,20 @@ class AgencyDossierRead(BaseModel):
     apologies: list[ApologyRead]
 
 
+# Columns shown as they are stored.
+_COPIED = (
+    "code",
+    "unit_code",
+    "channel",
+    "status",
+    "applicant_name",
+    "applicant_phone",
+    "sms_opt_in",
+    "fee_vnd",
+    "next_action",
+)
+
+
 def dossier_not_found(code: str) -> ProblemError:
     return ProblemError(
         404, "dossier_not_found", Message(f"Không có hồ sơ mã {code}", f"No dossier has the code {code}")
@@ -71,19 +85,7 @@ def dossier_not_found(code: str) -> ProblemError:
 
 
 def _life(dossier: Dossier) -> LifeState:
-    return LifeState(
-        status=Status(dossier.status),
-        status_at=dossier.status_at,
-        received_at=dossier.received_at,
-        due_at=dossier.due_at,
-        original_due_at=dossier.original_due_at,
-        paused_at=dossier.paused_at,
-        remaining_seconds=dossier.remaining_seconds,
-        document_requests=dossier.document_requests,
-        forced_late=dossier.forced_late,
-        finished_at=dossier.finished_at,
-        returned_at=dossier.returned_at,
-    )
+    return LifeState(status=Status(dossier.status), **{name: getattr(dossier, name) for name in LIFE_FIELDS})
 
 
 async def agency_dossier(
@@ -95,28 +97,10 @@ async def agency_dossier(
         raise dossier_not_found(code)
     dossier, procedure_code, steps, apologies = found
     return AgencyDossierRead(
-        code=dossier.code,
+        **{name: getattr(dossier, name) for name in (*_COPIED, *LIFE_FIELDS)},
         procedure_code=procedure_code,
-        unit_code=dossier.unit_code,
-        channel=dossier.channel,
-        status=dossier.status,
-        status_at=dossier.status_at,
-        applicant_name=dossier.applicant_name,
-        applicant_phone=dossier.applicant_phone,
         has_id_number=dossier.applicant_id_hash is not None,
-        sms_opt_in=dossier.sms_opt_in,
-        fee_vnd=dossier.fee_vnd,
-        received_at=dossier.received_at,
-        due_at=dossier.due_at,
-        original_due_at=dossier.original_due_at,
-        paused_at=dossier.paused_at,
-        remaining_seconds=dossier.remaining_seconds,
-        document_requests=dossier.document_requests,
-        forced_late=dossier.forced_late,
-        finished_at=dossier.finished_at,
-        returned_at=dossier.returned_at,
         on_time=on_time_at(_life(dossier), deadlines, now),
-        next_action=dossier.next_action,
         steps=[StepRead.model_validate(step, from_attributes=True) for step in steps],
         apologies=[
             ApologyRead(
