@@ -73,6 +73,23 @@ SMOKES = (
         redis_option=True,
     ),
     Smoke(
+        "dossier_tracking",
+        "dossier_tracking",
+        (
+            *("--dossiers", "2000", "--steps", "6000", "--seconds", "2"),
+            *("--clients", "4", "--load-procs", "1", "--api-procs", "1", "--sync-clients", "2"),
+        ),
+        (
+            r"^filled 2,000 dossiers in .* rows/s\) and [\d,]+ steps in .* rows/s\)",
+            r"^lookup, 1 API process, 4 clients for 2 s: [\d,]+ req/s, .* errors 0 \(429: 0, 503: 0,",
+            r"^baseline lookup query through asyncpg, 4 connections: [\d,]+ queries/s",
+            r"^sync, 1 API process, 2 clients, .*: [\d,]+ updates/s applied .* errors 0, results "
+            r"\{'created': 0, 'rejected': 0, 'stale': 0, 'unchanged': 0,",
+            r"^baseline: [\d,]+ dossier_steps rows by one COPY in .* rows/s",
+        ),
+        redis_option=True,
+    ),
+    Smoke(
         "ingest",
         "ingest",
         (
@@ -196,6 +213,9 @@ def test_the_benchmark_runs_at_a_tiny_size(smoke: Smoke) -> None:
 
 # The other modules of bench/: parts of a benchmark above, run only through it.
 PARTS = {
+    "dossier_fill": "dossier_tracking",
+    "dossier_load": "dossier_tracking",
+    "dossier_parts": "dossier_tracking",
     "feedback_bench": "citizen_reports",
     "feedback_fill": "citizen_reports",
     "feedback_http": "citizen_reports",
