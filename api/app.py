@@ -94,6 +94,8 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, settings=resolved)
     app.add_middleware(ObservabilityMiddleware)
     app.include_router(health.router)
+    # First: the public dossier lookup is the busiest route, and routes are matched in order.
+    app.include_router(dossier_citizen_routes.router)
     app.include_router(media_routes.router)
     app.include_router(units_routes.router)
     app.include_router(calendar_routes.router)
@@ -121,7 +123,6 @@ def create_app(
     app.include_router(dossier_agency_routes.router)
     app.include_router(dossier_sync_routes.router)
     app.include_router(procedure_routes.router)
-    app.include_router(dossier_citizen_routes.router)
     app.include_router(dossier_figure_routes.router)  # before the staff router's /dossiers/{code}
     app.include_router(dossier_staff_routes.router)  # after every other /api/v1/dossiers/<static> router
     return app

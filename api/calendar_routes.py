@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from core.calendar import DayInfo, DayReason, WorkingCalendar, working_calendar
 from core.errors import Message, invalid_parameter
 from core.http.conditional import NOT_MODIFIED, conditional
+from core.http.date_range import check_date_range
 from core.http.deps import SettingsDep
 from core.http.policies import PUBLIC
 from core.http.read_limits import PUBLIC_READ_LIMIT
@@ -130,18 +131,7 @@ async def calendar_days(
     ],
 ) -> Response:
     start, end = _parse_date("from", first), _parse_date("to", last)
-    if end < start:
-        raise invalid_parameter(
-            "to",
-            Message("Ngày kết thúc (to) phải từ ngày bắt đầu (from) trở đi", "to must not be before from"),
-            code="date_range_reversed",
-        )
-    if (end - start).days + 1 > MAX_DAYS:
-        raise invalid_parameter(
-            "to",
-            Message(f"Tối đa {MAX_DAYS} ngày mỗi lần", f"At most {MAX_DAYS} days at a time"),
-            code="date_range_too_long",
-        )
+    check_date_range(start, end, max_days=MAX_DAYS)
     calendar = working_calendar(settings)
     body = CalendarRead(zone=calendar.zone.key, days=_days(calendar, start, end))
     return conditional(

@@ -202,6 +202,12 @@ class OnTime(StrEnum):
     OVERDUE = "overdue"
 
 
+# When a letter of apology may be attached, by the agency's system or by an officer: once the dossier is
+# late, and already when it is due soon, since the rules ask for the letter at the latest a working day
+# before the due date once the office knows it cannot be ready in time.
+APOLOGY_STATES: frozenset[OnTime] = frozenset({OnTime.LATE, OnTime.OVERDUE, OnTime.DUE_SOON})
+
+
 def classify(
     calendar: WorkingCalendar,
     due: datetime,

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from core.calendar import LOCAL_ZONE
 from core.errors import Message, invalid_parameter
+from core.http.date_range import check_date_range
 
 MAX_DAYS = 366
 # As for every other moment the API takes: no dossier before 2000, none after 2999.
@@ -49,20 +50,7 @@ def period_of(first_day: date, last_day: date) -> Period:
     longer than MAX_DAYS, validation_error outside the years MIN_YEAR..MAX_YEAR."""
     _in_years("from", first_day.year)
     _in_years("to", last_day.year)
-    if last_day < first_day:
-        raise invalid_parameter(
-            "to",
-            Message("Ngày kết thúc đứng trước ngày bắt đầu", "The period ends before it starts"),
-            code="date_range_reversed",
-        )
-    if (last_day - first_day).days + 1 > MAX_DAYS:
-        raise invalid_parameter(
-            "to",
-            Message(
-                f"Khoảng thời gian dài hơn {MAX_DAYS} ngày", f"The period is longer than {MAX_DAYS} days"
-            ),
-            code="date_range_too_long",
-        )
+    check_date_range(first_day, last_day, max_days=MAX_DAYS)
     return Period(first_day, last_day)
 
 

@@ -120,7 +120,7 @@ async def read_dossier(
         UNAUTHENTICATED,
         problem(403, "Not an officer (code forbidden)"),
         NOT_FOUND,
-        problem(409, "The dossier is not late: neither overdue nor finished late (code not_late)"),
+        problem(409, "The dossier is not late: neither overdue, due soon nor finished late (code not_late)"),
         problem(
             422,
             "A new due date not after now or not after the current one (code invalid_deadline), a bad "

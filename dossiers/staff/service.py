@@ -20,7 +20,7 @@ from core.identity.scope import unit_scope
 from core.settings import Settings
 from dossiers import notify
 from dossiers.changes import ChangeKind, DossierChange
-from dossiers.deadlines import OnTime
+from dossiers.deadlines import APOLOGY_STATES, OnTime
 from dossiers.figures.clock import clock_at
 from dossiers.models import Apology, Dossier
 from dossiers.staff import repository
@@ -34,8 +34,6 @@ from dossiers.staff.schemas import (
     StepRead,
 )
 from dossiers.types import STATUS_NAMES, Status
-
-LATE_STATES = frozenset({OnTime.OVERDUE, OnTime.LATE})
 
 
 def dossier_not_found(code: str) -> ProblemError:
@@ -171,14 +169,15 @@ async def apologise(
     """Attach an officer's apology to a late dossier: the Apology row, the new due date, forced_late (the
     dossier counts as late for good), and the announcement to the applicant and followers.
 
-    404 dossier_not_found (also for another unit's), 409 not_late when the dossier is neither overdue nor
-    finished late, 422 invalid_deadline when the new date is not after now and after the current due date.
+    404 dossier_not_found (also for another unit's), 409 not_late when the dossier is neither overdue, nor
+    due soon, nor finished late (dossiers.deadlines.APOLOGY_STATES), 422 invalid_deadline when the new date
+    is not after now and after the current due date.
     """
     if body.new_due_at <= now:
         raise _bad_new_due(Message("Hạn mới phải ở tương lai", "The new due date must be in the future"))
     row = await _visible_row(session, principal, calendar, code, now, for_update=True)
     dossier: Dossier = row.Dossier
-    if OnTime(row.on_time) not in LATE_STATES:
+    if OnTime(row.on_time) not in APOLOGY_STATES:
         raise ProblemError(
             409,
             "not_late",

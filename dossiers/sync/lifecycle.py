@@ -23,14 +23,19 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from core.calendar import WorkingCalendar
-from dossiers.deadlines import DeadlineRule, OnTime, classify, due_at, remaining_at, resumed_due
+from dossiers.deadlines import (
+    APOLOGY_STATES,
+    DeadlineRule,
+    OnTime,
+    classify,
+    due_at,
+    remaining_at,
+    resumed_due,
+)
 from dossiers.types import FINISHED, Status, can_move
 
 # An update dated further ahead than this is refused: agencies' clocks drift, but not by more.
 FUTURE_TOLERANCE = timedelta(minutes=5)
-# The states in which an apology may be written. Due soon counts: the rules ask the agency to send the letter
-# at the latest one working day before the due date, once it knows the dossier cannot be ready in time.
-_APOLOGY_STATES = frozenset({OnTime.LATE, OnTime.OVERDUE, OnTime.DUE_SOON})
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +163,7 @@ def on_time_at(state: LifeState, deadlines: Deadlines, now: datetime) -> OnTime 
 
 def may_apologise(state: LifeState, deadlines: Deadlines, issued_at: datetime) -> bool:
     """An apology is for a dossier late (or certain to be) when it is issued."""
-    return on_time_at(state, deadlines, issued_at) in _APOLOGY_STATES
+    return on_time_at(state, deadlines, issued_at) in APOLOGY_STATES
 
 
 def after_apology(state: LifeState, new_due_at: datetime) -> LifeState:

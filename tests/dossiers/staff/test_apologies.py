@@ -151,3 +151,15 @@ async def test_only_officers_of_its_unit(
     assert await _apologies(units, dossier) == 0
     province = await client.post(url, json=_body(NOW + DAY), headers=offices.province_officer.headers)
     assert province.status_code == 201
+
+
+async def test_a_dossier_due_soon_takes_an_apology_before_its_date(
+    client: httpx.AsyncClient, units: AsyncSession, offices: Offices
+) -> None:
+    # The letter is due a working day before the due date at the latest, once the office knows it is late.
+    dossier = await make_dossier(units, offices.agency, offices.procedure, due_at=NOW + timedelta(minutes=1))
+    response = await client.post(
+        f"{LIST}/{dossier.code}/apologies", json=_body(NOW + 3 * DAY), headers=offices.officer.headers
+    )
+    assert response.status_code == 201, response.text
+    assert await _apologies(units, dossier) == 1
