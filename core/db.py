@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Column, DateTime, MetaData, func, text
 from sqlalchemy.dialects.postgresql import UUID
@@ -45,6 +46,21 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+T = TypeVar("T")
+
+
+async def in_own_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """`work` on a session of its own, committed when it returns: a command's unit of work (e.g. a seed)."""
+    engine = create_engine(settings)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
 
 
 def utcnow() -> datetime:

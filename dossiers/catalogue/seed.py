@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import create_engine, create_sessionmaker
+from core.db import in_own_transaction
 from core.settings import PROJECT_ROOT, Settings
 from dossiers.catalogue import upsert
 from dossiers.catalogue.schemas import ProcedureUpsert
@@ -62,11 +62,4 @@ async def seed_procedures(session: AsyncSession, path: Path = PROCEDURES_FILE) -
 
 async def seed_procedures_file(settings: Settings, path: Path = PROCEDURES_FILE) -> int:
     """seed_procedures in its own transaction: the command line's unit of work."""
-    engine = create_engine(settings)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            count = await seed_procedures(session, path)
-            await session.commit()
-            return count
-    finally:
-        await engine.dispose()
+    return await in_own_transaction(settings, lambda session: seed_procedures(session, path))

@@ -50,7 +50,10 @@ def stored_row(procedure: ProcedureUpsert) -> dict[str, Any]:
 
 async def write(session: AsyncSession, procedures: Sequence[ProcedureUpsert]) -> dict[str, bool]:
     """Upsert procedures of distinct codes; the codes written, True for those created."""
-    return await repository.upsert_procedures(session, [stored_row(procedure) for procedure in procedures])
+    # In code order, so that two agencies' calls on the same procedures lock their rows in the same order
+    # and never deadlock each other.
+    ordered = sorted(procedures, key=lambda procedure: procedure.code)
+    return await repository.upsert_procedures(session, [stored_row(procedure) for procedure in ordered])
 
 
 def _rejected(index: int, code: str | None, rejection: Rejection) -> SyncItemResult:

@@ -10,7 +10,7 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import create_engine, create_sessionmaker
+from core.db import in_own_transaction
 from core.settings import PROJECT_ROOT, Settings
 from core.units.models import UnitLevel
 from core.units.repository import get_unit
@@ -65,11 +65,4 @@ async def seed_catalogue(session: AsyncSession, raw: Any) -> SeedResult:
 async def seed_catalogue_file(settings: Settings, path: Path = CATEGORIES_FILE) -> SeedResult:
     """Seed from a file in its own transaction: the command line's unit of work."""
     document = read_catalogue(path)
-    engine = create_engine(settings)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            result = await seed_catalogue(session, document)
-            await session.commit()
-            return result
-    finally:
-        await engine.dispose()
+    return await in_own_transaction(settings, lambda session: seed_catalogue(session, document))

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 # The tables the rules refer to (their authors), so that the ORM can order its writes in a process that
 # loaded nothing else (the `smartcity seed` command).
 import core.identity.models  # noqa: F401
-from core.db import create_engine, create_sessionmaker
+from core.db import in_own_transaction
 from core.identity.principal import Principal, Role
 from core.settings import PROJECT_ROOT, Settings
 from ioc.rules import service
@@ -50,11 +50,4 @@ async def seed_rules(session: AsyncSession, rules: list[RuleCreate]) -> int:
 async def seed_rules_file(settings: Settings, path: Path = RULES_FILE) -> int:
     """Seed from a file in its own transaction: the command line's unit of work."""
     rules = read_rules(path)
-    engine = create_engine(settings)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            made = await seed_rules(session, rules)
-            await session.commit()
-            return made
-    finally:
-        await engine.dispose()
+    return await in_own_transaction(settings, lambda session: seed_rules(session, rules))

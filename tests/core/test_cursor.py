@@ -8,7 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.cursor import Cursor, decode_cursor, fetch_limit, keyset_page
+from core.cursor import (
+    Cursor,
+    decode_cursor,
+    decode_key_cursor,
+    encode_key_cursor,
+    fetch_limit,
+    key_page,
+    keyset_page,
+)
 from core.errors import ProblemError
 
 
@@ -47,3 +55,33 @@ def test_a_cursor_of_another_list_is_refused() -> None:
     with pytest.raises(ProblemError) as raised:
         decode_cursor("other", cursor)
     assert (raised.value.status, raised.value.code) == (400, "invalid_cursor")
+
+
+def test_a_key_cursor_gives_back_the_key_of_the_last_kept_row() -> None:
+    keys = [("ân giảm|a", 7), ("cap", 3), ("dang", 1)]
+    page = key_page(keys, 2, sort="names", key=lambda row: row, item=lambda row: row[0])
+
+    assert page.items == ["ân giảm|a", "cap"]
+    assert decode_key_cursor("names", page.next_cursor, (str, int)) == ("cap", 3)
+    assert key_page(keys, 3, sort="names", key=lambda row: row, item=lambda row: row).next_cursor is None
+    assert decode_key_cursor("names", None, (str, int)) is None
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        encode_key_cursor("other", ["cap", 3]),  # another list
+        encode_key_cursor("names", ["cap"]),  # too short
+        encode_key_cursor("names", [3, "cap"]),  # the wrong types
+        "WyJuYW1lcyIsImNhcCIsdHJ1ZV0",  # ["names","cap",true]: a bool is no int
+        "WyJuYW1lcyIsImNhcCIsMS41XQ",  # ["names","cap",1.5]
+        "eyJhIjoxfQ",  # an object
+        "not base64!",
+        "",
+    ],
+)
+def test_a_key_cursor_of_another_shape_or_list_is_refused(cursor: str) -> None:
+    with pytest.raises(ProblemError) as refused:
+        decode_key_cursor("names", cursor, (str, int))
+
+    assert (refused.value.status, refused.value.code) == (400, "invalid_cursor")
