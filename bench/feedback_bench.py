@@ -111,7 +111,16 @@ async def recreate(settings: Settings, *, drop_only: bool = False) -> None:
     connection = await asyncpg.connect(admin_dsn(settings, "postgres"))
     try:
         name = urlsplit(settings.database_dsn).path.lstrip("/")
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # FORCE cannot end an autovacuum worker (a superuser's process), which a large fill leaves running
+        # on the database for a while: try again until it is done.
+        for attempt in range(60):
+            try:
+                await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                break
+            except asyncpg.InsufficientPrivilegeError:
+                if attempt == 59:
+                    raise
+                await asyncio.sleep(1)
         if not drop_only:
             await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
