@@ -1,0 +1,1 @@
+"""The operations-centre wall page at /ioc and its front-end build."""
