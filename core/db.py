@@ -63,6 +63,15 @@ async def in_own_transaction(settings: Settings, work: Callable[[AsyncSession], 
         await engine.dispose()
 
 
+async def raw_connection(session: AsyncSession) -> Any:
+    """The asyncpg connection under a session, for statements sent straight to the driver: bulk writers
+    inside the session's transaction, and hot reads that need none (with asyncpg, SQLAlchemy sends BEGIN
+    only before the first statement it runs itself, so a read sent here alone costs one round trip, not
+    three)."""
+    connection = await session.connection()
+    return (await connection.get_raw_connection()).driver_connection
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

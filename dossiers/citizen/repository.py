@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, text
@@ -17,6 +18,7 @@ from sqlalchemy.types import DateTime
 from sqlalchemy.types import Uuid as UuidType
 
 from core.cursor import Cursor
+from core.db import raw_connection
 
 # The steps meant for the applicant and the apologies, oldest first, each as one JSON array.
 _VIEW_COLUMNS = """
@@ -41,11 +43,12 @@ _VIEW_TYPES: dict[str, Any] = {"steps": JSON, "apologies": JSON, "next_action": 
 
 # The second factor: the phone's last four digits (the phone is kept in clear to notify her) or the keyed hash
 # of the code and the ID number's last four. An unknown code and a wrong factor find the same nothing.
-_BY_FACTOR = text(f"""
+# It is the busiest statement of the domain, so it goes straight to asyncpg (positional parameters).
+BY_FACTOR = f"""
 SELECT {_VIEW_COLUMNS}
 {_VIEW_FROM}
-WHERE d.code = :code AND (right(d.applicant_phone, 4) = :factor OR d.id_suffix_hash = :suffix_hash)
-""").columns(**_VIEW_TYPES)
+WHERE d.code = $1 AND (right(d.applicant_phone, 4) = $2 OR d.id_suffix_hash = $3)
+"""
 
 # Her dossiers are linked to her by her verified phone or her ID number's hash (a deleted account has
 # neither), or followed.
@@ -77,9 +80,13 @@ WHERE d.code = :code
 
 
 async def view_by_factor(session: AsyncSession, code: str, factor: str, suffix_hash: str) -> Any | None:
-    """The dossier `code` with everything its view shows, if `factor` is its second factor."""
-    result = await session.execute(_BY_FACTOR, {"code": code, "factor": factor, "suffix_hash": suffix_hash})
-    return result.first()
+    """The dossier `code` with everything its view shows, if `factor` is its second factor.
+
+    One statement with no transaction around it: through the session it would cost BEGIN and COMMIT too,
+    three round trips and most of the request's time in SQLAlchemy."""
+    record = await (await raw_connection(session)).fetchrow(BY_FACTOR, code, factor, suffix_hash)
+    # The engine's connections decode json and jsonb (SQLAlchemy sets their codecs on connect).
+    return None if record is None else SimpleNamespace(**record)
 
 
 async def my_view(session: AsyncSession, user_id: uuid.UUID, code: str) -> Any | None:

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import raw_connection
 from feedback.reports.models import Report
 from ioc.rules import engine
 from ioc.rules.compiled import Compiled, compile_rule
@@ -28,7 +29,6 @@ from ioc.rules.definition import ReportSurgeRule
 from ioc.rules.evaluation import outcome, start
 from ioc.rules.recording import Outcome, record
 from ioc.rules.repository import states, surge
-from ioc.rules.repository.raw import raw_connection
 from ioc.rules.state import NOTHING, Action
 from ioc.types import SourceKind
 

@@ -17,11 +17,10 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from core.background.singleton import every, run_singleton
-from core.db import create_engine
+from core.db import create_engine, raw_connection
 from core.settings import Settings
 from ioc.rules.catalogue import Catalogue, RulesListener
 from ioc.rules.evaluation import due_pass
-from ioc.rules.repository.raw import raw_connection
 from ioc.rules.silence import silence_pass
 from iot.ingest.writer import asyncpg_dsn
 

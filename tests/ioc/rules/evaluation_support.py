@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import raw_connection
 from core.identity.models import User
 from core.identity.principal import Role
 from ioc.rules.catalogue import Catalogue
 from ioc.rules.evaluation import RuleHook
 from ioc.rules.models import AlertRuleVersion
-from ioc.rules.repository.raw import raw_connection
 from ioc.rules.tasks import tick_once
 from iot.ingest.hooks import StoredBatch, StoredDetection, StoredReading
 from iot.registry.models import Device
