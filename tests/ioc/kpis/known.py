@@ -3,6 +3,7 @@ tests, ward 13684 of the demo province, whose figures the tests state exactly.""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -122,7 +123,7 @@ async def alarms_and_dispatch(session: AsyncSession, rule: AlertRuleVersion, per
 async def _dispatch(
     session: AsyncSession,
     alarm: Alarm,
-    offers: list[tuple[object, str | None, int]],
+    offers: list[tuple[uuid.UUID, str | None, int]],
     status: str = "accepted",
 ) -> None:
     offered = alarm.raised_at + timedelta(minutes=1)
@@ -178,7 +179,7 @@ async def devices(session: AsyncSession) -> None:
 async def dossiers(session: AsyncSession) -> None:
     agency = await make_agency(session, WARD)
     procedure = await make_procedure(session)
-    done = {"status": Status.RESULT_RETURNED}
+    done = Status.RESULT_RETURNED
     # Finished a day before its due date: early.
     await make_dossier(
         session,
@@ -187,7 +188,7 @@ async def dossiers(session: AsyncSession) -> None:
         received_at=T0 + HOUR,
         due_at=T0 + 3 * DAY,
         finished_at=T0 + 2 * DAY,
-        **done,
+        status=done,
     )
     # Finished on its due date: on time.
     await make_dossier(
@@ -197,7 +198,7 @@ async def dossiers(session: AsyncSession) -> None:
         received_at=T0 + 2 * HOUR,
         due_at=T0 + DAY + 9 * HOUR,
         finished_at=T0 + DAY + 15 * HOUR,
-        **done,
+        status=done,
     )
     # Finished two days after its due date: late.
     await make_dossier(
@@ -207,7 +208,7 @@ async def dossiers(session: AsyncSession) -> None:
         received_at=T0 + 3 * HOUR,
         due_at=T0 + DAY + 9 * HOUR,
         finished_at=T0 + 3 * DAY + 9 * HOUR,
-        **done,
+        status=done,
     )
     # Still open, due long ago: overdue.
     await make_dossier(session, agency, procedure, received_at=T0 + 4 * HOUR, due_at=T0 + 2 * DAY)
