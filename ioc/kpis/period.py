@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
-from core.calendar import LOCAL_ZONE
+from core.calendar import LOCAL_ZONE, WorkingCalendar
 from core.errors import Message, ProblemError, invalid_parameter
 from core.http.input_types import MAX_YEAR, MIN_YEAR
 
@@ -33,6 +33,18 @@ class Period:
 
     start: datetime
     end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class KpiQuery:
+    """What a KPI request asks for: a unit (None: every unit of the caller) and a period, judged at `now`
+    on the working calendar (dossiers' deadlines); the bucket size for a series."""
+
+    unit_code: str | None
+    period: Period
+    calendar: WorkingCalendar
+    now: datetime
+    interval: Interval = Interval.DAY
 
 
 def _bad(name: str) -> ProblemError:

@@ -1,6 +1,8 @@
 """The KPIs of the caller's units for the operations centre's charts: figures, CSV and time series.
 
 `/{section}.csv` is declared before `/{section}`, whose path parameter would otherwise take "reports.csv".
+The query is read by one dependency per kind of route, after the policy (so an anonymous caller hears 401
+whatever he sent), which refuses parameters the route does not take.
 """
 
 from __future__ import annotations
@@ -8,14 +10,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from core.calendar import working_calendar
 from core.http.deps import SessionDep, SettingsDep
 from core.http.policies import Staff
 from core.http.responses import UNAUTHENTICATED, problem, responses
 from ioc.kpis import csv_export, service
-from ioc.kpis.period import MAX_DAYS, MAX_HOURLY_DAYS, Interval, period_of
+from ioc.kpis.period import MAX_DAYS, MAX_HOURLY_DAYS, Interval, KpiQuery, period_of
 from ioc.kpis.schemas import SectionKpis, SeriesRead
 from ioc.kpis.sections import (
     FIGURE_PARAMETERS,
@@ -53,6 +55,36 @@ ToQuery = Annotated[
     ),
 ]
 
+
+async def _figure_query(
+    request: Request,
+    settings: SettingsDep,
+    unit_code: UnitCodeQuery = None,
+    date_from: FromQuery = None,
+    date_to: ToQuery = None,
+) -> KpiQuery:
+    check_parameters(request.query_params.keys(), FIGURE_PARAMETERS)
+    now = datetime.now(UTC)
+    return KpiQuery(unit_code, period_of(date_from, date_to, now=now), working_calendar(settings), now)
+
+
+async def _series_query(
+    request: Request,
+    settings: SettingsDep,
+    unit_code: UnitCodeQuery = None,
+    date_from: FromQuery = None,
+    date_to: ToQuery = None,
+    interval: Interval = Interval.DAY,
+) -> KpiQuery:
+    check_parameters(request.query_params.keys(), SERIES_PARAMETERS)
+    now = datetime.now(UTC)
+    period = period_of(date_from, date_to, now=now, interval=interval)
+    return KpiQuery(unit_code, period, working_calendar(settings), now, interval)
+
+
+FigureQuery = Annotated[KpiQuery, Depends(_figure_query)]
+SeriesQuery = Annotated[KpiQuery, Depends(_series_query)]
+
 PROBLEMS = responses(
     UNAUTHENTICATED,
     problem(403, "Not staff (code forbidden), or a unit outside the caller's units (code outside_unit)"),
@@ -78,28 +110,9 @@ DESCRIPTION = (
     responses={**PROBLEMS, 200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
     response_class=Response,
 )
-async def section_csv(
-    request: Request,
-    db: SessionDep,
-    settings: SettingsDep,
-    principal: Staff,
-    section: SectionPath,
-    unit_code: UnitCodeQuery = None,
-    date_from: FromQuery = None,
-    date_to: ToQuery = None,
-) -> Response:
-    check_parameters(request.query_params.keys(), FIGURE_PARAMETERS)
+async def section_csv(db: SessionDep, principal: Staff, section: SectionPath, query: FigureQuery) -> Response:
     kind = section_of(section)
-    now = datetime.now(UTC)
-    figures = await service.section_kpis(
-        db,
-        principal,
-        kind,
-        unit_code=unit_code,
-        period=period_of(date_from, date_to, now=now),
-        calendar=working_calendar(settings),
-        now=now,
-    )
+    figures = await service.section_kpis(db, principal, kind, query)
     return csv_export.csv_response(kind.value, figures)
 
 
@@ -115,29 +128,9 @@ async def section_csv(
     responses=PROBLEMS,
 )
 async def section_series(
-    request: Request,
-    db: SessionDep,
-    settings: SettingsDep,
-    principal: Staff,
-    section: SectionPath,
-    unit_code: UnitCodeQuery = None,
-    date_from: FromQuery = None,
-    date_to: ToQuery = None,
-    interval: Interval = Interval.DAY,
+    db: SessionDep, principal: Staff, section: SectionPath, query: SeriesQuery
 ) -> SeriesRead:
-    check_parameters(request.query_params.keys(), SERIES_PARAMETERS)
-    kind = section_of(section)
-    now = datetime.now(UTC)
-    return await service.section_series(
-        db,
-        principal,
-        kind,
-        unit_code=unit_code,
-        period=period_of(date_from, date_to, now=now, interval=interval),
-        interval=interval,
-        calendar=working_calendar(settings),
-        now=now,
-    )
+    return await service.section_series(db, principal, section_of(section), query)
 
 
 @router.get(
@@ -148,23 +141,6 @@ async def section_series(
     responses=PROBLEMS,
 )
 async def section_figures(
-    request: Request,
-    db: SessionDep,
-    settings: SettingsDep,
-    principal: Staff,
-    section: SectionPath,
-    unit_code: UnitCodeQuery = None,
-    date_from: FromQuery = None,
-    date_to: ToQuery = None,
+    db: SessionDep, principal: Staff, section: SectionPath, query: FigureQuery
 ) -> SectionKpis:
-    check_parameters(request.query_params.keys(), FIGURE_PARAMETERS)
-    now = datetime.now(UTC)
-    return await service.section_kpis(
-        db,
-        principal,
-        section_of(section),
-        unit_code=unit_code,
-        period=period_of(date_from, date_to, now=now),
-        calendar=working_calendar(settings),
-        now=now,
-    )
+    return await service.section_kpis(db, principal, section_of(section), query)

@@ -24,7 +24,7 @@ from dossiers.figures.schemas import figures_of
 from feedback.kpis.repository import KpiScope, count_reports
 from feedback.reports.status import Rating, ReportStatus
 from ioc.alarms.unit_settings import unit_not_found
-from ioc.kpis.period import Interval, Period
+from ioc.kpis.period import Interval, KpiQuery, Period
 from ioc.kpis.repository import alarms, devices, dispatch, dossiers, reports
 from ioc.kpis.repository.buckets import SeriesRows
 from ioc.kpis.schemas import (
@@ -123,16 +123,8 @@ async def alarm_kpis(session: AsyncSession, header: KpiHeader, units: Units, per
     rows = {row.severity: row for row in await alarms.raised_counts(session, units, period)}
     open_now = await alarms.open_counts(session, units)
 
-    def figures(row: alarms.AlarmCounts | None, open_count: int) -> SeverityKpis:
-        if row is None:
-            return SeverityKpis(
-                raised=0,
-                acknowledged=0,
-                cleared=0,
-                median_acknowledge_seconds=None,
-                median_clear_seconds=None,
-                open_now=open_count,
-            )
+    def figures(key: str | None, open_count: int) -> SeverityKpis:
+        row = rows.get(key) or alarms.AlarmCounts(key, 0, 0, 0, None, None)
         return SeverityKpis(
             raised=row.raised,
             acknowledged=row.acknowledged,
@@ -142,11 +134,11 @@ async def alarm_kpis(session: AsyncSession, header: KpiHeader, units: Units, per
             open_now=open_count,
         )
 
-    total = figures(rows.get(None), sum(open_now.values()))
+    total = figures(None, sum(open_now.values()))
     return AlarmKpis(
         **header.model_dump(),
         **total.model_dump(),
-        by_severity={s.value: figures(rows.get(s.value), open_now.get(s.value, 0)) for s in Severity},
+        by_severity={s.value: figures(s.value, open_now.get(s.value, 0)) for s in Severity},
     )
 
 
@@ -182,26 +174,19 @@ async def dossier_kpis(
 
 
 async def section_kpis(
-    session: AsyncSession,
-    principal: Principal,
-    section: Section,
-    *,
-    unit_code: str | None,
-    period: Period,
-    calendar: WorkingCalendar,
-    now: datetime,
+    session: AsyncSession, principal: Principal, section: Section, query: KpiQuery
 ) -> ReportKpis | DeviceKpis | AlarmKpis | DispatchKpis | DossierKpis:
-    units = await units_of(session, principal, unit_code)
-    header = _header(unit_code, period)
+    units = await units_of(session, principal, query.unit_code)
+    header, period = _header(query.unit_code, query.period), query.period
     if section is Section.REPORTS:
-        return await report_kpis(session, header, units, period, now)
+        return await report_kpis(session, header, units, period, query.now)
     if section is Section.DEVICES:
         return await device_kpis(session, header, units, period)
     if section is Section.ALARMS:
         return await alarm_kpis(session, header, units, period)
     if section is Section.DISPATCH:
         return await dispatch_kpis(session, header, units, period)
-    return await dossier_kpis(session, header, units, period, calendar, now)
+    return await dossier_kpis(session, header, units, period, query.calendar, query.now)
 
 
 SeriesReader = Callable[[AsyncSession, Units, Period, Interval], Awaitable[list[SeriesRows]]]
@@ -214,19 +199,13 @@ _SERIES: dict[Section, SeriesReader] = {
 
 
 async def section_series(
-    session: AsyncSession,
-    principal: Principal,
-    section: Section,
-    *,
-    unit_code: str | None,
-    period: Period,
-    interval: Interval,
-    calendar: WorkingCalendar,
-    now: datetime,
+    session: AsyncSession, principal: Principal, section: Section, query: KpiQuery
 ) -> SeriesRead:
-    units = await units_of(session, principal, unit_code)
+    units = await units_of(session, principal, query.unit_code)
+    period, interval = query.period, query.interval
     if section is Section.DOSSIERS:
-        rows = await dossiers.dossier_series(session, units, period, interval, clock_at(calendar, now))
+        clock = clock_at(query.calendar, query.now)
+        rows = await dossiers.dossier_series(session, units, period, interval, clock)
     else:
         rows = await _SERIES[section](session, units, period, interval)
     return SeriesRead(

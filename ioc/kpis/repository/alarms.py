@@ -24,7 +24,9 @@ from ioc.kpis.repository.buckets import (
     SeriesRows,
     bucket_of,
     in_period,
+    in_units,
     median,
+    optional_float,
     read_series,
     seconds_between,
 )
@@ -44,11 +46,7 @@ class AlarmCounts:
 
 
 def _units(units: Sequence[str] | None) -> list[Any]:
-    return [] if units is None else [col(Alarm.unit_code).in_(list(units))]
-
-
-def _optional(value: Any) -> float | None:
-    return None if value is None else float(value)
+    return in_units(col(Alarm.unit_code), units)
 
 
 async def raised_counts(
@@ -70,7 +68,9 @@ async def raised_counts(
         .group_by(func.rollup(severity))
     )
     return [
-        AlarmCounts(row[0], int(row[1]), int(row[2]), int(row[3]), _optional(row[4]), _optional(row[5]))
+        AlarmCounts(
+            row[0], int(row[1]), int(row[2]), int(row[3]), optional_float(row[4]), optional_float(row[5])
+        )
         for row in (await session.execute(statement)).all()
     ]
 

@@ -60,6 +60,15 @@ def in_period(column: Any, period: Period) -> list[Any]:
     return [column >= moment(period.start), column < moment(period.end)]
 
 
+def in_units(column: Any, units: Sequence[str] | None) -> list[Any]:
+    """`column` among the units (None: every unit, no condition)."""
+    return [] if units is None else [column.in_(list(units))]
+
+
+def optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 def _grid(interval: Interval, period: Period) -> Subquery:
     last = period.end - timedelta(microseconds=1)
     series = func.generate_series(

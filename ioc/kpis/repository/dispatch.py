@@ -19,7 +19,9 @@ from ioc.kpis.repository.buckets import (
     SeriesRows,
     bucket_of,
     in_period,
+    in_units,
     median,
+    optional_float,
     read_series,
     seconds_between,
 )
@@ -38,10 +40,11 @@ class OfferCounts:
 def _offers(units: Sequence[str] | None, period: Period) -> Any:
     statement = select().select_from(DispatchOffer)
     if units is not None:
-        statement = statement.join(Alarm, col(Alarm.id) == col(DispatchOffer.alarm_id)).where(
-            col(Alarm.unit_code).in_(list(units))
-        )
-    return statement.where(*in_period(col(DispatchOffer.offered_at), period))
+        # An offer's unit is its alarm's.
+        statement = statement.join(Alarm, col(Alarm.id) == col(DispatchOffer.alarm_id))
+    return statement.where(
+        *in_units(col(Alarm.unit_code), units), *in_period(col(DispatchOffer.offered_at), period)
+    )
 
 
 def _answered(answer: OfferAnswer) -> Any:
@@ -70,7 +73,7 @@ async def offer_counts(session: AsyncSession, units: Sequence[str] | None, perio
         declined=counts[OfferAnswer.DECLINED],
         expired=counts[OfferAnswer.EXPIRED],
         withdrawn=counts[OfferAnswer.WITHDRAWN],
-        median_accept_seconds=None if row[5] is None else float(row[5]),
+        median_accept_seconds=optional_float(row[5]),
     )
 
 

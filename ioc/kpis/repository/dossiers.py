@@ -17,7 +17,7 @@ from dossiers.figures.repository.ontime import state_condition
 from dossiers.models import Dossier
 from dossiers.types import Status
 from ioc.kpis.period import Interval, Period
-from ioc.kpis.repository.buckets import Measure, SeriesRows, bucket_of, in_period, read_series
+from ioc.kpis.repository.buckets import Measure, SeriesRows, bucket_of, in_period, in_units, read_series
 
 # On time as the open data's on_time_rate counts it: finished early or on time, or open within deadline.
 ON_TIME_STATES = (OnTime.EARLY, OnTime.ON_TIME, OnTime.WITHIN_DEADLINE, OnTime.DUE_SOON)
@@ -38,9 +38,7 @@ async def dossier_series(
     clock: OnTimeClock,
 ) -> list[SeriesRows]:
     bucket = bucket_of(interval, col(Dossier.received_at)).label("bucket")
-    where = in_period(col(Dossier.received_at), period)
-    if units is not None:
-        where.append(col(Dossier.unit_code).in_(list(units)))
+    where = [*in_period(col(Dossier.received_at), period), *in_units(col(Dossier.unit_code), units)]
     received = (
         select(bucket, func.count().label("received"), _on_time_rate(clock).label("on_time_rate"))
         .where(*where)

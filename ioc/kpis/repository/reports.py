@@ -21,7 +21,9 @@ from ioc.kpis.repository.buckets import (
     SeriesRows,
     bucket_of,
     in_period,
+    in_units,
     median,
+    optional_float,
     read_series,
     seconds_between,
 )
@@ -34,11 +36,7 @@ class ReportMedians:
 
 
 def _units(units: Sequence[str] | None) -> list[Any]:
-    return [] if units is None else [col(Report.unit_code).in_(list(units))]
-
-
-def _optional(value: Any) -> float | None:
-    return None if value is None else float(value)
+    return in_units(col(Report.unit_code), units)
 
 
 async def report_medians(session: AsyncSession, units: Sequence[str] | None, period: Period) -> ReportMedians:
@@ -51,7 +49,7 @@ async def report_medians(session: AsyncSession, units: Sequence[str] | None, per
             ).where(*_units(units), *in_period(created, period))
         )
     ).one()
-    return ReportMedians(_optional(row[0]), _optional(row[1]))
+    return ReportMedians(optional_float(row[0]), optional_float(row[1]))
 
 
 async def report_series(
