@@ -18,7 +18,7 @@ from core.http.policies import Staff
 from core.http.responses import UNAUTHENTICATED, problem, responses
 from ioc.kpis import csv_export, service
 from ioc.kpis.period import MAX_DAYS, MAX_HOURLY_DAYS, Interval, KpiQuery, period_of
-from ioc.kpis.schemas import SectionKpis, SeriesRead
+from ioc.kpis.schemas import KpiSeriesRead, SectionKpis
 from ioc.kpis.sections import (
     FIGURE_PARAMETERS,
     SECTION_NAMES,
@@ -118,7 +118,7 @@ async def section_csv(db: SessionDep, principal: Staff, section: SectionPath, qu
 
 @router.get(
     "/{section}/series",
-    response_model=SeriesRead,
+    response_model=KpiSeriesRead,
     summary="A KPI section's time series for charts (staff)",
     description="Buckets of an hour, a local day or a local week (from Monday) over the period, each "
     "starting at `t`; every bucket is there, empty ones with 0 for counts and null for medians and rates. "
@@ -129,7 +129,7 @@ async def section_csv(db: SessionDep, principal: Staff, section: SectionPath, qu
 )
 async def section_series(
     db: SessionDep, principal: Staff, section: SectionPath, query: SeriesQuery
-) -> SeriesRead:
+) -> KpiSeriesRead:
     return await service.section_series(db, principal, section_of(section), query)
 
 

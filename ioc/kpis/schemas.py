@@ -112,16 +112,16 @@ SectionKpis = Annotated[
 ]
 
 
-class SeriesPoint(BaseModel):
+class KpiPoint(BaseModel):
     t: datetime = Field(description="Start of the bucket, local time.")
     v: float | None = Field(description="Counts are 0 in an empty bucket; medians and rates null.")
 
 
-class Series(BaseModel):
+class KpiSeries(BaseModel):
     key: str
-    points: list[SeriesPoint]
+    points: list[KpiPoint]
 
 
-class SeriesRead(BaseModel):
+class KpiSeriesRead(BaseModel):
     interval: Interval
-    series: list[Series]
+    series: list[KpiSeries]

@@ -34,10 +34,10 @@ from ioc.kpis.schemas import (
     DispatchKpis,
     DossierKpis,
     KpiHeader,
+    KpiPoint,
+    KpiSeries,
+    KpiSeriesRead,
     ReportKpis,
-    Series,
-    SeriesPoint,
-    SeriesRead,
     SeverityKpis,
 )
 from ioc.kpis.sections import Section
@@ -200,7 +200,7 @@ _SERIES: dict[Section, SeriesReader] = {
 
 async def section_series(
     session: AsyncSession, principal: Principal, section: Section, query: KpiQuery
-) -> SeriesRead:
+) -> KpiSeriesRead:
     units = await units_of(session, principal, query.unit_code)
     period, interval = query.period, query.interval
     if section is Section.DOSSIERS:
@@ -208,7 +208,7 @@ async def section_series(
         rows = await dossiers.dossier_series(session, units, period, interval, clock)
     else:
         rows = await _SERIES[section](session, units, period, interval)
-    return SeriesRead(
+    return KpiSeriesRead(
         interval=interval,
-        series=[Series(key=row.key, points=[SeriesPoint(t=t, v=v) for t, v in row.points]) for row in rows],
+        series=[KpiSeries(key=row.key, points=[KpiPoint(t=t, v=v) for t, v in row.points]) for row in rows],
     )
