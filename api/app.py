@@ -41,6 +41,7 @@ from ioc.dispatch import field_routes as dispatch_field_routes
 from ioc.dispatch import routes as dispatch_routes
 from ioc.incidents import routes as incident_routes
 from ioc.install import install as install_ioc
+from ioc.kpis import routes as ioc_kpi_routes
 from ioc.rules import routes as rule_routes
 from ioc.warnings import routes as warning_routes
 from iot.registry import routes as device_routes
@@ -119,6 +120,7 @@ def create_app(
     app.include_router(dispatch_routes.router)
     app.include_router(warning_routes.router)
     app.include_router(incident_routes.router)
+    app.include_router(ioc_kpi_routes.router)
     app.include_router(rule_routes.router)
     app.include_router(dossier_agency_routes.router)
     app.include_router(dossier_sync_routes.router)

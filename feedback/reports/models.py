@@ -138,6 +138,15 @@ class Report(SQLModel, table=True):
             postgresql_where=text("status = 'submitted'"),
         ),
         Index("ix_feedback_reports_category_created", "category_code", "created_at"),
+        # The operations centre's KPIs: a unit's reports filed, and resolved, in a period.
+        Index("ix_feedback_reports_unit_created", "unit_code", "created_at"),
+        Index("ix_feedback_reports_created", "created_at"),
+        Index(
+            "ix_feedback_reports_unit_resolved",
+            "unit_code",
+            "resolved_at",
+            postgresql_where=text("resolved_at IS NOT NULL"),
+        ),
     )
 
     id: uuid.UUID = uuid_primary_key()

@@ -71,6 +71,8 @@ class Alarm(SQLModel, table=True):
         Index("ix_alarms_raised", "raised_at", "id"),
         Index("ix_alarms_status", "status"),
         Index("ix_alarms_location", "location", postgresql_using="gist"),
+        # The operations centre's KPIs: a unit's alarms open now, by severity.
+        Index("ix_alarms_open_unit", "unit_code", "severity", postgresql_where=text("cleared_at IS NULL")),
     )
 
     id: uuid.UUID = uuid_primary_key()

@@ -135,6 +135,8 @@ class DispatchOffer(SQLModel, table=True):
         Index("ix_dispatch_offers_alarm_staff", "alarm_id", "staff_id"),
         # A worker's open offers (his phone's list) and the open offers of a dispatch.
         Index("ix_dispatch_offers_staff_open", "staff_id", postgresql_where=text("answer IS NULL")),
+        # The operations centre's KPIs: the offers made in a period.
+        Index("ix_dispatch_offers_offered", "offered_at"),
     )
 
     id: uuid.UUID = uuid_primary_key()
