@@ -122,10 +122,11 @@ def load(settings: Settings, args: argparse.Namespace, users: dict[str, uuid.UUI
     rows: list[tuple[Group, Figures, Figures]] = []
     try:
         asyncio.run(servers.ready())
+        many = {"api": "es" if args.api_procs > 1 else "", "load": "es" if args.load_procs > 1 else ""}
         print(
-            f"load: {args.api_procs} API process{'es' if args.api_procs > 1 else ''}, {args.clients} "
-            f"connections from {args.load_procs} processes, {args.seconds:g} s per group and as long for "
-            f"its bare queries; the officer's ward {args.officer_ward}",
+            f"load: {args.api_procs} API process{many['api']}, {args.clients} connections from "
+            f"{args.load_procs} process{many['load']}, {args.seconds:g} s per group and as long for its bare "
+            f"queries; the officer's ward {args.officer_ward}",
             flush=True,
         )
         for group in groups:
