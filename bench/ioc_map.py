@@ -182,6 +182,7 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=10_000)
     parser.add_argument("--alarms", type=int, default=5_000, help="active alarms")
     parser.add_argument("--cleared-alarms", type=int, default=None, help="history (default 4 x --alarms)")
+    parser.add_argument("--open-share", type=float, default=0.05, help="share of the reports still open")
     parser.add_argument("--incidents", type=int, default=200, help="open incidents")
     parser.add_argument("--field-staff", type=int, default=300)
     parser.add_argument("--warnings", type=int, default=3, help="current public warnings")
@@ -203,6 +204,7 @@ def main() -> None:
         incidents=args.incidents,
         field_staff=args.field_staff,
         warnings=args.warnings,
+        open_share=args.open_share,
     )
 
     settings = bench_settings(args.database)

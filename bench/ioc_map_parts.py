@@ -13,7 +13,7 @@ import importlib
 import math
 import random
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +57,8 @@ def bare_query(request: dict[str, Any], scope: UnitScope) -> tuple[str, list[Any
     else:
         build = getattr(repository, GEOJSON_QUERY)
         sql, params = build(request["layer"], BBox(*request["bbox"]), {}, GEOJSON_LIMIT, scope)
+    if isinstance(params, Mapping):
+        raise TypeError(f"{REPOSITORY} answered named parameters; asyncpg takes them in order")
     return str(sql), list(params)
 
 
