@@ -198,17 +198,21 @@ MODES: dict[str, Callable[[dict[str, Any], Tally], Awaitable[float]]] = {
 }
 
 
-async def main(spec: dict[str, Any]) -> dict[str, Any]:
-    tally = Tally()
-    seconds = await MODES[spec["mode"]](spec, tally)
-    return tally.as_json(seconds)
-
-
-if __name__ == "__main__":
+def run_spec(modes: dict[str, Callable[[dict[str, Any], Tally], Awaitable[float]]], tally: Tally) -> None:
+    """The command line of a load process: run the mode --spec names with `tally`, write it to --out."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--spec", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     options = parser.parse_args()
+    spec = json.loads(options.spec.read_text())
+
+    async def measure() -> dict[str, Any]:
+        seconds = await modes[spec["mode"]](spec, tally)
+        return tally.as_json(seconds)
+
     # uvloop, like the API under uvicorn: the load shares the machine and must cost it little.
-    measured = uvloop.run(main(json.loads(options.spec.read_text())))
-    options.out.write_text(json.dumps(measured))
+    options.out.write_text(json.dumps(uvloop.run(measure())))
+
+
+if __name__ == "__main__":
+    run_spec(MODES, Tally())

@@ -14,18 +14,14 @@ Run by bench/ioc_map.py: python bench/ioc_map_load.py --spec PATH --out PATH
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import random
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import asyncpg
-import uvloop
-from dossier_load import Tally, _connections, _go_and_run
+from dossier_load import Tally, _connections, _go_and_run, run_spec
 from feedback_http import RawConnection
 from ioc_map_parts import bare_query, scope_of
 
@@ -94,17 +90,5 @@ async def bare(spec: dict[str, Any], tally: Tally) -> float:
 MODES: dict[str, Callable[[dict[str, Any], Tally], Awaitable[float]]] = {"http": http, "bare": bare}
 
 
-async def main(spec: dict[str, Any]) -> dict[str, Any]:
-    tally = MapTally()
-    seconds = await MODES[spec["mode"]](spec, tally)
-    return tally.as_json(seconds)
-
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--spec", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    options = parser.parse_args()
-    # uvloop, like the API under uvicorn: the load shares the machine and must cost it little.
-    measured = uvloop.run(main(json.loads(options.spec.read_text())))
-    options.out.write_text(json.dumps(measured))
+    run_spec(MODES, MapTally())
