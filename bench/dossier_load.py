@@ -98,6 +98,31 @@ async def _go_and_run(
             await connection.close()
 
 
+async def keep_asking(
+    connections: list[RawConnection],
+    ask: Callable[[RawConnection], Awaitable[tuple[int, bytes]]],
+    tally: Tally,
+    seconds: float,
+) -> float:
+    """Say ready, wait for the word, then on every connection one request after the other (`ask`) for
+    `seconds`; a connection that fails stops there."""
+
+    def worker(connection: RawConnection) -> Callable[[float], Awaitable[None]]:
+        async def run(deadline: float) -> None:
+            while time.monotonic() < deadline:
+                sent = time.perf_counter()
+                try:
+                    status, body = await ask(connection)
+                except (OSError, asyncio.IncompleteReadError, ValueError) as error:
+                    tally.failed(error)
+                    return
+                tally.answer(status, sent, body)
+
+        return run
+
+    return await _go_and_run([worker(connection) for connection in connections], seconds, connections)
+
+
 async def lookup(spec: dict[str, Any], tally: Tally) -> float:
     rng = random.Random(spec["seed"])
     codes: list[list[str]] = spec["codes"]
@@ -106,23 +131,11 @@ async def lookup(spec: dict[str, Any], tally: Tally) -> float:
         code, factor, _ = rng.choice(codes)
         await connection.post_json(LOOKUP_PATH, {"code": code, "factor": factor}, {})
 
-    def worker(connection: RawConnection) -> Callable[[float], Awaitable[None]]:
-        async def run(deadline: float) -> None:
-            while time.monotonic() < deadline:
-                code, factor, _ = rng.choice(codes)
-                sent = time.perf_counter()
-                try:
-                    status, body = await connection.post_json(
-                        LOOKUP_PATH, {"code": code, "factor": factor}, {}
-                    )
-                except (OSError, asyncio.IncompleteReadError, ValueError) as error:
-                    tally.failed(error)
-                    return
-                tally.answer(status, sent, body)
+    def ask(connection: RawConnection) -> Awaitable[tuple[int, bytes]]:
+        code, factor, _ = rng.choice(codes)
+        return connection.post_json(LOOKUP_PATH, {"code": code, "factor": factor}, {})
 
-        return run
-
-    return await _go_and_run([worker(connection) for connection in connections], spec["seconds"], connections)
+    return await keep_asking(connections, ask, tally, spec["seconds"])
 
 
 async def sql(spec: dict[str, Any], tally: Tally) -> float:

@@ -14,14 +14,13 @@ Run by bench/ioc_map.py: python bench/ioc_map_load.py --spec PATH --out PATH
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
-from dossier_load import Tally, _connections, _go_and_run, run_spec
+from dossier_load import Tally, _connections, _go_and_run, keep_asking, run_spec
 from feedback_http import RawConnection
 from ioc_map_parts import bare_query, scope_of
 
@@ -44,21 +43,10 @@ async def http(spec: dict[str, Any], tally: Tally) -> float:
     for connection in connections:  # warm up: the connection, the token's check, prepared statements
         await connection.get(rng.choice(paths), headers)
 
-    def worker(connection: RawConnection) -> Callable[[float], Awaitable[None]]:
-        async def run(deadline: float) -> None:
-            while time.monotonic() < deadline:
-                path = rng.choice(paths)
-                sent = time.perf_counter()
-                try:
-                    status, body = await connection.get(path, headers)
-                except (OSError, asyncio.IncompleteReadError, ValueError) as error:
-                    tally.failed(error)
-                    return
-                tally.answer(status, sent, body)
+    def ask(connection: RawConnection) -> Awaitable[tuple[int, bytes]]:
+        return connection.get(rng.choice(paths), headers)
 
-        return run
-
-    return await _go_and_run([worker(connection) for connection in connections], spec["seconds"], connections)
+    return await keep_asking(connections, ask, tally, spec["seconds"])
 
 
 async def bare(spec: dict[str, Any], tally: Tally) -> float:
