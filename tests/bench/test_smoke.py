@@ -280,6 +280,7 @@ PARTS = {
     "ioc_map_fill": "ioc_map",
     "ioc_map_load": "ioc_map",
     "ioc_map_parts": "ioc_map",
+    "ioc_map_sql": "ioc_map",
     "ioc_parts": "ioc_alerts",
     "ws_baseline": "ws",
     "ws_clients": "ws",
