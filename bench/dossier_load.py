@@ -98,6 +98,31 @@ async def _go_and_run(
             await connection.close()
 
 
+async def keep_asking(
+    connections: list[RawConnection],
+    ask: Callable[[RawConnection], Awaitable[tuple[int, bytes]]],
+    tally: Tally,
+    seconds: float,
+) -> float:
+    """Say ready, wait for the word, then on every connection one request after the other (`ask`) for
+    `seconds`; a connection that fails stops there."""
+
+    def worker(connection: RawConnection) -> Callable[[float], Awaitable[None]]:
+        async def run(deadline: float) -> None:
+            while time.monotonic() < deadline:
+                sent = time.perf_counter()
+                try:
+                    status, body = await ask(connection)
+                except (OSError, asyncio.IncompleteReadError, ValueError) as error:
+                    tally.failed(error)
+                    return
+                tally.answer(status, sent, body)
+
+        return run
+
+    return await _go_and_run([worker(connection) for connection in connections], seconds, connections)
+
+
 async def lookup(spec: dict[str, Any], tally: Tally) -> float:
     rng = random.Random(spec["seed"])
     codes: list[list[str]] = spec["codes"]
@@ -106,23 +131,11 @@ async def lookup(spec: dict[str, Any], tally: Tally) -> float:
         code, factor, _ = rng.choice(codes)
         await connection.post_json(LOOKUP_PATH, {"code": code, "factor": factor}, {})
 
-    def worker(connection: RawConnection) -> Callable[[float], Awaitable[None]]:
-        async def run(deadline: float) -> None:
-            while time.monotonic() < deadline:
-                code, factor, _ = rng.choice(codes)
-                sent = time.perf_counter()
-                try:
-                    status, body = await connection.post_json(
-                        LOOKUP_PATH, {"code": code, "factor": factor}, {}
-                    )
-                except (OSError, asyncio.IncompleteReadError, ValueError) as error:
-                    tally.failed(error)
-                    return
-                tally.answer(status, sent, body)
+    def ask(connection: RawConnection) -> Awaitable[tuple[int, bytes]]:
+        code, factor, _ = rng.choice(codes)
+        return connection.post_json(LOOKUP_PATH, {"code": code, "factor": factor}, {})
 
-        return run
-
-    return await _go_and_run([worker(connection) for connection in connections], spec["seconds"], connections)
+    return await keep_asking(connections, ask, tally, spec["seconds"])
 
 
 async def sql(spec: dict[str, Any], tally: Tally) -> float:
@@ -198,17 +211,21 @@ MODES: dict[str, Callable[[dict[str, Any], Tally], Awaitable[float]]] = {
 }
 
 
-async def main(spec: dict[str, Any]) -> dict[str, Any]:
-    tally = Tally()
-    seconds = await MODES[spec["mode"]](spec, tally)
-    return tally.as_json(seconds)
-
-
-if __name__ == "__main__":
+def run_spec(modes: dict[str, Callable[[dict[str, Any], Tally], Awaitable[float]]], tally: Tally) -> None:
+    """The command line of a load process: run the mode --spec names with `tally`, write it to --out."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--spec", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     options = parser.parse_args()
+    spec = json.loads(options.spec.read_text())
+
+    async def measure() -> dict[str, Any]:
+        seconds = await modes[spec["mode"]](spec, tally)
+        return tally.as_json(seconds)
+
     # uvloop, like the API under uvicorn: the load shares the machine and must cost it little.
-    measured = uvloop.run(main(json.loads(options.spec.read_text())))
-    options.out.write_text(json.dumps(measured))
+    options.out.write_text(json.dumps(uvloop.run(measure())))
+
+
+if __name__ == "__main__":
+    run_spec(MODES, Tally())

@@ -17,9 +17,9 @@ from core.settings import PROJECT_ROOT, Settings
 LOAD = PROJECT_ROOT / "bench" / "dossier_load.py"
 
 
-def run_load(specs: list[dict[str, Any]], workdir: Path) -> dict[str, Any]:
-    """Start one load process per spec, start them all at once when all are ready, and merge what each
-    measured."""
+def run_load(specs: list[dict[str, Any]], workdir: Path, script: Path = LOAD) -> dict[str, Any]:
+    """Start one load process per spec (`script`, bench/dossier_load.py unless told), start them all at once
+    when all are ready, and merge what each measured."""
     processes: list[subprocess.Popen[str]] = []
     outs: list[Path] = []
     try:
@@ -28,7 +28,7 @@ def run_load(specs: list[dict[str, Any]], workdir: Path) -> dict[str, Any]:
             spec_path.write_text(json.dumps(spec))
             out.unlink(missing_ok=True)
             outs.append(out)
-            command = [sys.executable, str(LOAD), "--spec", str(spec_path), "--out", str(out)]
+            command = [sys.executable, str(script), "--spec", str(spec_path), "--out", str(out)]
             processes.append(
                 subprocess.Popen(
                     command, cwd=PROJECT_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
