@@ -3,7 +3,7 @@
 import { get, query } from "./api";
 import { lineChart } from "./chart";
 import { h, replace } from "./dom";
-import { t } from "./i18n";
+import { t, term } from "./i18n";
 
 interface SeriesAnswer {
   interval: string;
@@ -25,12 +25,12 @@ export class Kpis {
           return h(
             "figure",
             { class: "kpi" },
-            h("figcaption", {}, section),
+            h("figcaption", {}, term(section)),
             series.length ? lineChart(series, 300, 110) : t("noData"),
             h("div", { class: "legend" }, ...series.map((s) => h("span", { style: `--c:${s.colour}` }, s.label))),
           );
         } catch {
-          return h("figure", { class: "kpi" }, h("figcaption", {}, section), t("noData"));
+          return h("figure", { class: "kpi" }, h("figcaption", {}, term(section)), t("noData"));
         }
       }),
     );

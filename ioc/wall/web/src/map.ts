@@ -42,6 +42,7 @@ type Overlay = (typeof OVERLAYS)[number];
 const POINT_LAYERS = ["devices", "alarms", "incidents", "reports", "field-staff"];
 // Live tile layers are reloaded at most this often after the events that change them.
 const RELOAD_MS = 5000;
+const UNITS_FALLBACK_LIMIT = 300;
 
 const severityColour: ExpressionSpecification = [
   "match",
@@ -207,7 +208,10 @@ export class WallMap {
   private async addLayers(): Promise<void> {
     const loaded = await Promise.all(this.config.layers.map(async (layer) => [layer, await this.loadTileJson(layer)] as const));
     for (const [layer, tileJson] of loaded) {
-      if (!tileJson) continue;
+      if (!tileJson) {
+        if (layer === "units") await this.unitsFromGeoJson();
+        continue;
+      }
       this.tileJson.set(layer, tileJson);
       this.map.addSource(layer, {
         type: "vector",
@@ -230,6 +234,34 @@ export class WallMap {
       });
       this.map.on("mouseenter", layer, () => (this.map.getCanvas().style.cursor = "pointer"));
       this.map.on("mouseleave", layer, () => (this.map.getCanvas().style.cursor = ""));
+    }
+  }
+
+  /** Without the units' tiles the boundaries still come from the public units API, so the wall keeps its
+   * base map (a province has about a hundred wards: a few small requests, once). */
+  private async unitsFromGeoJson(): Promise<void> {
+    try {
+      const units = (await (await fetch(`${this.config.api_base}/units`)).json()) as Array<{ code: string }>;
+      const features = await Promise.all(
+        units.slice(0, UNITS_FALLBACK_LIMIT).map(async (unit) => (await (await fetch(`${this.config.api_base}/units/${unit.code}`)).json()) as Feature),
+      );
+      const data: GeoJSON.FeatureCollection = {
+        type: "FeatureCollection",
+        features: features.filter((f) => f?.geometry).map((f) => ({ ...f, properties: { ...f.properties, level: f.properties.level } })),
+      };
+      this.map.addSource("units", { type: "geojson", data });
+      for (const spec of layersFor("units")) {
+        const { "source-layer": _ignored, ...geojsonLayer } = spec as LayerSpecification & { "source-layer"?: string };
+        this.map.addLayer(geojsonLayer as LayerSpecification);
+      }
+      const bounds = new maplibregl.LngLatBounds();
+      for (const feature of data.features) {
+        if (feature.geometry.type !== "MultiPolygon") continue;
+        for (const polygon of feature.geometry.coordinates) for (const [lon, lat] of polygon[0]) bounds.extend([lon, lat]);
+      }
+      if (!bounds.isEmpty()) this.map.fitBounds(bounds, { padding: 40, animate: false });
+    } catch (error) {
+      console.warn(`units: no boundaries either (${String(error)})`);
     }
   }
 
@@ -301,9 +333,13 @@ export class WallMap {
 
   /** A pulsing ring where something new happened. */
   flash(lon: number, lat: number, colour: string): void {
+    // The marker's own transform places it; the pulse scales an inner ring so the two never fight.
     const element = document.createElement("div");
     element.className = "flash";
-    element.style.setProperty("--flash", colour);
+    const ring = document.createElement("div");
+    ring.className = "flash-ring";
+    ring.style.setProperty("--flash", colour);
+    element.append(ring);
     const marker = new maplibregl.Marker({ element }).setLngLat([lon, lat]).addTo(this.map);
     this.flashes.push(marker);
     window.setTimeout(() => {
