@@ -18,8 +18,8 @@ from redis.asyncio import Redis
 from api.ws.connection import BBox, Connection, event_message, in_bbox
 from core.events import stream
 from core.events.access import EVERY, may_receive
-from core.identity.principal import Role
 from core.events.stream import CursorKey
+from core.identity.principal import Role
 
 PAGE = 500
 # Beyond this many log entries the replay stops and reports a gap: the client reloads over HTTP rather

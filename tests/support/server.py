@@ -49,7 +49,9 @@ def _ready(port: int) -> bool:
 
 
 @contextmanager
-def running_server(settings: Settings, log: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[Server]:
+def running_server(
+    settings: Settings, log: Path, extra_env: Mapping[str, str] | None = None
+) -> Iterator[Server]:
     port = free_port()
     env = {
         **os.environ,

@@ -18,13 +18,13 @@ from redis import Redis
 
 from core.settings import Settings
 from tests.ioc.rules.live.conftest import live_rules
+from tests.ioc.wall.support import CHROMIUM, CHROMIUM_ARGS, WALL_SIZE, Stack, background, wait_serving
 from tests.iot.ingest.conftest import gateway, live_db, live_settings
 from tests.iot.ingest.support import clear_session
-from tests.ioc.wall.support import CHROMIUM, CHROMIUM_ARGS, WALL_SIZE, Stack, background, wait_serving
 from tests.support.events import free_port
 from tests.support.server import running_server
 
-__all__ = ["gateway", "live_db", "live_rules", "live_settings", "stack", "page"]
+__all__ = ["gateway", "live_db", "live_rules", "live_settings", "page", "stack"]
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, ViewportSize, expect
 
 from core.identity.passwords import hash_password
 from core.settings import PROJECT_ROOT
@@ -35,8 +35,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-WALL_SIZE = {"width": 1920, "height": 1080}
-OFFICER_PASSWORD = "wall-officer-password"  # noqa: S105  (a test account)
+WALL_SIZE: ViewportSize = {"width": 1920, "height": 1080}
+OFFICER_PASSWORD = "wall-officer-password"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,16 +48,24 @@ class Stack:
     def log_tail(self, lines: int = 40) -> str:
         parts = []
         for log in sorted(self.logs.glob("*.log")):
-            parts.append(f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:]))
+            parts.append(
+                f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+            )
         return "\n".join(parts)
 
 
 @contextmanager
-def background(name: str, args: list[str], env: Mapping[str, str], logs: Path) -> Iterator[subprocess.Popen[bytes]]:
+def background(
+    name: str, args: list[str], env: Mapping[str, str], logs: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     """`smartcity <args>` as a process of its own, stopped by SIGTERM at the end (killed if it lingers)."""
     with (logs / f"{name}.log").open("wb") as output:
         process = subprocess.Popen(
-            [str(SMARTCITY), *args], cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT
+            [str(SMARTCITY), *args],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     try:
         yield process

@@ -1,7 +1,8 @@
-"""From the field to the wall: a water-level sensor with its own broker credentials publishes a rise over MQTT;
-the consumer stores it and the threshold rule raises a critical alarm in the same transaction; the relay and
-the live channel carry alerts.raised to the officer's wall, where it flashes into the list within 2 seconds
-of the broker accepting the reading. Acknowledged from the page, the alarm's status changes in the API."""
+"""From the field to the wall: a water-level sensor with its own broker credentials publishes a rise over
+MQTT; the consumer stores it and the threshold rule raises a critical alarm in the same transaction; the
+relay and the live channel carry alerts.raised to the officer's wall, where it flashes into the list within
+2 seconds of the broker accepting the reading. Acknowledged from the page, the alarm's status changes in
+the API."""
 
 from __future__ import annotations
 
@@ -57,7 +58,13 @@ async def test_a_water_level_rise_is_on_the_wall_within_2_s_and_acknowledged_fro
         )
         assert made.status_code == 201, made.text
         mqtt = made.json()["mqtt"]
-        device = Connection(live_settings.mqtt_host, live_settings.mqtt_port, mqtt["username"], mqtt["password"], mqtt["client_id"])
+        device = Connection(
+            live_settings.mqtt_host,
+            live_settings.mqtt_port,
+            mqtt["username"],
+            mqtt["password"],
+            mqtt["client_id"],
+        )
         try:
             # A normal reading first: once it is stored, the consumer is subscribed and the device known.
             await _publish(device, 1, 12.0)
@@ -81,7 +88,9 @@ async def test_a_water_level_rise_is_on_the_wall_within_2_s_and_acknowledged_fro
 
             await row.locator('button[data-action="ack"]').click()
             await expect(row).to_have_attribute("data-status", "active_acknowledged")
-            pair = await api.post("/api/v1/auth/login", json={"username": username, "password": OFFICER_PASSWORD})
+            pair = await api.post(
+                "/api/v1/auth/login", json={"username": username, "password": OFFICER_PASSWORD}
+            )
             officer = {"authorization": f"Bearer {pair.json()['access_token']}"}
             read = await api.get(f"/api/v1/alerts/{alarm['id']}", headers=officer)
             assert read.status_code == 200, read.text

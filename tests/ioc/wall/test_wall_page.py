@@ -107,10 +107,10 @@ async def _emit(settings: Settings, events: list[EventEnvelope]) -> None:
 async def _in_stream(settings: Settings, stack: Stack, events: list[EventEnvelope]) -> bool:
     redis = Redis.from_url(settings.redis_dsn)
     try:
-        entries = await redis.xrange(stack.env["SMARTCITY_EVENTS_STREAM"])
+        entries = await redis.xrange(stack.env["SMARTCITY_EVENTS_STREAM"]) or []
     finally:
         await redis.aclose()
-    text = " ".join(str(value) for _, fields in entries for value in fields.values())
+    text = " ".join(str(value) for _, fields in entries for value in (fields or {}).values())
     return all(str(event.id) in text for event in events)
 
 
@@ -128,7 +128,9 @@ async def test_a_dropped_connection_resumes_without_losing_the_events_sent_meanw
     await expect(page.locator("#live-state")).to_have_text("Mất kết nối — đang kết nối lại…")
     meanwhile = [_raised(f"Trong lúc mất kết nối {n}") for n in range(3)]
     await _emit(live_settings, meanwhile)
-    await wait_until("the events in the stream", lambda: _in_stream(live_settings, stack, meanwhile), within=15)
+    await wait_until(
+        "the events in the stream", lambda: _in_stream(live_settings, stack, meanwhile), within=15
+    )
     assert await page.locator("li.alarm").count() == 1
 
     await page.evaluate("window.__wall.resumeSocket()")

@@ -30,8 +30,11 @@ async def test_the_map_renders_the_units_tiles_with_webgl(
         " const gl = c && (c.getContext('webgl2') || c.getContext('webgl'));"
         " return gl ? gl.getParameter(gl.VERSION) : null; }"
     )
-    assert webgl is not None and "WebGL" in webgl, webgl
-    await wait_until("the units' TileJSON from GET /tiles/units.json (ioc/map)", lambda: _loaded(page, "units"), within=15)
+    assert webgl is not None
+    assert "WebGL" in webgl, webgl
+    await wait_until(
+        "the units' TileJSON from GET /tiles/units.json (ioc/map)", lambda: _loaded(page, "units"), within=15
+    )
     assert "units" not in await wall_counter(page, "tileJsonFailed")
     await wait_until("a units tile", lambda: bool(tile_requests), within=15)
     await wait_until("the map idle", lambda: _idle(page), within=20)
@@ -39,11 +42,13 @@ async def test_the_map_renders_the_units_tiles_with_webgl(
     first = tile_requests[0]
     assert (first.headers.get("authorization") or "").startswith("Bearer ")
     response = await first.response()
-    assert response is not None and response.status in (200, 204), response and response.status
+    assert response is not None
+    assert response.status in (200, 204), response.status
     if response.status == 200:
         assert response.headers["content-type"] == "application/vnd.mapbox-vector-tile"
     z, x, y = (int(part) for part in TILE.search(first.url).groups())  # type: ignore[union-attr]
-    assert 0 <= x < 2**z and 0 <= y < 2**z
+    assert 0 <= x < 2**z
+    assert 0 <= y < 2**z
 
 
 async def _loaded(page: Page, layer: str) -> bool:
