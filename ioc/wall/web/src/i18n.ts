@@ -51,6 +51,10 @@ const WORDS = {
   status: ["Trạng thái", "Status"],
   severity: ["Mức độ", "Severity"],
   newAlarm: ["Cảnh báo mới", "New alarm"],
+  legend: ["Chú giải", "Legend"],
+  fieldStaffAvailable: ["Nhân viên sẵn sàng", "Field staff, available"],
+  fieldStaffBusy: ["Nhân viên đang bận", "Field staff, busy"],
+  deviceLevels: ["Thiết bị: bình thường → nguy hiểm", "Devices: normal → danger"],
   gap: ["Một số sự kiện có thể đã bị lỡ; đã tải lại", "Some events may have been missed; reloaded"],
 } satisfies Record<string, [string, string]>;
 
@@ -125,12 +129,18 @@ export function pick(vi: string | null | undefined, en: string | null | undefine
 
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return "";
-  // People read times in the province's zone, whatever the screen's own.
-  return new Date(iso).toLocaleString(current === "vi" ? "vi-VN" : "en-GB", {
-    timeZone: "Asia/Ho_Chi_Minh",
-    hour: "2-digit",
-    minute: "2-digit",
-    day: "2-digit",
-    month: "2-digit",
-  });
+  // People read times in the province's zone, whatever the screen's own: "07:45 02/12".
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-GB", {
+      timeZone: "Asia/Ho_Chi_Minh",
+      hour: "2-digit",
+      minute: "2-digit",
+      day: "2-digit",
+      month: "2-digit",
+      hourCycle: "h23",
+    })
+      .formatToParts(new Date(iso))
+      .map((part) => [part.type, part.value]),
+  );
+  return `${parts.hour}:${parts.minute} ${parts.day}/${parts.month}`;
 }

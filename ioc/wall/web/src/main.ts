@@ -9,6 +9,7 @@ import { Details } from "./details";
 import { h, replace } from "./dom";
 import { language, onLanguageChange, setLanguage, t } from "./i18n";
 import { Kpis } from "./kpis";
+import { legend } from "./legend";
 import { levelOf } from "./levels";
 import { LiveChannel, type EventEnvelope } from "./live";
 import { WallMap, type Picked, type WallConfig } from "./map";
@@ -111,7 +112,8 @@ function showWall(user: UserSummary): void {
     liveState.dataset.state = stats.socketState;
   };
   const panel = h("aside", { class: "panel" }, alarms.element, details.element, kpis.element);
-  replace(root, h("div", { class: "wall" }, header, h("main", {}, mapElement, panel), notices));
+  const legendSlot = h("div", { class: "legend-slot" }, legend());
+  replace(root, h("div", { class: "wall" }, header, h("main", {}, mapElement, legendSlot, panel), notices));
 
   const pickFeature = (picked: Picked) => {
     const id = String(picked.properties.id ?? "");
@@ -123,6 +125,7 @@ function showWall(user: UserSummary): void {
   const wall = new WallMap(mapElement, config, pickFeature);
   rerender = () => {
     renderHeader();
+    replace(legendSlot, legend());
     alarms.render();
     void kpis.load(user.unit_code);
   };

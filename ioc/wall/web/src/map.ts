@@ -92,6 +92,16 @@ function pointLayer(id: string, source: string, sourceLayer: string | null, colo
   return layer as unknown as LayerSpecification;
 }
 
+// Field staff: white discs ringed green when available, grey when busy, so they never pass for devices.
+const STAFF_COLOUR: ExpressionSpecification = ["case", ["==", ["get", "available"], false], "#8b949e", "#56d364"];
+
+function staffLayer(id: string, source: string, sourceLayer: string | null): LayerSpecification {
+  const layer = pointLayer(id, source, sourceLayer, "#f0f6fc", 6) as LayerSpecification & { paint: Record<string, unknown> };
+  layer.paint["circle-stroke-color"] = STAFF_COLOUR;
+  layer.paint["circle-stroke-width"] = 3;
+  return layer;
+}
+
 function layersFor(id: string): LayerSpecification[] {
   const source = { source: id, "source-layer": id };
   switch (id) {
@@ -131,7 +141,7 @@ function layersFor(id: string): LayerSpecification[] {
     case "reports":
       return [pointLayer("reports", id, id, "#39c5cf", 4)];
     case "field-staff":
-      return [pointLayer("field-staff", id, id, ["case", ["==", ["get", "available"], false], "#8b949e", "#56d364"], 6)];
+      return [staffLayer("field-staff", id, id)];
     default:
       return [];
   }
@@ -268,14 +278,14 @@ export class WallMap {
   private addOverlays(): void {
     const colours: Record<Overlay, [ExpressionSpecification | string, number]> = {
       "live-devices": [deviceColour, 5],
-      "live-staff": [["case", ["==", ["get", "available"], false], "#8b949e", "#56d364"], 6],
+      "live-staff": [STAFF_COLOUR, 6],
       "live-reports": ["#39c5cf", 4],
       "live-alarms": [severityColour, 8],
     };
     for (const overlay of OVERLAYS) {
       this.overlays.set(overlay, new Map());
       this.map.addSource(overlay, { type: "geojson", data: emptyCollection() });
-      this.map.addLayer(pointLayer(overlay, overlay, null, ...colours[overlay]));
+      this.map.addLayer(overlay === "live-staff" ? staffLayer(overlay, overlay, null) : pointLayer(overlay, overlay, null, ...colours[overlay]));
     }
   }
 
