@@ -59,6 +59,7 @@ export class AlarmList {
     );
     this.alarms = new Map(page.items.map((alarm) => [alarm.id, alarm]));
     this.render();
+    stats.alarmsLoadedAt ??= performance.now();
   }
 
   private matches(alarm: Alarm): boolean {

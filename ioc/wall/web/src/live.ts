@@ -144,6 +144,7 @@ export class LiveChannel {
 
   private connected(): void {
     stats.connects += 1;
+    stats.firstLiveAt ??= performance.now();
     this.delay = FIRST_DELAY_MS;
     this.setState("live");
   }

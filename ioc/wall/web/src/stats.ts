@@ -13,6 +13,9 @@ export interface WallStats {
   resumes: number;
   lastResumeReplayed: number;
   firstMapIdleAt: number | null;
+  // performance.now() values, so milliseconds since the navigation started.
+  firstLiveAt: number | null;
+  alarmsLoadedAt: number | null;
   signedInAt: number | null;
   alarmsListed: number;
   tileJsonLoaded: string[];
@@ -31,6 +34,8 @@ export const stats: WallStats = {
   resumes: 0,
   lastResumeReplayed: 0,
   firstMapIdleAt: null,
+  firstLiveAt: null,
+  alarmsLoadedAt: null,
   signedInAt: null,
   alarmsListed: 0,
   tileJsonLoaded: [],
