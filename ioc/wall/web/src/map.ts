@@ -43,6 +43,7 @@ const POINT_LAYERS = ["devices", "alarms", "incidents", "reports", "field-staff"
 // Live tile layers are reloaded at most this often after the events that change them.
 const RELOAD_MS = 5000;
 const UNITS_FALLBACK_LIMIT = 300;
+const FLUSH_MS = 250;
 
 const severityColour: ExpressionSpecification = [
   "match",
@@ -306,8 +307,9 @@ export class WallMap {
   }
 
   private schedule(overlay: Overlay): void {
-    // Many updates in one frame cost one setData per overlay.
-    if (this.pending.size === 0) requestAnimationFrame(() => this.flush());
+    // A burst of updates costs one setData per overlay every FLUSH_MS: each one re-tiles the overlay in the
+    // worker and redraws the map, too dear to do on every frame at a hundred updates a second.
+    if (this.pending.size === 0) window.setTimeout(() => requestAnimationFrame(() => this.flush()), FLUSH_MS);
     this.pending.add(overlay);
   }
 
