@@ -42,7 +42,7 @@ command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs)
 
 if [ ${#missing[@]} -gt 0 ]; then
     if ! command -v apt-get >/dev/null 2>&1; then
-        die "missing ${missing[*]} and this machine has no apt-get. Install PostgreSQL 15+ with PostGIS 3, Redis 7 and Mosquitto 2 yourself, or run the production stack with: docker compose up"
+        die "missing ${missing[*]} and this machine has no apt-get. Install PostgreSQL 15+ with PostGIS 3, Redis 7, Mosquitto 2, Node.js with npm and Chromium (at /usr/bin/chromium) yourself, or run the production stack with: docker compose up"
     fi
     log "installing OS packages for: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
