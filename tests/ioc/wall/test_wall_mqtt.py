@@ -24,6 +24,8 @@ from tests.ioc.wall.support import OFFICER_PASSWORD, Stack, add_officer, sign_in
 from tests.iot.ingest.support import LiveDb, telemetry, wait_until
 from tests.support.events import token
 
+# The device's ward and its province: where the incident made of its alarm belongs.
+WARDS = ["13666", "37"]
 # The budget from the broker's acknowledgement to the alarm on the wall.
 ON_THE_WALL_WITHIN_SECONDS = 2.0
 THRESHOLD_RULE: dict[str, Any] = {
@@ -97,7 +99,22 @@ async def test_a_water_level_rise_is_on_the_wall_within_2_s_and_acknowledged_fro
             assert read.json()["status"] == "active_acknowledged"
             assert read.json()["acknowledged_by"] is not None
             await expect(row.locator('button[data-action="ack"]')).to_have_count(0)
+
+            # Made into an incident, it reaches the incident list live; opened, it shows its alarm.
+            made_incident = await api.post(
+                "/api/v1/incidents",
+                json={"members": [{"kind": "alarm", "id": str(alarm["id"])}]},
+                headers=officer,
+            )
+            assert made_incident.status_code == 201, made_incident.text
+            incident = made_incident.json()
+            entry = page.locator(f'[data-testid="incidents"] li[data-id="{incident["id"]}"]')
+            await expect(entry).to_contain_text(incident["code"])
+            await entry.click()
+            await expect(page.get_by_test_id("details")).to_contain_text(incident["code"])
+            await expect(page.get_by_test_id("details")).to_contain_text("Nước dâng")
         finally:
+            await live_db.connection.execute("DELETE FROM incidents WHERE unit_code = ANY($1::text[])", WARDS)
             admin_client = BrokerAdmin(live_settings)
             try:
                 await admin_client.delete_client(mqtt["username"])

@@ -8,6 +8,7 @@ import { SEVERITY_COLOURS } from "./colours";
 import { Details } from "./details";
 import { h, replace } from "./dom";
 import { language, onLanguageChange, setLanguage, t } from "./i18n";
+import { IncidentList } from "./incidents";
 import { Kpis } from "./kpis";
 import { legend } from "./legend";
 import { levelOf } from "./levels";
@@ -95,6 +96,10 @@ function showWall(user: UserSummary): void {
     },
     notice: (text, bad) => notice(notices, text, bad),
   });
+  const incidents = new IncidentList((incident) => {
+    if (incident.location) wall.flyTo(incident.location.lon, incident.location.lat);
+    void details.incident(incident.id).catch(() => undefined);
+  });
   const hotspots = h("input", { type: "checkbox", id: "hotspots", onchange: (e: Event) => wall.setHotspotsVisible((e.target as HTMLInputElement).checked) });
   const header = h("header", { class: "top" });
   const renderHeader = () => {
@@ -111,7 +116,7 @@ function showWall(user: UserSummary): void {
     liveState.textContent = words[stats.socketState];
     liveState.dataset.state = stats.socketState;
   };
-  const panel = h("aside", { class: "panel" }, alarms.element, details.element, kpis.element);
+  const panel = h("aside", { class: "panel" }, alarms.element, details.element, incidents.element, kpis.element);
   const legendSlot = h("div", { class: "legend-slot" }, legend());
   replace(root, h("div", { class: "wall" }, header, h("main", {}, mapElement, legendSlot, panel), notices));
 
@@ -127,16 +132,20 @@ function showWall(user: UserSummary): void {
     renderHeader();
     replace(legendSlot, legend());
     alarms.render();
+    incidents.render();
     void kpis.load(user.unit_code);
   };
   renderHeader();
 
-  const reload = () => void alarms.load().catch((error) => notice(notices, String(error), true));
+  const reload = () => {
+    void alarms.load().catch((error) => notice(notices, String(error), true));
+    void incidents.load();
+  };
   reload();
   void kpis.load(user.unit_code);
 
   live = new LiveChannel(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${config.ws_path}`, getAccessToken() ?? "", {
-    event: (event) => applyEvent(event, alarms, wall),
+    event: (event) => applyEvent(event, alarms, wall, incidents),
     state: () => renderHeader(),
     gap: () => {
       notice(notices, t("gap"));
@@ -159,11 +168,12 @@ function alarmOf(event: EventEnvelope): Alarm | null {
   return { ...rest, id: alarm_id, unit_code: event.unit_code ?? undefined, location: event.location };
 }
 
-function applyEvent(event: EventEnvelope, alarms: AlarmList, wall: WallMap): void {
+function applyEvent(event: EventEnvelope, alarms: AlarmList, wall: WallMap, incidents: IncidentList): void {
   const where = event.location;
   if (event.type.startsWith("alerts.incident_")) {
     if (event.type === "alerts.incident_created" && where) wall.flash(where.lon, where.lat, "#bc8cff");
     wall.reloadSoon("incidents");
+    incidents.reloadSoon();
   } else if (event.type === "alerts.field_staff_moved") {
     const data = event.data as { user_id: string; display_name?: string; available: boolean; on_duty: boolean; lat: number | null; lon: number | null };
     if (data.on_duty && data.lat !== null && data.lon !== null) wall.upsert("live-staff", data.user_id, data.lon, data.lat, { name: data.display_name, available: data.available, kind: "field-staff" });
