@@ -125,7 +125,12 @@ export class LiveChannel {
         break;
       }
       case "subscribed":
-        if (!stats.lastCursor) this.connected();
+        if (!stats.lastCursor) {
+          // Back without a cursor to resume from (no event had come yet): what changed meanwhile is
+          // read again over HTTP instead.
+          if (stats.connects > 0) this.handlers.gap();
+          this.connected();
+        }
         break;
       case "resumed":
         stats.resumes += 1;
