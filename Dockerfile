@@ -5,6 +5,19 @@
 # Both stages must share the interpreter: the virtual environment built in the first one points at it.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
+# The wall page's bundle (/ioc): MapLibre and the page's own code, from package-lock.json alone, so the
+# running image needs no node and fetches nothing. Debian's Node.js, as scripts/bootstrap.sh installs it.
+FROM ${PYTHON_IMAGE} AS wall
+RUN apt-get update -q \
+    && apt-get install -y -q --no-install-recommends nodejs npm \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src/ioc/wall/web
+COPY ioc/wall/web/package.json ioc/wall/web/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY ioc/wall/web/ ./
+RUN npm run --silent build
+
+
 FROM ${PYTHON_IMAGE} AS build
 
 # The same uv as scripts/bootstrap.sh, so that the image resolves uv.lock exactly as developers and CI do.
@@ -33,6 +46,7 @@ COPY feedback/ feedback/
 COPY dossiers/ dossiers/
 COPY iot/ iot/
 COPY ioc/ ioc/
+COPY --from=wall /src/ioc/wall/static/dist/ ioc/wall/static/dist/
 COPY mobile_contract/ mobile_contract/
 COPY migrations/ migrations/
 COPY data/ data/

@@ -43,6 +43,7 @@ from ioc.incidents import routes as incident_routes
 from ioc.install import install as install_ioc
 from ioc.kpis import routes as ioc_kpi_routes
 from ioc.rules import routes as rule_routes
+from ioc.wall import routes as wall_routes
 from ioc.warnings import routes as warning_routes
 from iot.registry import routes as device_routes
 from iot.registry.broker_admin import BrokerAdmin
@@ -122,6 +123,7 @@ def create_app(
     app.include_router(incident_routes.router)
     app.include_router(ioc_kpi_routes.router)
     app.include_router(rule_routes.router)
+    app.include_router(wall_routes.router)
     app.include_router(dossier_agency_routes.router)
     app.include_router(dossier_sync_routes.router)
     app.include_router(procedure_routes.router)

@@ -208,6 +208,17 @@ def seed() -> None:
     if settings.profile is Profile.DEVELOPMENT:
         # After the procedures: the demo dossiers are of the sample catalogue's procedures.
         _seed_demo_dossiers(settings)
+        _seed_demo_officer(settings)
+
+
+def _seed_demo_officer(settings: Settings) -> None:
+    from ioc.wall.demo import seed_demo_officer
+
+    officer = asyncio.run(seed_demo_officer(settings))
+    state = "created" if officer.created else "kept"
+    typer.echo(
+        f"demo officer {state}: sign in to the wall at /ioc as {officer.username} / {officer.password}"
+    )
 
 
 def _seed_demo_dossiers(settings: Settings) -> None:

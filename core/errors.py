@@ -25,6 +25,11 @@ class Message:
 TITLES: Mapping[str, Message] = {
     "validation_error": Message("Dữ liệu gửi lên không hợp lệ", "The request is not valid"),
     "not_found": Message("Không tìm thấy", "Not found"),
+    "wall_not_built": Message(
+        "Trang điều hành chưa được dựng: chạy scripts/bootstrap.sh",
+        "The wall page is not built: run scripts/bootstrap.sh",
+    ),
+    "wall_asset_not_found": Message("Không có tệp này của trang điều hành", "No such file of the wall page"),
     "method_not_allowed": Message("Phương thức không được hỗ trợ", "Method not allowed"),
     "not_acceptable": Message("Không có định dạng phù hợp", "Not acceptable"),
     "unsupported_media_type": Message("Định dạng dữ liệu không được hỗ trợ", "Unsupported media type"),

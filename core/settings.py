@@ -252,6 +252,11 @@ class Settings(BaseSettings):
     )
     # Incidents: how often the worker closes open incidents whose alarms cleared and reports were all done.
     ioc_incidents_sweep_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # The wall page (/ioc): an optional MapLibre style URL drawn under the layers; empty, the administrative
+    # units' vector tiles are the base map (so the wall works with no internet). The bundle's folder is built
+    # by scripts/bootstrap.sh (npm ci and esbuild) from ioc/wall/web.
+    ioc_basemap_style_url: str = Field(default="", max_length=2000, pattern=r"^(https?://\S+)?$")
+    ioc_wall_dist_dir: Path = PROJECT_ROOT / "ioc" / "wall" / "static" / "dist"
 
     @field_validator("office_hours", mode="before")
     @classmethod

@@ -68,4 +68,5 @@ until [ "$(http_status "$BASE/ready")" = "200" ]; do
 done
 
 log "ready: $BASE (API docs at $BASE/docs, readiness at $BASE/ready, metrics at $BASE/metrics)"
+log "the operations-centre wall: $BASE/ioc (sign in as ioc.demo / ioc-demo-password, made by smartcity seed)"
 log "stop everything with: make stop"

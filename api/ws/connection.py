@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from core.events.access import may_receive
 from core.events.stream import CursorKey
 from core.identity.principal import Principal
 from mobile_contract.events import CloseCode
@@ -23,6 +24,8 @@ class LiveEvent:
     text: str  # the complete "event" message, encoded once for all clients
     lon: float | None
     lat: float | None
+    # Set for the few types whose audience is narrower than their topic (core.events.access.TYPE_AUDIENCE).
+    type: str | None = None
 
 
 def event_message(cursor: str, envelope_json: str) -> str:
@@ -61,6 +64,10 @@ class Connection:
     def offer(self, event: LiveEvent) -> None:
         if not self.live or self.overflowed:
             return
+        if event.type is not None:
+            role = None if self.principal is None else self.principal.role
+            if not may_receive(role, event.type):
+                return
         if self.bbox is not None and not in_bbox(self.bbox, event.lon, event.lat):
             return
         self._put(event)

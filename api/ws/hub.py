@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 from api.ws.connection import Connection, LiveEvent, event_message
 from core.background.backoff import Backoff
 from core.events import stream
-from core.events.access import EVERY
+from core.events.access import EVERY, TYPE_AUDIENCE
 from core.events.stream import CursorKey, cursor_key
 from core.http.resources import open_redis
 from core.identity.revocation import sessions_ended
@@ -181,7 +181,8 @@ class Hub:
         try:
             envelope = json.loads(raw)
             event_id = str(envelope["id"])
-            topic = str(envelope["type"]).split(".", 1)[0]
+            event_type = str(envelope["type"])
+            topic = event_type.split(".", 1)[0]
             unit = envelope.get("unit_code")
             location = envelope.get("location") or {}
             lon, lat = location.get("lon"), location.get("lat")
@@ -193,7 +194,13 @@ class Hub:
         by_unit = self._routes.get(topic)
         if not by_unit:
             return
-        event = LiveEvent(cursor=cursor_key(cursor), text=event_message(cursor, raw), lon=lon, lat=lat)
+        event = LiveEvent(
+            cursor=cursor_key(cursor),
+            text=event_message(cursor, raw),
+            lon=lon,
+            lat=lat,
+            type=event_type if event_type in TYPE_AUDIENCE else None,
+        )
         for connection in by_unit.get(EVERY, ()):
             connection.offer(event)
         if unit:

@@ -17,8 +17,9 @@ from redis.asyncio import Redis
 
 from api.ws.connection import BBox, Connection, event_message, in_bbox
 from core.events import stream
-from core.events.access import EVERY
+from core.events.access import EVERY, may_receive
 from core.events.stream import CursorKey
+from core.identity.principal import Role
 
 PAGE = 500
 # Beyond this many log entries the replay stops and reports a gap: the client reloads over HTTP rather
@@ -33,9 +34,15 @@ class Replayed:
     upto: CursorKey
 
 
-def matches(routes: Mapping[str, frozenset[str]], bbox: BBox | None, envelope: dict[str, object]) -> bool:
-    units = routes.get(str(envelope.get("type", "")).split(".", 1)[0])
-    if not units:
+def matches(
+    routes: Mapping[str, frozenset[str]],
+    bbox: BBox | None,
+    envelope: dict[str, object],
+    role: Role | None = None,
+) -> bool:
+    event_type = str(envelope.get("type", ""))
+    units = routes.get(event_type.split(".", 1)[0])
+    if not units or not may_receive(role, event_type):
         return False
     if EVERY not in units and envelope.get("unit_code") not in units:
         return False
@@ -80,7 +87,9 @@ class _Reader:
             event_id = str(envelope["id"])
         except (ValueError, KeyError, TypeError):
             return
-        if event_id in self.seen or not matches(self.connection.routes, self.connection.bbox, envelope):
+        principal = self.connection.principal
+        role = None if principal is None else principal.role
+        if event_id in self.seen or not matches(self.connection.routes, self.connection.bbox, envelope, role):
             return
         self.seen.add(event_id)
         await self.send(event_message(stream.cursor_text(cursor), raw.decode()))

@@ -66,3 +66,15 @@ def routing_units(reach: Reach, own: frozenset[str], wanted: frozenset[str] | No
     if reach is Reach.EVERY_UNIT:
         return frozenset({EVERY}) if wanted is None else wanted
     return own if wanted is None else own & wanted
+
+
+# Event types narrower than their topic: only these roles receive them. A field worker's position is for the
+# officers who dispatch (and admins), not for his colleagues on the same alerts topic.
+TYPE_AUDIENCE: Mapping[str, frozenset[Role]] = {
+    "alerts.field_staff_moved": frozenset({Role.OFFICER, Role.ADMIN}),
+}
+
+
+def may_receive(role: Role | None, event_type: str) -> bool:
+    audience = TYPE_AUDIENCE.get(event_type)
+    return audience is None or (role is not None and role in audience)

@@ -16,7 +16,7 @@ from core.identity.principal import Principal
 from core.identity.scope import ensure_can_see_unit, unit_scope
 from core.settings import Settings
 from core.units.repository import locate
-from ioc.dispatch import problems
+from ioc.dispatch import moves, problems
 from ioc.dispatch.offers import fresh_after
 from ioc.dispatch.repository import field_status as repository
 from ioc.dispatch.repository.field_status import StaffRow, StatusRow
@@ -77,7 +77,9 @@ async def report(
         position_at=update.recorded_at or now,
         now=now,
     )
-    return await current(session, settings, principal, now)
+    status = await current(session, settings, principal, now)
+    await moves.announce(session, principal, status)
+    return status
 
 
 async def on_duty(

@@ -185,6 +185,17 @@ SMOKES = (
         # Ten groups, each an HTTP and a bare phase with a load process of its own.
         timeout=480.0,
     ),
+    Smoke(
+        "ioc_wall",
+        "ioc_wall",
+        ("--devices", "300", "--rate", "20", "--seconds", "2"),
+        (
+            r"^time to interactive with 300 devices: \d+ ms "
+            r"\(map idle \d+ ms, live \d+ ms, alarm list \d+ ms\)",
+            r"^live updates: 40 devices\.updated sent at \d+/s for [\d.]+ s, 40 applied \(lost 0\)",
+        ),
+        redis_option=True,
+    ),
 )
 
 

@@ -12,7 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,10 +49,13 @@ def _ready(port: int) -> bool:
 
 
 @contextmanager
-def running_server(settings: Settings, log: Path) -> Iterator[Server]:
+def running_server(
+    settings: Settings, log: Path, extra_env: Mapping[str, str] | None = None
+) -> Iterator[Server]:
     port = free_port()
     env = {
         **os.environ,
+        **(extra_env or {}),
         "SMARTCITY_DATABASE_URL": settings.database_dsn,
         "SMARTCITY_REDIS_URL": settings.redis_dsn,
         "SMARTCITY_API_PORT": str(port),
