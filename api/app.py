@@ -43,6 +43,7 @@ from ioc.incidents import routes as incident_routes
 from ioc.install import install as install_ioc
 from ioc.rules import routes as rule_routes
 from ioc.warnings import routes as warning_routes
+from ioc.map import routes as map_routes
 from iot.registry import routes as device_routes
 from iot.registry.broker_admin import BrokerAdmin
 from iot.telemetry import routes as telemetry_routes
@@ -118,6 +119,7 @@ def create_app(
     app.include_router(dispatch_field_routes.router)
     app.include_router(dispatch_routes.router)
     app.include_router(warning_routes.router)
+    app.include_router(map_routes.router)
     app.include_router(incident_routes.router)
     app.include_router(rule_routes.router)
     app.include_router(dossier_agency_routes.router)
