@@ -73,7 +73,7 @@ def _tolerance(bbox: BBox) -> float:
 def _units(params: Params, bbox: BBox, filters: LayerFilters, limit: int) -> str:
     tolerance = params.add(_tolerance(bbox), "float8")
     hits = f"""SELECT u.code, u.name, u.name_en, u.level::text AS level,
-       ST_AsGeoJSON(ST_SimplifyPreserveTopology(u.boundary, {tolerance}), 5) AS shape
+       ST_AsGeoJSON(ST_Multi(ST_SimplifyPreserveTopology(u.boundary, {tolerance})), 5) AS shape
 FROM admin_units AS u
 WHERE u.boundary && {_envelope(params, bbox)} AND {equals(params, "u.level::text", filters.level, "text")}
 LIMIT {params.add(limit + 1, "int")}"""
@@ -85,7 +85,7 @@ def _warnings(params: Params, bbox: BBox, filters: LayerFilters, limit: int) -> 
     tolerance = params.add(_tolerance(bbox), "float8")
     hits = f"""SELECT w.id::text AS id, m.severity, m.event_vi AS event, m.event_en,
        m.headline_vi AS headline, m.headline_en,
-       ST_AsGeoJSON(ST_SimplifyPreserveTopology(w.area, {tolerance}), 5) AS shape
+       ST_AsGeoJSON(ST_Multi(ST_SimplifyPreserveTopology(w.area, {tolerance})), 5) AS shape
 FROM warnings AS w JOIN warning_messages AS m ON m.warning_id = w.id AND m.seq = w.message_count
 WHERE w.area && {_envelope(params, bbox)} AND w.cancelled_at IS NULL AND w.expires > now()
   AND {any_of(params, "m.severity", filters.severities)}
