@@ -41,9 +41,9 @@ from ioc.dispatch import field_routes as dispatch_field_routes
 from ioc.dispatch import routes as dispatch_routes
 from ioc.incidents import routes as incident_routes
 from ioc.install import install as install_ioc
+from ioc.map import routes as map_routes
 from ioc.rules import routes as rule_routes
 from ioc.warnings import routes as warning_routes
-from ioc.map import routes as map_routes
 from iot.registry import routes as device_routes
 from iot.registry.broker_admin import BrokerAdmin
 from iot.telemetry import routes as telemetry_routes

@@ -90,7 +90,7 @@ def area_too_large(parameter: str = "bbox") -> ProblemError:
 
 
 def ensure_meets(box: BBox, province: BBox | None, parameter: str = "bbox") -> None:
-    """Nothing when `box` meets the province's extent; 422 outside_province otherwise (or with no province)."""
+    """Nothing when `box` meets the province's extent; 422 outside_province otherwise, or with no province."""
     if province is None or not box.meets(province):
         raise invalid_parameter(
             parameter,

@@ -149,7 +149,8 @@ LAYERS: dict[LayerId, Layer] = {
             LayerId.REPORTS,
             public=True,
             geometry=Geometry.POINT,
-            fields=_COUNT | {"id": "String", "category": "String", "status": "String", "created_at": "String"},
+            fields=_COUNT
+            | {"id": "String", "category": "String", "status": "String", "created_at": "String"},
             minzoom=0,
             maxzoom=MAX_ZOOM,
             single_from=15,
@@ -161,7 +162,8 @@ LAYERS: dict[LayerId, Layer] = {
             LayerId.FIELD_STAFF,
             public=False,
             geometry=Geometry.POINT,
-            fields=_COUNT | {"id": "String", "name": "String", "available": "Boolean", "updated_at": "String"},
+            fields=_COUNT
+            | {"id": "String", "name": "String", "available": "Boolean", "updated_at": "String"},
             minzoom=0,
             maxzoom=MAX_ZOOM,
             single_from=11,

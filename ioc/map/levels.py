@@ -97,7 +97,7 @@ def scale_of(device_type: str) -> LevelScale | None:
 
 
 def level_of(device_type: str, metrics: dict[str, float]) -> int | None:
-    """The level of a device's latest metrics; None when its type has no levels or no reading of the metric."""
+    """The level of a device's latest metrics; None for a type without levels or with no such reading."""
     scale = scale_of(device_type)
     if scale is None or scale.metric not in metrics:
         return None

@@ -208,14 +208,20 @@ def _geojson_handler(layer: Layer) -> Callable[..., Awaitable[Response]]:
     if layer.public:
 
         async def public_geojson(
-            db: SessionDep, settings: SettingsDep, principal: OptionalPrincipal, query: Annotated[model, Query()]  # type: ignore[valid-type]
+            db: SessionDep,
+            settings: SettingsDep,
+            principal: OptionalPrincipal,
+            query: Annotated[model, Query()],  # type: ignore[valid-type]
         ) -> Response:
             return await _geojson_answer(db, settings, layer_id, query, principal)
 
         return public_geojson
 
     async def staff_geojson(
-        db: SessionDep, settings: SettingsDep, principal: Staff, query: Annotated[model, Query()]  # type: ignore[valid-type]
+        db: SessionDep,
+        settings: SettingsDep,
+        principal: Staff,
+        query: Annotated[model, Query()],  # type: ignore[valid-type]
     ) -> Response:
         return await _geojson_answer(db, settings, layer_id, query, principal)
 
@@ -244,7 +250,12 @@ def _add_layer_routes(layer: Layer) -> None:
         summary=f"TileJSON 3.0.0 of the {layer.id.value} layer",
         response_class=JSONResponse,
         responses=responses(
-            {200: {"description": "TileJSON 3.0.0", "content": {"application/json": {"schema": {"type": "object"}}}}},
+            {
+                200: {
+                    "description": "TileJSON 3.0.0",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
             access,
         ),
         **_policy_docs(layer),

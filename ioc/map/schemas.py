@@ -104,7 +104,9 @@ class WarningsQuery(LayerQuery):
 
 
 class HotspotsQuery(UnitQuery):
-    days: int = Field(DEFAULT_HOTSPOT_DAYS, ge=1, le=MAX_HOTSPOT_DAYS, description="The period: the last days.")
+    days: int = Field(
+        DEFAULT_HOTSPOT_DAYS, ge=1, le=MAX_HOTSPOT_DAYS, description="The period: the last days."
+    )
     category: list[CategoryCode] | None = Field(None, max_length=MAX_LISTED)
 
     def filters(self) -> LayerFilters:

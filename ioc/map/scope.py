@@ -41,7 +41,7 @@ class MapScope:
         return self.staff and (self.all_units or unit_code in self.unit_codes)
 
     def narrowed_to(self, unit_code: str | None) -> MapScope:
-        """The scope limited to one unit a filter asks for; 403 outside_unit when the caller may not see it."""
+        """The scope limited to the one unit a filter asks for; 403 outside_unit beyond the caller's units."""
         if unit_code is None:
             return self
         if not self.allows(unit_code):

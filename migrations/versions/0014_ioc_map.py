@@ -33,7 +33,7 @@ SELECT u.code, b.band,
        ST_Multi(ST_CollectionExtract(ST_MakeValid(
            ST_SimplifyPreserveTopology(ST_Transform(u.boundary, 3857), b.tolerance)), 3))
 FROM admin_units AS u CROSS JOIN (VALUES {_BANDS}) AS b(band, tolerance)
-"""
+"""  # noqa: S608
 
 _FUNCTION = f"""
 CREATE FUNCTION map_refresh_unit_shapes() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -44,7 +44,7 @@ BEGIN
     RETURN NULL;
 END
 $$
-"""
+"""  # noqa: S608
 
 
 def _mercator_index(name: str, table: str, column: str, where: str | None = None) -> None:
@@ -71,11 +71,16 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
-            ["code"], ["admin_units.code"], name=op.f("fk_map_unit_shapes_code_admin_units"), ondelete="CASCADE"
+            ["code"],
+            ["admin_units.code"],
+            name=op.f("fk_map_unit_shapes_code_admin_units"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("code", "band", name=op.f("pk_map_unit_shapes")),
     )
-    op.create_index("ix_map_unit_shapes_geom", "map_unit_shapes", ["geom"], unique=False, postgresql_using="gist")
+    op.create_index(
+        "ix_map_unit_shapes_geom", "map_unit_shapes", ["geom"], unique=False, postgresql_using="gist"
+    )
     op.execute(_SHAPES_OF)
     op.execute(_FUNCTION)
     op.execute(

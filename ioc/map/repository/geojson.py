@@ -33,7 +33,7 @@ SELECT json_build_object(
     'features', coalesce(json_agg({feature}) FILTER (WHERE n <= {top}), '[]'::json),
     'truncated', count(*) > {top}
 )::text
-FROM numbered AS h"""
+FROM numbered AS h"""  # noqa: S608
 
 
 def _envelope(params: Params, bbox: BBox) -> str:
@@ -49,18 +49,27 @@ def _properties(names: list[str]) -> str:
 
 def _feature(geometry: str, properties: str, feature_id: str | None = None) -> str:
     identity = f"'id', {feature_id}, " if feature_id else ""
-    return f"json_build_object('type', 'Feature', {identity}'geometry', {geometry}::json, 'properties', {properties})"
+    return (
+        f"json_build_object('type', 'Feature', {identity}'geometry', {geometry}::json, "
+        f"'properties', {properties})"
+    )
 
 
 def _points(
-    layer_id: LayerId, params: Params, bbox: BBox, filters: LayerFilters, limit: int, scope: MapScope, ttl: int
+    layer_id: LayerId,
+    params: Params,
+    bbox: BBox,
+    filters: LayerFilters,
+    limit: int,
+    scope: MapScope,
+    ttl: int,
 ) -> str:
     source = point_source(layer_id, params, scope, filters, position_ttl_seconds=ttl)
     envelope = f"ST_Transform({_envelope(params, bbox)}, 3857)"
     hits = f"{source.select(envelope)}\nLIMIT {params.add(limit + 1, 'int')}"
-    properties = "json_build_object('count', 1, " + ", ".join(
-        f"'{name}', h.{name}" for name in source.columns
-    ) + ")"
+    properties = (
+        "json_build_object('count', 1, " + ", ".join(f"'{name}', h.{name}" for name in source.columns) + ")"
+    )
     feature = _feature("ST_AsGeoJSON(h.point, 6)", f"json_strip_nulls({properties})", "h.id")
     return _collection(params, hits, feature, limit)
 
@@ -76,7 +85,7 @@ def _units(params: Params, bbox: BBox, filters: LayerFilters, limit: int) -> str
        ST_AsGeoJSON(ST_Multi(ST_SimplifyPreserveTopology(u.boundary, {tolerance})), 5) AS shape
 FROM admin_units AS u
 WHERE u.boundary && {_envelope(params, bbox)} AND {equals(params, "u.level::text", filters.level, "text")}
-LIMIT {params.add(limit + 1, "int")}"""
+LIMIT {params.add(limit + 1, "int")}"""  # noqa: S608
     feature = _feature("h.shape", _properties(["code", "name", "name_en", "level"]), "h.code")
     return _collection(params, hits, feature, limit)
 
@@ -89,7 +98,7 @@ def _warnings(params: Params, bbox: BBox, filters: LayerFilters, limit: int) -> 
 FROM warnings AS w JOIN warning_messages AS m ON m.warning_id = w.id AND m.seq = w.message_count
 WHERE w.area && {_envelope(params, bbox)} AND w.cancelled_at IS NULL AND w.expires > now()
   AND {any_of(params, "m.severity", filters.severities)}
-LIMIT {params.add(limit + 1, "int")}"""
+LIMIT {params.add(limit + 1, "int")}"""  # noqa: S608
     names = ["id", "severity", "event", "event_en", "headline", "headline_en"]
     feature = _feature("h.shape", _properties(names), "h.id")
     return _collection(params, hits, feature, limit)
@@ -99,7 +108,7 @@ def hotspot_cell_metres(bbox: BBox) -> float:
     """The side of a hotspot cell for a box: the cell of the tile grid at the zoom that shows it well."""
     width = max(bbox.max_lon - bbox.min_lon, 1e-9) * WORLD_WIDTH / 360
     zoom = min(MAX_ZOOM, max(0, math.floor(math.log2(WORLD_WIDTH / width)) + HOTSPOT_ZOOM_OFFSET))
-    return WORLD_WIDTH / 2**zoom / HOTSPOT_CELLS
+    return float(WORLD_WIDTH / 2**zoom / HOTSPOT_CELLS)
 
 
 def _hotspots(params: Params, bbox: BBox, filters: LayerFilters, limit: int, scope: MapScope) -> str:
@@ -127,7 +136,7 @@ FROM (
 ) AS cells
 GROUP BY i, j
 ORDER BY count(*) DESC, i, j
-LIMIT {params.add(limit + 1, "int")}"""
+LIMIT {params.add(limit + 1, "int")}"""  # noqa: S608
     feature = _feature(f"ST_AsGeoJSON({square}, 5)", "json_build_object('count', h.count)")
     return _collection(params, hits, feature, limit)
 

@@ -20,12 +20,18 @@ from ioc.map.scope import MapScope
 from ioc.types import SEVERITY_RANK, AlarmStatus
 
 # Severities by rank, so that a cluster can say its most severe member: (ARRAY[...])[max(rank) + 1].
-_SEVERITY_BY_RANK = "ARRAY[" + ", ".join(
-    f"'{severity.value}'" for severity, _ in sorted(SEVERITY_RANK.items(), key=lambda item: item[1])
-) + "]"
-_SEVERITY_RANK = "CASE p.severity " + " ".join(
-    f"WHEN '{severity.value}' THEN {rank}" for severity, rank in SEVERITY_RANK.items()
-) + " END"
+_SEVERITY_BY_RANK = (
+    "ARRAY["
+    + ", ".join(
+        f"'{severity.value}'" for severity, _ in sorted(SEVERITY_RANK.items(), key=lambda item: item[1])
+    )
+    + "]"
+)
+_SEVERITY_RANK = (
+    "CASE p.severity "
+    + " ".join(f"WHEN '{severity.value}' THEN {rank}" for severity, rank in SEVERITY_RANK.items())
+    + " END"
+)
 ACTIVE_ALARM_STATUSES = (AlarmStatus.ACTIVE_UNACKNOWLEDGED.value, AlarmStatus.ACTIVE_ACKNOWLEDGED.value)
 
 
@@ -55,23 +61,41 @@ class PointSource:
         """The source's rows in `envelope` (Web Mercator): `g` the 3857 point, then the properties."""
         test = self.spatial(envelope) if self.spatial else f"{self.mercator} && {envelope}"
         listed = "".join(f", {column.expression} AS {name}" for name, column in self.columns.items())
-        return f"SELECT {self.mercator} AS g, {self.point} AS point{listed}\nFROM {self.tables}\nWHERE {test} AND {self.where}"
+        return (
+            f"SELECT {self.mercator} AS g, {self.point} AS point{listed}\n"
+            f"FROM {self.tables}\nWHERE {test} AND {self.where}"
+        )
 
 
 def _levels(value: str, device_type: str) -> tuple[str, str, str]:
     """SQL for the metric, its value and its level (ioc/map/levels.py) of a device's latest state."""
-    metric = "CASE " + " ".join(
-        f"WHEN {device_type} = '{t.value}' AND s.metrics ? '{s.metric}' THEN '{s.metric}'"
-        for t, s in SCALES.items()
-    ) + " END"
-    reading = "CASE " + " ".join(
-        f"WHEN {device_type} = '{t.value}' THEN ({value}->>'{s.metric}')::float8" for t, s in SCALES.items()
-    ) + " END"
-    level = "CASE " + " ".join(
-        f"WHEN {device_type} = '{t.value}' THEN "
-        + " + ".join(f"(({value}->>'{s.metric}')::float8 >= {threshold})::int" for threshold in s.thresholds)
-        for t, s in SCALES.items()
-    ) + " END"
+    metric = (
+        "CASE "
+        + " ".join(
+            f"WHEN {device_type} = '{t.value}' AND s.metrics ? '{s.metric}' THEN '{s.metric}'"
+            for t, s in SCALES.items()
+        )
+        + " END"
+    )
+    reading = (
+        "CASE "
+        + " ".join(
+            f"WHEN {device_type} = '{t.value}' THEN ({value}->>'{s.metric}')::float8"
+            for t, s in SCALES.items()
+        )
+        + " END"
+    )
+    level = (
+        "CASE "
+        + " ".join(
+            f"WHEN {device_type} = '{t.value}' THEN "
+            + " + ".join(
+                f"(({value}->>'{s.metric}')::float8 >= {threshold})::int" for threshold in s.thresholds
+            )
+            for t, s in SCALES.items()
+        )
+        + " END"
+    )
     return metric, reading, level
 
 

@@ -46,7 +46,7 @@ def mvt(layer_name: str, rows: str) -> str:
     """The encoded layer of `rows` (a SELECT with a `geom` column); empty bytes when no row."""
     return f"""SELECT coalesce(ST_AsMVT(tile, '{layer_name}', {TILE_EXTENT}, 'geom'), ''::bytea)
 FROM ({rows}) AS tile
-WHERE tile.geom IS NOT NULL"""
+WHERE tile.geom IS NOT NULL"""  # noqa: S608
 
 
 def in_units(params: Params, scope: MapScope, *columns: str) -> str:

@@ -36,7 +36,8 @@ DEFAULT_POSITION_TTL_SECONDS = 900
 
 def _single(source: PointSource) -> str:
     listed = "".join(f", p.{name}" for name in source.columns)
-    return f"SELECT {mvt_geom('p.g')} AS geom, 1 AS count{listed}\nFROM ({source.select(ENVELOPE_WITH_BUFFER)}) AS p"
+    points = source.select(ENVELOPE_WITH_BUFFER)
+    return f"SELECT {mvt_geom('p.g')} AS geom, 1 AS count{listed}\nFROM ({points}) AS p"
 
 
 def _clustered(source: PointSource) -> str:
@@ -50,7 +51,8 @@ def _clustered(source: PointSource) -> str:
     centre = "ST_SetSRID(ST_MakePoint(avg(ST_X(p.g)), avg(ST_Y(p.g))), 3857)"
     return f"""SELECT {mvt_geom(centre)} AS geom, count(*) AS count, {", ".join(kept)}
 FROM ({source.select(ENVELOPE)}) AS p
-GROUP BY floor((ST_X(p.g) - ST_XMin({ENVELOPE})) / {CELL}), floor((ST_Y(p.g) - ST_YMin({ENVELOPE})) / {CELL})"""
+GROUP BY floor((ST_X(p.g) - ST_XMin({ENVELOPE})) / {CELL}),
+         floor((ST_Y(p.g) - ST_YMin({ENVELOPE})) / {CELL})"""  # noqa: S608
 
 
 def _units(params: Params, z: int) -> str:
@@ -58,7 +60,7 @@ def _units(params: Params, z: int) -> str:
     wards = f"(u.level = 'province' OR $1::int >= {WARDS_FROM_ZOOM})"
     return f"""SELECT {mvt_geom("m.geom")} AS geom, u.code, u.name, u.name_en, u.level::text AS level
 FROM map_unit_shapes AS m JOIN admin_units AS u ON u.code = m.code
-WHERE m.band = {band} AND m.geom && {ENVELOPE} AND {wards}"""
+WHERE m.band = {band} AND m.geom && {ENVELOPE} AND {wards}"""  # noqa: S608
 
 
 def _warnings() -> str:
@@ -67,7 +69,7 @@ def _warnings() -> str:
     return f"""SELECT {mvt_geom(shape)} AS geom, w.id::text AS id, m.severity,
        m.event_vi AS event, m.event_en, m.headline_vi AS headline, m.headline_en
 FROM warnings AS w JOIN warning_messages AS m ON m.warning_id = w.id AND m.seq = w.message_count
-WHERE w.area && ST_Transform({ENVELOPE}, 4326) AND w.cancelled_at IS NULL AND w.expires > now()"""
+WHERE w.area && ST_Transform({ENVELOPE}, 4326) AND w.cancelled_at IS NULL AND w.expires > now()"""  # noqa: S608
 
 
 def _hotspots(params: Params, scope: MapScope, filters: LayerFilters) -> str:
@@ -79,7 +81,9 @@ def _hotspots(params: Params, scope: MapScope, filters: LayerFilters) -> str:
         equals(params, "r.unit_code", filters.unit_code, "text"),
         any_of(params, "r.category_code", filters.categories),
     )
-    return f"""SELECT {mvt_geom(f"ST_MakeEnvelope(x0 + i * {cell}, y0 + j * {cell}, x0 + (i + 1) * {cell}, y0 + (j + 1) * {cell}, 3857)")} AS geom,
+    corners = f"x0 + i * {cell}, y0 + j * {cell}, x0 + (i + 1) * {cell}, y0 + (j + 1) * {cell}"
+    square = f"ST_MakeEnvelope({corners}, 3857)"
+    return f"""SELECT {mvt_geom(square)} AS geom,
        count(*) AS count
 FROM (
     SELECT floor((ST_X(g) - x0) / {cell}) AS i, floor((ST_Y(g) - y0) / {cell}) AS j, x0, y0
@@ -89,7 +93,7 @@ FROM (
         WHERE ST_Transform(r.location, 3857) && {ENVELOPE} AND {where}
     ) AS points
 ) AS cells
-GROUP BY i, j, x0, y0"""
+GROUP BY i, j, x0, y0"""  # noqa: S608
 
 
 def tile_query(

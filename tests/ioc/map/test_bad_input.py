@@ -6,8 +6,16 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.ioc.map.conftest import BOTH_WARDS, IN_A, OUTSIDE_PROVINCE, TOO_LARGE, WARD_A, WARD_B, Callers
-from tests.ioc.map.conftest import tile_path
+from tests.ioc.map.conftest import (
+    BOTH_WARDS,
+    IN_A,
+    OUTSIDE_PROVINCE,
+    TOO_LARGE,
+    WARD_A,
+    WARD_B,
+    Callers,
+    tile_path,
+)
 
 MAP = "/api/v1/map"
 
@@ -33,7 +41,9 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> None:
 )
 async def test_bad_boxes(client: httpx.AsyncClient, callers: Callers, bbox: str, code: str) -> None:
     for layer in ("units", "reports", "devices"):
-        response = await client.get(f"{MAP}/{layer}.geojson", params={"bbox": bbox}, headers=callers.admin.headers)
+        response = await client.get(
+            f"{MAP}/{layer}.geojson", params={"bbox": bbox}, headers=callers.admin.headers
+        )
         assert_problem(response, 422, code)
 
 
@@ -61,23 +71,31 @@ async def test_bad_boxes(client: httpx.AsyncClient, callers: Callers, bbox: str,
 async def test_unknown_or_bad_filters(
     client: httpx.AsyncClient, callers: Callers, layer: str, query: dict[str, str]
 ) -> None:
-    response = await client.get(f"{MAP}/{layer}.geojson", params={"bbox": BOTH_WARDS, **query}, headers=callers.admin.headers)
+    response = await client.get(
+        f"{MAP}/{layer}.geojson", params={"bbox": BOTH_WARDS, **query}, headers=callers.admin.headers
+    )
     assert_problem(response, 422, "validation_error")
 
 
 async def test_a_missing_box_is_refused(client: httpx.AsyncClient, callers: Callers) -> None:
-    assert_problem(await client.get(f"{MAP}/devices.geojson", headers=callers.admin.headers), 422, "validation_error")
+    assert_problem(
+        await client.get(f"{MAP}/devices.geojson", headers=callers.admin.headers), 422, "validation_error"
+    )
 
 
 async def test_an_officer_asking_for_another_unit(client: httpx.AsyncClient, callers: Callers) -> None:
     for layer in ("devices", "alarms", "incidents", "reports", "field-staff", "hotspots"):
         response = await client.get(
-            f"{MAP}/{layer}.geojson", params={"bbox": BOTH_WARDS, "unit_code": WARD_B}, headers=callers.officer_a.headers
+            f"{MAP}/{layer}.geojson",
+            params={"bbox": BOTH_WARDS, "unit_code": WARD_B},
+            headers=callers.officer_a.headers,
         )
         assert_problem(response, 403, "outside_unit")
         # His own ward, and a ward of the province for the province's officer, are fine.
         own = await client.get(
-            f"{MAP}/{layer}.geojson", params={"bbox": BOTH_WARDS, "unit_code": WARD_A}, headers=callers.officer_a.headers
+            f"{MAP}/{layer}.geojson",
+            params={"bbox": BOTH_WARDS, "unit_code": WARD_A},
+            headers=callers.officer_a.headers,
         )
         assert own.status_code == 200, (layer, own.text)
         wards = await client.get(
@@ -88,25 +106,35 @@ async def test_an_officer_asking_for_another_unit(client: httpx.AsyncClient, cal
         assert wards.status_code == 200, (layer, wards.text)
     # The province itself is beyond a ward's officer.
     response = await client.get(
-        f"{MAP}/devices.geojson", params={"bbox": BOTH_WARDS, "unit_code": "37"}, headers=callers.officer_a.headers
+        f"{MAP}/devices.geojson",
+        params={"bbox": BOTH_WARDS, "unit_code": "37"},
+        headers=callers.officer_a.headers,
     )
     assert_problem(response, 403, "outside_unit")
 
 
-async def test_staff_layers_refuse_anonymous_callers_and_citizens(client: httpx.AsyncClient, callers: Callers) -> None:
+async def test_staff_layers_refuse_anonymous_callers_and_citizens(
+    client: httpx.AsyncClient, callers: Callers
+) -> None:
     for layer in ("devices", "alarms", "incidents", "field-staff", "hotspots"):
         path = f"{MAP}/{layer}.geojson"
         assert_problem(await client.get(path, params={"bbox": BOTH_WARDS}), 401, "unauthenticated")
         assert_problem(
-            await client.get(path, params={"bbox": BOTH_WARDS}, headers=callers.citizen.headers), 403, "forbidden"
+            await client.get(path, params={"bbox": BOTH_WARDS}, headers=callers.citizen.headers),
+            403,
+            "forbidden",
         )
     # A bad token on a public layer is refused too, rather than read as anonymous.
     bad = {"authorization": "Bearer not-a-token"}
-    assert (await client.get(f"{MAP}/units.geojson", params={"bbox": BOTH_WARDS}, headers=bad)).status_code == 401
+    assert (
+        await client.get(f"{MAP}/units.geojson", params={"bbox": BOTH_WARDS}, headers=bad)
+    ).status_code == 401
     assert (await client.get(tile_path("units", *IN_A, 10), headers=bad)).status_code == 401
 
 
 async def test_hotspot_tiles_check_their_period(client: httpx.AsyncClient, callers: Callers) -> None:
     for days in ("0", "366", "x"):
-        response = await client.get(tile_path("hotspots", *IN_A, 12), params={"days": days}, headers=callers.admin.headers)
+        response = await client.get(
+            tile_path("hotspots", *IN_A, 12), params={"days": days}, headers=callers.admin.headers
+        )
         assert_problem(response, 422, "validation_error")

@@ -13,17 +13,30 @@ from ioc.dispatch.models import FieldStatus
 from ioc.incidents.models import Incident
 from ioc.types import Severity
 from tests.feedback.support import insert_report
-from tests.ioc.map.conftest import BOTH_WARDS, IN_A, IN_A_NEAR, IN_B, WARD_A, WARD_B, Callers, DeviceMaker
+from tests.ioc.map.conftest import (
+    BOTH_WARDS,
+    IN_A,
+    IN_A_NEAR,
+    IN_B,
+    WARD_A,
+    WARD_B,
+    Callers,
+    DeviceMaker,
+    tile_path,
+)
 from tests.ioc.map.conftest import properties as tile_properties
-from tests.ioc.map.conftest import tile_path
 from tests.ioc.warnings.conftest import warning_body
 from tests.support.alarms import make_alarm, make_rule
 
 MAP = "/api/v1/map"
 
 
-async def layer(client: httpx.AsyncClient, name: str, headers: dict[str, str] | None = None, **query: Any) -> Any:
-    response = await client.get(f"{MAP}/{name}.geojson", params={"bbox": BOTH_WARDS, **query}, headers=headers)
+async def layer(
+    client: httpx.AsyncClient, name: str, headers: dict[str, str] | None = None, **query: Any
+) -> Any:
+    response = await client.get(
+        f"{MAP}/{name}.geojson", params={"bbox": BOTH_WARDS, **query}, headers=headers
+    )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/geo+json"
     body = response.json()
@@ -62,14 +75,17 @@ async def test_devices_with_levels_filters_and_units(
     assert ids(await layer(client, "devices", callers.admin.headers, online="false")) == {str(air.id)}
     assert ids(await layer(client, "devices", callers.admin.headers, unit_code=WARD_B)) == {str(other.id)}
     limited = await layer(client, "devices", callers.admin.headers, limit=2)
-    assert len(limited["features"]) == 2 and limited["truncated"] is True
+    assert len(limited["features"]) == 2
+    assert limited["truncated"] is True
 
 
 async def test_alarms_of_the_callers_units_with_filters(
     client: httpx.AsyncClient, callers: Callers, province: AsyncSession
 ) -> None:
     rule = await make_rule(province, callers.admin.id)
-    a = await make_alarm(province, rule, unit_code=WARD_A, severity=Severity.CRITICAL, lon=IN_A[0], lat=IN_A[1])
+    a = await make_alarm(
+        province, rule, unit_code=WARD_A, severity=Severity.CRITICAL, lon=IN_A[0], lat=IN_A[1]
+    )
     b = await make_alarm(province, rule, unit_code=WARD_B, lon=IN_B[0], lat=IN_B[1])
     cleared = await make_alarm(province, rule, unit_code=WARD_A, lon=IN_A[0], lat=IN_A[1])
     cleared.cleared_at, cleared.status = datetime.now(UTC), "cleared_unacknowledged"
@@ -78,14 +94,26 @@ async def test_alarms_of_the_callers_units_with_filters(
     mine = await layer(client, "alarms", callers.officer_a.headers)
     assert ids(mine) == {str(a.id)}
     properties = mine["features"][0]["properties"]
-    assert properties["severity"] == "critical" and properties["unit_code"] == WARD_A
-    assert properties["status"] == "active_unacknowledged" and properties["raised_at"].endswith("Z")
+    assert properties["severity"] == "critical"
+    assert properties["unit_code"] == WARD_A
+    assert properties["status"] == "active_unacknowledged"
+    assert properties["raised_at"].endswith("Z")
     assert properties["title"] == rule.name
     assert ids(await layer(client, "alarms", callers.admin.headers, severity="warning")) == {str(b.id)}
     # Tiles hold the same rule: the officer of ward A never sees ward B's alarm.
-    seen = {p.get("id") for p in tile_properties(await client.get(tile_path("alarms", *IN_B, 15), headers=callers.officer_a.headers), "alarms")}
+    seen = {
+        p.get("id")
+        for p in tile_properties(
+            await client.get(tile_path("alarms", *IN_B, 15), headers=callers.officer_a.headers), "alarms"
+        )
+    }
     assert str(b.id) not in seen
-    seen_admin = {p.get("id") for p in tile_properties(await client.get(tile_path("alarms", *IN_B, 15), headers=callers.admin.headers), "alarms")}
+    seen_admin = {
+        p.get("id")
+        for p in tile_properties(
+            await client.get(tile_path("alarms", *IN_B, 15), headers=callers.admin.headers), "alarms"
+        )
+    }
     assert str(b.id) in seen_admin
 
 
@@ -101,7 +129,10 @@ async def test_reports_open_by_default_and_public_view(
     public = await layer(client, "reports")
     assert ids(public) == {str(open_a.id), str(open_b.id)}
     assert set(public["features"][0]["properties"]) == {"count", "id", "category", "status", "created_at"}
-    assert ids(await layer(client, "reports", callers.officer_a.headers)) == {str(open_a.id), str(private_a.id)}
+    assert ids(await layer(client, "reports", callers.officer_a.headers)) == {
+        str(open_a.id),
+        str(private_a.id),
+    }
     assert ids(await layer(client, "reports", callers.admin.headers, status="closed")) == {str(closed_a.id)}
     assert ids(await layer(client, "reports", callers.admin.headers, category="lighting")) == {str(open_b.id)}
     # A unit filter on the public view filters public reports, and refuses nothing.
@@ -118,9 +149,17 @@ async def test_hotspots_count_reports_of_the_period(
     recent = await layer(client, "hotspots", callers.admin.headers)
     assert [f["properties"] for f in recent["features"]] == [{"count": 3}]
     assert recent["features"][0]["geometry"]["type"] == "Polygon"
-    assert sum(f["properties"]["count"] for f in (await layer(client, "hotspots", callers.admin.headers, days=60))["features"]) == 4
+    assert (
+        sum(
+            f["properties"]["count"]
+            for f in (await layer(client, "hotspots", callers.admin.headers, days=60))["features"]
+        )
+        == 4
+    )
     assert (await layer(client, "hotspots", callers.officer_b.headers))["features"] == []
-    tile = tile_properties(await client.get(tile_path("hotspots", *IN_A, 12), headers=callers.admin.headers), "hotspots")
+    tile = tile_properties(
+        await client.get(tile_path("hotspots", *IN_A, 12), headers=callers.admin.headers), "hotspots"
+    )
     assert tile == [{"count": 3}]
 
 
@@ -129,17 +168,19 @@ async def test_units_incidents_field_staff_and_warnings(
 ) -> None:
     units = await layer(client, "units", level="ward")
     codes = {f["properties"]["code"] for f in units["features"]}
-    assert {WARD_A, WARD_B} <= codes and "37" not in codes
+    assert {WARD_A, WARD_B} <= codes
+    assert "37" not in codes
     assert units["features"][0]["geometry"]["type"] == "MultiPolygon"
 
     now = datetime.now(UTC)
+    x, y = IN_A
     incident = Incident(
         code="SC-2026-000001",
         unit_code=WARD_A,
         severity="major",
         title_vi="Ngập",
         title_en="Flooding",
-        footprint=f"SRID=4326;POLYGON(({IN_A[0]} {IN_A[1]}, {IN_A[0] + 0.001} {IN_A[1]}, {IN_A[0] + 0.001} {IN_A[1] + 0.001}, {IN_A[0]} {IN_A[1]}))",
+        footprint=f"SRID=4326;POLYGON(({x} {y}, {x + 0.001} {y}, {x + 0.001} {y + 0.001}, {x} {y}))",
         alarm_count=2,
         report_count=1,
         first_seen_at=now,
@@ -158,7 +199,15 @@ async def test_units_incidents_field_staff_and_warnings(
     await province.flush()
     incidents = await layer(client, "incidents", callers.officer_a.headers)
     assert [f["properties"] for f in incidents["features"]] == [
-        {"count": 1, "id": str(incident.id), "status": "open", "title": "Ngập", "title_en": "Flooding", "alarms": 2, "reports": 1}
+        {
+            "count": 1,
+            "id": str(incident.id),
+            "status": "open",
+            "title": "Ngập",
+            "title_en": "Flooding",
+            "alarms": 2,
+            "reports": 1,
+        }
     ]
     assert (await layer(client, "incidents", callers.officer_b.headers))["features"] == []
     staff = await layer(client, "field-staff", callers.officer_a.headers)

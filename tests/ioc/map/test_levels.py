@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.bbox import parse_bbox
 from ioc.map.filters import LayerFilters
 from ioc.map.levels import LEVEL_NAMES, SCALES, level_of
 from ioc.map.repository import fetch_text, geojson_query
 from ioc.map.scope import MapScope
 from iot.types import DeviceType
 from tests.ioc.map.conftest import BOTH_WARDS, IN_A, WARD_A, DeviceMaker
-from core.bbox import parse_bbox
 
 
 @pytest.mark.parametrize(
@@ -40,18 +40,23 @@ def test_level_of(device_type: str, metrics: dict[str, float], level: int | None
 def test_every_level_has_names_in_both_languages() -> None:
     assert sorted(LEVEL_NAMES) == [0, 1, 2, 3, 4]
     for scale in SCALES.values():
-        assert len(scale.names) == 5 and all(name.vi and name.en for name in scale.names)
+        assert len(scale.names) == 5
+        assert all(name.vi and name.en for name in scale.names)
         assert list(scale.thresholds) == sorted(scale.thresholds)
     assert set(SCALES) == {DeviceType.WATER_LEVEL, DeviceType.AIR_QUALITY, DeviceType.NOISE}
 
 
 @pytest.mark.parametrize("value", [0.0, 10.0, 19.99, 20.0, 35.5, 40.0, 120.0])
-async def test_sql_levels_agree_with_python(session: AsyncSession, province: AsyncSession, device: DeviceMaker, value: float) -> None:
+async def test_sql_levels_agree_with_python(
+    session: AsyncSession, province: AsyncSession, device: DeviceMaker, value: float
+) -> None:
     import json
 
     for scale in SCALES.values():
         await device(IN_A, WARD_A, type_=scale.device_type.value, metrics={scale.metric: value * 2})
-    statement, params = geojson_query("devices", parse_bbox(BOTH_WARDS), LayerFilters(), 100, MapScope.everything())
+    statement, params = geojson_query(
+        "devices", parse_bbox(BOTH_WARDS), LayerFilters(), 100, MapScope.everything()
+    )
     collection = json.loads(await fetch_text(session, statement, params))
     for feature in collection["features"]:
         p = feature["properties"]

@@ -23,7 +23,9 @@ async def test_tilejson_of_every_layer(client: httpx.AsyncClient, callers: Calle
         # The demo province's extent.
         assert (min_lon, min_lat, max_lon, max_lat) == (106.092, 20.370885, 106.247, 20.497)
         lon, lat, zoom = document["center"]
-        assert min_lon <= lon <= max_lon and min_lat <= lat <= max_lat and zoom == 10
+        assert min_lon <= lon <= max_lon
+        assert min_lat <= lat <= max_lat
+        assert zoom == 10
 
 
 async def test_public_tilejson_for_anonymous_callers(client: httpx.AsyncClient, callers: Callers) -> None:

@@ -6,23 +6,43 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ioc.map.layers import LAYERS, LayerId
-from tests.ioc.map.conftest import IN_A, IN_A_NEAR, IN_B, WARD_A, WARD_B, Callers, DeviceMaker, features
+from tests.ioc.map.conftest import (
+    IN_A,
+    IN_A_NEAR,
+    IN_B,
+    WARD_A,
+    WARD_B,
+    Callers,
+    DeviceMaker,
+    features,
+    tile_path,
+)
 from tests.ioc.map.conftest import properties as props
-from tests.ioc.map.conftest import tile_path
 
 
-async def test_units_tile_draws_the_province_and_its_wards(client: httpx.AsyncClient, province: AsyncSession) -> None:
+async def test_units_tile_draws_the_province_and_its_wards(
+    client: httpx.AsyncClient, province: AsyncSession
+) -> None:
     response = await client.get(tile_path("units", *IN_A, 10))
     found = {p["code"]: p for p in props(response, "units")}
     assert found["37"]["level"] == "province"
-    assert found[WARD_A] == {"code": WARD_A, "name": "Phường Nam Định", "name_en": found[WARD_A]["name_en"], "level": "ward"}
+    assert found[WARD_A] == {
+        "code": WARD_A,
+        "name": "Phường Nam Định",
+        "name_en": found[WARD_A]["name_en"],
+        "level": "ward",
+    }
     assert response.headers["cache-control"] == "public, max-age=86400"
     assert "vary" not in response.headers
     # Wards are left out where they would be a few pixels wide.
-    assert {p["level"] for p in props(await client.get(tile_path("units", *IN_A, 6)), "units")} == {"province"}
+    assert {p["level"] for p in props(await client.get(tile_path("units", *IN_A, 6)), "units")} == {
+        "province"
+    }
 
 
-async def test_units_shapes_follow_a_boundary_change(client: httpx.AsyncClient, province: AsyncSession) -> None:
+async def test_units_shapes_follow_a_boundary_change(
+    client: httpx.AsyncClient, province: AsyncSession
+) -> None:
     from sqlalchemy import text
 
     before = await client.get(tile_path("units", *IN_A, 12))
@@ -54,7 +74,9 @@ async def test_devices_cluster_at_low_zoom_and_split_at_high_zoom(
         "value": 35.0,
     }
     camera = next(p for p in single if p["type"] == "camera_traffic")
-    assert camera["online"] is False and "level" not in camera and "metric" not in camera
+    assert camera["online"] is False
+    assert "level" not in camera
+    assert "metric" not in camera
 
 
 async def test_an_officer_sees_only_his_wards_devices(
@@ -63,14 +85,26 @@ async def test_an_officer_sees_only_his_wards_devices(
     mine = await device(IN_A, WARD_A)
     theirs = await device(IN_B, WARD_B)
     for z in (15, 13):
-        seen_a = {p["id"] for p in props(await client.get(tile_path("devices", *IN_A, z), headers=callers.officer_a.headers), "devices")}
-        seen_b = {p["id"] for p in props(await client.get(tile_path("devices", *IN_B, z), headers=callers.officer_a.headers), "devices")}
+        seen_a = {
+            p["id"]
+            for p in props(
+                await client.get(tile_path("devices", *IN_A, z), headers=callers.officer_a.headers), "devices"
+            )
+        }
+        seen_b = {
+            p["id"]
+            for p in props(
+                await client.get(tile_path("devices", *IN_B, z), headers=callers.officer_a.headers), "devices"
+            )
+        }
         assert str(mine.id) in seen_a
         assert str(theirs.id) not in seen_a | seen_b
     # Clustered, the other ward's device counts for nobody but its own staff and the province's.
     low = tile_path("devices", *IN_A, 8)
     for caller, count in ((callers.officer_a, 1), (callers.officer_b, 1), (callers.province_officer, 2)):
-        assert sum(p["count"] for p in props(await client.get(low, headers=caller.headers), "devices")) == count
+        assert (
+            sum(p["count"] for p in props(await client.get(low, headers=caller.headers), "devices")) == count
+        )
 
 
 async def test_a_staff_layer_refuses_anonymous_callers_and_citizens(
@@ -82,11 +116,14 @@ async def test_a_staff_layer_refuses_anonymous_callers_and_citizens(
         assert anonymous.status_code == 401, layer
         assert anonymous.json()["code"] == "unauthenticated"
         citizen = await client.get(path, headers=callers.citizen.headers)
-        assert citizen.status_code == 403 and citizen.json()["code"] == "forbidden", layer
+        assert citizen.status_code == 403, layer
+        assert citizen.json()["code"] == "forbidden"
         assert (await client.get(f"/tiles/{layer}.json")).status_code == 401
 
 
-async def test_tiles_outside_the_zooms_range_are_refused(client: httpx.AsyncClient, province: AsyncSession) -> None:
+async def test_tiles_outside_the_zooms_range_are_refused(
+    client: httpx.AsyncClient, province: AsyncSession
+) -> None:
     for path in (
         "/tiles/units/23/0/0.pbf",
         "/tiles/units/-1/0/0.pbf",
@@ -126,10 +163,13 @@ async def test_etag_and_304_and_caching_by_caller(
     assert first.headers["cache-control"] == "private, max-age=5"
     assert first.headers["vary"] == "Authorization"
     again = await client.get(path, headers={**callers.officer_a.headers, "if-none-match": etag})
-    assert again.status_code == 304 and again.content == b""
-    assert again.headers["etag"] == etag and again.headers["vary"] == "Authorization"
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    assert again.headers["vary"] == "Authorization"
     stale = await client.get(path, headers={**callers.officer_a.headers, "if-none-match": '"other"'})
-    assert stale.status_code == 200 and stale.content == first.content
+    assert stale.status_code == 200
+    assert stale.content == first.content
 
 
 async def test_public_reports_tile_for_anonymous_callers(
@@ -153,11 +193,15 @@ async def test_public_reports_tile_for_anonymous_callers(
     one = next(p for p in props(anonymous, "reports"))
     assert set(one) == {"count", "id", "category", "status", "created_at"}
     # At a city's zoom, reports are clusters with a count.
-    clustered = props(await client.get(tile_path("reports", *IN_A, 12), headers=callers.admin.headers), "reports")
+    clustered = props(
+        await client.get(tile_path("reports", *IN_A, 12), headers=callers.admin.headers), "reports"
+    )
     assert sum(p["count"] for p in clustered) == 2
 
 
-async def test_every_layer_answers_a_tile_in_the_province(client: httpx.AsyncClient, callers: Callers) -> None:
+async def test_every_layer_answers_a_tile_in_the_province(
+    client: httpx.AsyncClient, callers: Callers
+) -> None:
     for layer_id in LAYERS:
         for z in (9, 16):
             response = await client.get(tile_path(layer_id.value, *IN_A, z), headers=callers.admin.headers)
