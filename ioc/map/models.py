@@ -15,7 +15,19 @@ from __future__ import annotations
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import Column, ForeignKey, Index, SmallInteger, String, Table, func, text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    func,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from feedback.reports.models import Report
@@ -49,6 +61,25 @@ class UnitShape(SQLModel, table=True):
 
 # Open reports as a literal list, so that a query carrying the same list is known to match the partial index.
 OPEN_REPORTS_SQL = "status IN ({})".format(", ".join(f"'{status.value}'" for status in sorted(OPEN_STATUSES)))
+
+
+# Open reports counted per square of world / 2^17 (about 306 m), per responsible unit and public flag: the
+# cells the reports layer clusters on at zoom 14 (a tile has 8 × 8 clusters, so 2^(14 + 3) a side), and
+# 4, 16, 64... of them make a cluster at lower zooms. Statement triggers of migration 0014 keep the counts,
+# with the sums of the points' Web Mercator coordinates for the clusters' centres, as reports are written.
+REPORT_CELL_LEVEL = 17
+
+
+class ReportCell(SQLModel, table=True):
+    __tablename__ = "map_report_cells"
+
+    i: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    j: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    unit_code: str = Field(sa_column=Column(String(5), primary_key=True))
+    is_public: bool = Field(sa_column=Column(Boolean, primary_key=True))
+    n: int = Field(sa_column=Column(Integer, nullable=False))
+    sx: float = Field(sa_column=Column(Float, nullable=False))
+    sy: float = Field(sa_column=Column(Float, nullable=False))
 
 
 def _mercator(table: Any, column: str) -> Any:

@@ -4,7 +4,10 @@
   trigger on admin_units (any insert, or an update of the boundary, rewrites that unit's rows);
 - GIST indexes on ST_Transform(point, 3857) for reports (open ones, and all), devices, active alarms and
   field staff positions, so a tile filters on `&& ST_TileEnvelope(...)` through an index;
-- the reports of a period (hotspots) by created_at.
+- the reports of a period (hotspots) by created_at;
+- map_report_cells: open reports counted per square of world / 2^17 (about 306 m), unit and public flag,
+  kept by statement triggers on feedback_reports (one upsert per cell per statement, so a bulk load pays
+  once per cell), so that the reports layer's clusters never count a province's reports one by one.
 
 Revision ID: 0014
 Revises: 0013
@@ -45,6 +48,53 @@ BEGIN
 END
 $$
 """  # noqa: S608
+
+
+_HALF_WORLD = 20037508.342789244
+_CELL = 2 * _HALF_WORLD / 2**17
+# The open, unmerged versions among `rows` (which carry `sign`: +1 added, -1 removed), per cell, applied.
+_CELLS_OF = f"""
+INSERT INTO map_report_cells AS c (i, j, unit_code, is_public, n, sx, sy)
+SELECT i, j, unit_code, is_public, sum(sign), sum(sign * x), sum(sign * y)
+FROM (
+    SELECT sign, unit_code, is_public, x, y,
+           floor((x + {_HALF_WORLD}) / {_CELL})::int AS i, floor((y + {_HALF_WORLD}) / {_CELL})::int AS j
+    FROM (
+        SELECT sign, unit_code, is_public,
+               ST_X(location) * {_HALF_WORLD} / 180 AS x,
+               ln(tan(radians(45 + ST_Y(location) / 2))) * 6378137.0 AS y
+        FROM ({{rows}}) AS changed
+        WHERE {_OPEN} AND merged_into_id IS NULL
+    ) AS points
+) AS cells
+GROUP BY i, j, unit_code, is_public
+HAVING sum(sign) <> 0 OR sum(sign * x) <> 0 OR sum(sign * y) <> 0
+ON CONFLICT (i, j, unit_code, is_public) DO UPDATE
+SET n = c.n + EXCLUDED.n, sx = c.sx + EXCLUDED.sx, sy = c.sy + EXCLUDED.sy
+"""  # noqa: S608
+_ADDED = "SELECT 1 AS sign, location, unit_code, is_public, status, merged_into_id FROM added"
+_REMOVED = "SELECT -1 AS sign, location, unit_code, is_public, status, merged_into_id FROM removed"
+_CELLS_FUNCTION = f"""
+CREATE FUNCTION map_report_cells_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        {_CELLS_OF.format(rows=_ADDED)};
+    ELSIF TG_OP = 'DELETE' THEN
+        {_CELLS_OF.format(rows=_REMOVED)};
+    ELSE
+        {_CELLS_OF.format(rows=f"{_ADDED} UNION ALL {_REMOVED}")};
+    END IF;
+    RETURN NULL;
+END
+$$
+"""
+_CELL_TRIGGERS = {
+    "feedback_reports_map_cells_insert": "AFTER INSERT ON feedback_reports REFERENCING NEW TABLE AS added",
+    "feedback_reports_map_cells_update": (
+        "AFTER UPDATE ON feedback_reports REFERENCING OLD TABLE AS removed NEW TABLE AS added"
+    ),
+    "feedback_reports_map_cells_delete": "AFTER DELETE ON feedback_reports REFERENCING OLD TABLE AS removed",
+}
 
 
 def _mercator_index(name: str, table: str, column: str, where: str | None = None) -> None:
@@ -96,6 +146,23 @@ def upgrade() -> None:
         unique=False,
         postgresql_where=sa.text("merged_into_id IS NULL"),
     )
+    op.create_table(
+        "map_report_cells",
+        sa.Column("i", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("j", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("unit_code", sa.String(length=5), nullable=False),
+        sa.Column("is_public", sa.Boolean(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.Column("sx", sa.Float(), nullable=False),
+        sa.Column("sy", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("i", "j", "unit_code", "is_public", name=op.f("pk_map_report_cells")),
+    )
+    op.execute(_CELLS_FUNCTION)
+    for name, when in _CELL_TRIGGERS.items():
+        op.execute(
+            f"CREATE TRIGGER {name} {when} FOR EACH STATEMENT EXECUTE FUNCTION map_report_cells_apply()"
+        )
+    op.execute(_CELLS_OF.format(rows=_ADDED.replace("FROM added", "FROM feedback_reports")))
     _mercator_index("ix_map_devices_geom", "devices", "location")
     _mercator_index("ix_map_alarms_active_geom", "alarms", "location", "cleared_at IS NULL")
     _mercator_index("ix_map_field_staff_geom", "field_staff_status", "position")
@@ -111,6 +178,10 @@ def downgrade() -> None:
         ("ix_map_reports_open_geom", "feedback_reports"),
     ):
         op.drop_index(name, table_name=table)
+    for name in _CELL_TRIGGERS:
+        op.execute(f"DROP TRIGGER {name} ON feedback_reports")
+    op.execute("DROP FUNCTION map_report_cells_apply()")
+    op.drop_table("map_report_cells")
     op.execute("DROP TRIGGER admin_units_map_shapes ON admin_units")
     op.execute("DROP FUNCTION map_refresh_unit_shapes()")
     op.drop_index("ix_map_unit_shapes_geom", table_name="map_unit_shapes", postgresql_using="gist")

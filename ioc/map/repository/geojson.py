@@ -13,8 +13,8 @@ import math
 from core.bbox import BBox
 from ioc.map.filters import LayerFilters
 from ioc.map.layers import HOTSPOT_CELLS, MAX_ZOOM, LayerId
-from ioc.map.repository.sources import point_source
-from ioc.map.repository.sql import WORLD_ORIGIN, Params, any_of, conditions, equals, in_units
+from ioc.map.repository.sources import in_box, point_source, recent_reports
+from ioc.map.repository.sql import WORLD_ORIGIN, Params, any_of, equals
 from ioc.map.repository.tiles import DEFAULT_POSITION_TTL_SECONDS
 from ioc.map.scope import MapScope
 
@@ -113,13 +113,7 @@ def hotspot_cell_metres(bbox: BBox) -> float:
 
 def _hotspots(params: Params, bbox: BBox, filters: LayerFilters, limit: int, scope: MapScope) -> str:
     cell = params.add(hotspot_cell_metres(bbox), "float8")
-    where = conditions(
-        f"r.created_at >= now() - make_interval(days => {params.add(filters.days, 'int')})",
-        "r.merged_into_id IS NULL",
-        in_units(params, scope, "r.unit_code"),
-        equals(params, "r.unit_code", filters.unit_code, "text"),
-        any_of(params, "r.category_code", filters.categories),
-    )
+    where = recent_reports(params, scope, filters)
     origin = WORLD_ORIGIN
     square = (
         f"ST_Transform(ST_MakeEnvelope({origin} + i * {cell}, {origin} + j * {cell}, "
@@ -131,7 +125,7 @@ FROM (
     SELECT floor((ST_X(g) - {origin}) / {cell}) AS i, floor((ST_Y(g) - {origin}) / {cell}) AS j
     FROM (
         SELECT ST_Transform(r.location, 3857) AS g FROM feedback_reports AS r
-        WHERE ST_Transform(r.location, 3857) && ST_Transform({_envelope(params, bbox)}, 3857) AND {where}
+        WHERE {in_box(f"ST_Transform({_envelope(params, bbox)}, 3857)", time_first=True)} AND {where}
     ) AS points
 ) AS cells
 GROUP BY i, j

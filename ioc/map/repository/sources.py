@@ -15,7 +15,7 @@ from ioc.map.filters import LayerFilters
 from ioc.map.layers import LayerId
 from ioc.map.levels import SCALES
 from ioc.map.models import OPEN_REPORTS_SQL
-from ioc.map.repository.sql import Params, any_of, conditions, equals, in_units, iso
+from ioc.map.repository.sql import Params, any_of, conditions, equals, in_units, iso, mercator_x, mercator_y
 from ioc.map.scope import MapScope
 from ioc.types import SEVERITY_RANK, AlarmStatus
 
@@ -57,12 +57,18 @@ class PointSource:
     def mercator(self) -> str:
         return f"ST_Transform({self.point}, 3857)"
 
-    def select(self, envelope: str) -> str:
-        """The source's rows in `envelope` (Web Mercator): `g` the 3857 point, then the properties."""
+    def select(self, envelope: str, *, geometry: bool = True) -> str:
+        """The source's rows in `envelope` (Web Mercator): `g` the 3857 point (or `px`, `py` its coordinates
+        when `geometry` is false, for grouping), `point` the WGS 84 one, then the properties."""
         test = self.spatial(envelope) if self.spatial else f"{self.mercator} && {envelope}"
         listed = "".join(f", {column.expression} AS {name}" for name, column in self.columns.items())
+        place = (
+            f"{self.mercator} AS g"
+            if geometry
+            else f"{mercator_x(self.point)} AS px, {mercator_y(self.point)} AS py"
+        )
         return (
-            f"SELECT {self.mercator} AS g, {self.point} AS point{listed}\n"
+            f"SELECT {place}, {self.point} AS point{listed}\n"
             f"FROM {self.tables}\nWHERE {test} AND {self.where}"
         )
 
@@ -217,6 +223,28 @@ def field_staff(
             "updated_at": Column(iso("s.position_at")),
         },
     )
+
+
+def recent_reports(params: Params, scope: MapScope, filters: LayerFilters) -> str:
+    """Hotspots' reports: unmerged, of the caller's units, created in the last `filters.days` days.
+
+    The days are written as a literal (an int of 1..365, checked by the route) so that the planner knows how
+    few rows the period holds and reads them through ix_map_reports_created."""
+    return conditions(
+        f"r.created_at >= now() - make_interval(days => {int(filters.days)})",
+        "r.merged_into_id IS NULL",
+        in_units(params, scope, "r.unit_code"),
+        equals(params, "r.unit_code", filters.unit_code, "text"),
+        any_of(params, "r.category_code", filters.categories),
+    )
+
+
+def in_box(envelope: str, *, time_first: bool) -> str:
+    """Reports in a Web Mercator box: through the reports' 3857 index, or, when the box holds most of the
+    province (low zooms, GeoJSON boxes), as a test the period's rows pass after the created_at index found
+    them: `IS TRUE` keeps the planner from reading every report of the box through the spatial index."""
+    test = f"ST_Transform(r.location, 3857) && {envelope}"
+    return f"({test}) IS TRUE" if time_first else test
 
 
 SourceBuilder = Callable[[Params, MapScope, LayerFilters], PointSource]

@@ -7,6 +7,8 @@ the only text spliced in is this package's own constants and column names.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ioc.map.layers import CLUSTER_CELLS, TILE_BUFFER, TILE_EXTENT
 from ioc.map.scope import MapScope
 
@@ -31,11 +33,46 @@ def iso(column: str) -> str:
     return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
 
 
-# The tile's parameters are always $1, $2, $3 (z, x, y).
+# The tile's parameters always start with $1, $2, $3 (z, x, y).
 ENVELOPE = "ST_TileEnvelope($1::int, $2::int, $3::int)"
 # Points drawn one by one may overlap the tile's edge by the buffer, so their symbols are not cut.
 ENVELOPE_WITH_BUFFER = f"ST_TileEnvelope($1::int, $2::int, $3::int, margin => {TILE_BUFFER / TILE_EXTENT})"
-CELL = f"((ST_XMax({ENVELOPE}) - ST_XMin({ENVELOPE})) / {CLUSTER_CELLS})"
+# Web Mercator coordinates of a WGS 84 point by arithmetic: the same numbers as ST_Transform(p, 3857) on
+# the sphere of EPSG:3857, at a fraction of its cost when every point of a tile is grouped.
+EARTH_RADIUS = 6378137.0
+
+
+def mercator_x(point: str) -> str:
+    return f"(ST_X({point}) * {-WORLD_ORIGIN} / 180)"
+
+
+def mercator_y(point: str) -> str:
+    return f"(ln(tan(radians(45 + ST_Y({point}) / 2))) * {EARTH_RADIUS})"
+
+
+@dataclass(frozen=True, slots=True)
+class TileBox:
+    """A tile's edges in Web Mercator metres, computed here so that SQL groups rows on constants."""
+
+    z: int
+    x: int
+    y: int
+
+    @property
+    def size(self) -> float:
+        return float(-2 * WORLD_ORIGIN / 2**self.z)
+
+    @property
+    def west(self) -> float:
+        return WORLD_ORIGIN + self.x * self.size
+
+    @property
+    def south(self) -> float:
+        return -WORLD_ORIGIN - (self.y + 1) * self.size
+
+    @property
+    def cell(self) -> float:
+        return self.size / CLUSTER_CELLS
 
 
 def mvt_geom(geometry: str) -> str:

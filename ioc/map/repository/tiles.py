@@ -1,7 +1,8 @@
 """Vector tiles: one statement per tile, answering the encoded layer (ST_AsMVT) as bytes.
 
-`tile_query(layer, z, x, y, scope)` gives the statement and its positional parameters ($1..$3 are z, x, y)
-for the request and for the benchmark alike. Point layers below their `single_from` zoom group the tile's
+`tile_query(layer, z, x, y, scope)` gives the statement and its positional parameters ($1..$3 are z, x, y;
+$4..$6 the tile's west and south edges and its cluster cell in metres), for the request and for the
+benchmark alike. Point layers below their `single_from` zoom group the tile's
 points by cell (CLUSTER_CELLS a side, aligned on the tile so that no cell straddles two tiles) in SQL:
 each cell is one feature with `count` at its points' mean; a cell of one point keeps the point's
 properties. Units draw their precomputed shapes of the zoom's band; warnings are simplified to half a pixel;
@@ -11,19 +12,19 @@ hotspots count reports per square cell of HOTSPOT_CELLS a side.
 from __future__ import annotations
 
 from ioc.map.filters import NO_FILTERS, LayerFilters
-from ioc.map.layers import HOTSPOT_CELLS, LAYERS, LayerId
-from ioc.map.models import unit_band
-from ioc.map.repository.sources import PointSource, point_source
+from ioc.map.layers import CLUSTER_CELLS, HOTSPOT_CELLS, LAYERS, LayerId
+from ioc.map.models import OPEN_REPORTS_SQL, REPORT_CELL_LEVEL, unit_band
+from ioc.map.repository.sources import PointSource, in_box, point_source, recent_reports
 from ioc.map.repository.sql import (
-    CELL,
     ENVELOPE,
     ENVELOPE_WITH_BUFFER,
     HALF_PIXEL_Z0,
     Params,
-    any_of,
-    conditions,
-    equals,
+    TileBox,
     in_units,
+    iso,
+    mercator_x,
+    mercator_y,
     mvt,
     mvt_geom,
 )
@@ -31,6 +32,10 @@ from ioc.map.scope import MapScope
 
 # Wards are too small to draw below this zoom: the province alone is.
 WARDS_FROM_ZOOM = 8
+# From this zoom a tile holds few enough reports that its box narrows them faster than their period.
+HOTSPOTS_BY_PLACE_FROM = 13
+# A tile's clusters are 2^3 = CLUSTER_CELLS a side.
+CLUSTER_BITS = CLUSTER_CELLS.bit_length() - 1
 DEFAULT_POSITION_TTL_SECONDS = 900
 
 
@@ -40,7 +45,7 @@ def _single(source: PointSource) -> str:
     return f"SELECT {mvt_geom('p.g')} AS geom, 1 AS count{listed}\nFROM ({points}) AS p"
 
 
-def _clustered(source: PointSource) -> str:
+def _clustered(source: PointSource, params: Params, box: TileBox) -> str:
     kept = []
     for name, column in source.columns.items():
         if name in source.cluster_columns:
@@ -48,11 +53,44 @@ def _clustered(source: PointSource) -> str:
         aggregate = "bool_and" if column.kind == "bool" else "min"
         kept.append(f"CASE WHEN count(*) = 1 THEN {aggregate}(p.{name}) END AS {name}")
     kept += [f"{expression} AS {name}" for name, expression in source.cluster_columns.items()]
-    centre = "ST_SetSRID(ST_MakePoint(avg(ST_X(p.g)), avg(ST_Y(p.g))), 3857)"
+    west, south, cell = (params.add(value, "float8") for value in (box.west, box.south, box.cell))
+    centre = "ST_SetSRID(ST_MakePoint(avg(p.px), avg(p.py)), 3857)"
     return f"""SELECT {mvt_geom(centre)} AS geom, count(*) AS count, {", ".join(kept)}
-FROM ({source.select(ENVELOPE)}) AS p
-GROUP BY floor((ST_X(p.g) - ST_XMin({ENVELOPE})) / {CELL}),
-         floor((ST_Y(p.g) - ST_YMin({ENVELOPE})) / {CELL})"""  # noqa: S608
+FROM ({source.select(ENVELOPE, geometry=False)}) AS p
+GROUP BY floor((p.px - {west}) / {cell}), floor((p.py - {south}) / {cell})"""  # noqa: S608
+
+
+def _report_clusters(params: Params, scope: MapScope, box: TileBox) -> str:
+    """Clusters of open reports from map_report_cells: the tile's fine cells, grouped 2^shift a side.
+
+    A cluster of one report is drawn as that report: its point is the cluster's centre, found through the
+    open reports' index in a box of a metre around it."""
+    span = 2 ** (REPORT_CELL_LEVEL - box.z)
+    shift = params.add(REPORT_CELL_LEVEL - box.z - CLUSTER_BITS, "int")
+    i0, i1 = params.add(box.x * span, "int"), params.add((box.x + 1) * span - 1, "int")
+    south_row = 2**box.z - 1 - box.y
+    j0, j1 = params.add(south_row * span, "int"), params.add((south_row + 1) * span - 1, "int")
+    if scope.staff:
+        cells_of, reports_of = in_units(params, scope, "c.unit_code"), in_units(params, scope, "r.unit_code")
+    else:
+        cells_of, reports_of = "c.is_public", "r.is_public"
+    centre = "ST_SetSRID(ST_MakePoint(k.mx, k.my), 3857)"
+    return f"""SELECT {mvt_geom(centre)} AS geom, k.count, one.id, one.category, one.status, one.created_at
+FROM (
+    SELECT sum(c.n)::int AS count, sum(c.sx) / sum(c.n) AS mx, sum(c.sy) / sum(c.n) AS my
+    FROM map_report_cells AS c
+    WHERE c.i BETWEEN {i0} AND {i1} AND c.j BETWEEN {j0} AND {j1} AND c.n > 0 AND {cells_of}
+    GROUP BY c.i >> {shift}, c.j >> {shift}
+) AS k
+LEFT JOIN LATERAL (
+    SELECT r.id::text AS id, r.category_code AS category, r.status, {iso("r.created_at")} AS created_at
+    FROM feedback_reports AS r
+    WHERE k.count = 1
+      AND ST_Transform(r.location, 3857) && ST_Expand({centre}, 1)
+      AND {OPEN_REPORTS_SQL} AND r.merged_into_id IS NULL AND {reports_of}
+    LIMIT 1
+) AS one ON true
+WHERE k.count > 0"""  # noqa: S608
 
 
 def _units(params: Params, z: int) -> str:
@@ -72,28 +110,22 @@ FROM warnings AS w JOIN warning_messages AS m ON m.warning_id = w.id AND m.seq =
 WHERE w.area && ST_Transform({ENVELOPE}, 4326) AND w.cancelled_at IS NULL AND w.expires > now()"""  # noqa: S608
 
 
-def _hotspots(params: Params, scope: MapScope, filters: LayerFilters) -> str:
-    cell = f"((ST_XMax({ENVELOPE}) - ST_XMin({ENVELOPE})) / {HOTSPOT_CELLS})"
-    where = conditions(
-        f"r.created_at >= now() - make_interval(days => {params.add(filters.days, 'int')})",
-        "r.merged_into_id IS NULL",
-        in_units(params, scope, "r.unit_code"),
-        equals(params, "r.unit_code", filters.unit_code, "text"),
-        any_of(params, "r.category_code", filters.categories),
+def _hotspots(params: Params, scope: MapScope, filters: LayerFilters, box: TileBox) -> str:
+    west, south = params.add(box.west, "float8"), params.add(box.south, "float8")
+    cell = params.add(box.size / HOTSPOT_CELLS, "float8")
+    where = recent_reports(params, scope, filters)
+    corners = (
+        f"{west} + i * {cell}, {south} + j * {cell}, {west} + (i + 1) * {cell}, {south} + (j + 1) * {cell}"
     )
-    corners = f"x0 + i * {cell}, y0 + j * {cell}, x0 + (i + 1) * {cell}, y0 + (j + 1) * {cell}"
     square = f"ST_MakeEnvelope({corners}, 3857)"
-    return f"""SELECT {mvt_geom(square)} AS geom,
-       count(*) AS count
+    return f"""SELECT {mvt_geom(square)} AS geom, count(*) AS count
 FROM (
-    SELECT floor((ST_X(g) - x0) / {cell}) AS i, floor((ST_Y(g) - y0) / {cell}) AS j, x0, y0
-    FROM (
-        SELECT ST_Transform(r.location, 3857) AS g, ST_XMin({ENVELOPE}) AS x0, ST_YMin({ENVELOPE}) AS y0
-        FROM feedback_reports AS r
-        WHERE ST_Transform(r.location, 3857) && {ENVELOPE} AND {where}
-    ) AS points
+    SELECT floor(({mercator_x("r.location")} - {west}) / {cell}) AS i,
+           floor(({mercator_y("r.location")} - {south}) / {cell}) AS j
+    FROM feedback_reports AS r
+    WHERE {in_box(ENVELOPE, time_first=box.z < HOTSPOTS_BY_PLACE_FROM)} AND {where}
 ) AS cells
-GROUP BY i, j, x0, y0"""  # noqa: S608
+GROUP BY i, j"""  # noqa: S608
 
 
 def tile_query(
@@ -114,13 +146,17 @@ def tile_query(
     """
     layer_id = LayerId(layer)
     params = Params(z, x, y)
+    box = TileBox(z, x, y)
+    clusters = LAYERS[layer_id].clusters_at(z)
     if layer_id is LayerId.UNITS:
         rows = _units(params, z)
     elif layer_id is LayerId.WARNINGS:
         rows = _warnings()
     elif layer_id is LayerId.HOTSPOTS:
-        rows = _hotspots(params, scope, filters)
+        rows = _hotspots(params, scope, filters, box)
+    elif layer_id is LayerId.REPORTS and clusters:
+        rows = _report_clusters(params, scope, box)
     else:
         source = point_source(layer_id, params, scope, filters, position_ttl_seconds=position_ttl_seconds)
-        rows = _clustered(source) if LAYERS[layer_id].clusters_at(z) else _single(source)
+        rows = _clustered(source, params, box) if clusters else _single(source)
     return mvt(layer_id.value, rows), params.values
