@@ -114,6 +114,7 @@ def hotspot_cell_metres(bbox: BBox) -> float:
 def _hotspots(params: Params, bbox: BBox, filters: LayerFilters, limit: int, scope: MapScope) -> str:
     cell = params.add(hotspot_cell_metres(bbox), "float8")
     where = recent_reports(params, scope, filters)
+    corners = (bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat)
     origin = WORLD_ORIGIN
     square = (
         f"ST_Transform(ST_MakeEnvelope({origin} + i * {cell}, {origin} + j * {cell}, "
@@ -125,7 +126,7 @@ FROM (
     SELECT floor((ST_X(g) - {origin}) / {cell}) AS i, floor((ST_Y(g) - {origin}) / {cell}) AS j
     FROM (
         SELECT ST_Transform(r.location, 3857) AS g FROM feedback_reports AS r
-        WHERE {in_box(f"ST_Transform({_envelope(params, bbox)}, 3857)", time_first=True)} AND {where}
+        WHERE {in_box(params, "", corners, time_first=True)} AND {where}
     ) AS points
 ) AS cells
 GROUP BY i, j

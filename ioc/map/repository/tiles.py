@@ -114,6 +114,7 @@ def _hotspots(params: Params, scope: MapScope, filters: LayerFilters, box: TileB
     west, south = params.add(box.west, "float8"), params.add(box.south, "float8")
     cell = params.add(box.size / HOTSPOT_CELLS, "float8")
     where = recent_reports(params, scope, filters)
+    by_period = box.z < HOTSPOTS_BY_PLACE_FROM
     corners = (
         f"{west} + i * {cell}, {south} + j * {cell}, {west} + (i + 1) * {cell}, {south} + (j + 1) * {cell}"
     )
@@ -123,7 +124,7 @@ FROM (
     SELECT floor(({mercator_x("r.location")} - {west}) / {cell}) AS i,
            floor(({mercator_y("r.location")} - {south}) / {cell}) AS j
     FROM feedback_reports AS r
-    WHERE {in_box(ENVELOPE, time_first=box.z < HOTSPOTS_BY_PLACE_FROM)} AND {where}
+    WHERE {in_box(params, ENVELOPE, box.lon_lat_bounds(), time_first=by_period)} AND {where}
 ) AS cells
 GROUP BY i, j"""  # noqa: S608
 

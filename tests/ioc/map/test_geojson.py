@@ -161,6 +161,9 @@ async def test_hotspots_count_reports_of_the_period(
         await client.get(tile_path("hotspots", *IN_A, 12), headers=callers.admin.headers), "hotspots"
     )
     assert tile == [{"count": 3}]
+    # At a street's zoom the reports are found by place rather than by period: the same count.
+    street = await client.get(tile_path("hotspots", *IN_A, 15), headers=callers.admin.headers)
+    assert tile_properties(street, "hotspots") == [{"count": 3}]
 
 
 async def test_units_incidents_field_staff_and_warnings(
