@@ -68,6 +68,27 @@ _LIVE_PRIVATE = "private, max-age=5"
 _LIVE_PUBLIC = "public, max-age=15"
 _BASE_MAP = "public, max-age=86400"
 
+
+def _staff_points(
+    layer_id: LayerId, fields: dict[str, str], single_from: int, title: tuple[str, str]
+) -> Layer:
+    """A live point layer for staff of their units: clustered below `single_from`."""
+    return Layer(
+        layer_id,
+        public=False,
+        geometry=Geometry.POINT,
+        fields=_COUNT | fields,
+        minzoom=0,
+        maxzoom=MAX_ZOOM,
+        single_from=single_from,
+        cache_control=_LIVE_PRIVATE,
+        per_caller=True,
+        title=title,
+    )
+
+
+_TEXT, _NUMBER, _BOOLEAN = "String", "Number", "Boolean"
+
 LAYERS: dict[LayerId, Layer] = {
     layer.id: layer
     for layer in (
@@ -75,7 +96,7 @@ LAYERS: dict[LayerId, Layer] = {
             LayerId.UNITS,
             public=True,
             geometry=Geometry.POLYGON,
-            fields={"code": "String", "name": "String", "name_en": "String", "level": "String"},
+            fields={"code": _TEXT, "name": _TEXT, "name_en": _TEXT, "level": _TEXT},
             minzoom=0,
             maxzoom=14,
             single_from=None,
@@ -83,74 +104,53 @@ LAYERS: dict[LayerId, Layer] = {
             per_caller=False,
             title=("Đơn vị hành chính", "Administrative units"),
         ),
-        Layer(
+        _staff_points(
             LayerId.DEVICES,
-            public=False,
-            geometry=Geometry.POINT,
-            fields=_COUNT
-            | {
-                "id": "String",
-                "type": "String",
-                "online": "Boolean",
-                "level": "Number",
-                "metric": "String",
-                "value": "Number",
-                "offline": "Number",
+            {
+                "id": _TEXT,
+                "type": _TEXT,
+                "online": _BOOLEAN,
+                "level": _NUMBER,
+                "metric": _TEXT,
+                "value": _NUMBER,
+                "offline": _NUMBER,
             },
-            minzoom=0,
-            maxzoom=MAX_ZOOM,
-            single_from=13,
-            cache_control=_LIVE_PRIVATE,
-            per_caller=True,
-            title=("Thiết bị", "Devices"),
+            13,
+            ("Thiết bị", "Devices"),
         ),
-        Layer(
+        _staff_points(
             LayerId.ALARMS,
-            public=False,
-            geometry=Geometry.POINT,
-            fields=_COUNT
-            | {
-                "id": "String",
-                "severity": "String",
-                "status": "String",
-                "title": "String",
-                "title_en": "String",
-                "unit_code": "String",
-                "raised_at": "String",
+            {
+                "id": _TEXT,
+                "severity": _TEXT,
+                "status": _TEXT,
+                "title": _TEXT,
+                "title_en": _TEXT,
+                "unit_code": _TEXT,
+                "raised_at": _TEXT,
             },
-            minzoom=0,
-            maxzoom=MAX_ZOOM,
-            single_from=13,
-            cache_control=_LIVE_PRIVATE,
-            per_caller=True,
-            title=("Cảnh báo đang hoạt động", "Active alarms"),
+            13,
+            ("Cảnh báo đang hoạt động", "Active alarms"),
         ),
-        Layer(
+        _staff_points(
             LayerId.INCIDENTS,
-            public=False,
-            geometry=Geometry.POINT,
-            fields=_COUNT
-            | {
-                "id": "String",
-                "status": "String",
-                "title": "String",
-                "title_en": "String",
-                "alarms": "Number",
-                "reports": "Number",
+            {
+                "id": _TEXT,
+                "status": _TEXT,
+                "title": _TEXT,
+                "title_en": _TEXT,
+                "alarms": _NUMBER,
+                "reports": _NUMBER,
             },
-            minzoom=0,
-            maxzoom=MAX_ZOOM,
-            single_from=11,
-            cache_control=_LIVE_PRIVATE,
-            per_caller=True,
-            title=("Sự cố", "Incidents"),
+            11,
+            ("Sự cố", "Incidents"),
         ),
+        # Public, but the staff's view holds their units' non-public reports too: cached per caller.
         Layer(
             LayerId.REPORTS,
             public=True,
             geometry=Geometry.POINT,
-            fields=_COUNT
-            | {"id": "String", "category": "String", "status": "String", "created_at": "String"},
+            fields=_COUNT | {"id": _TEXT, "category": _TEXT, "status": _TEXT, "created_at": _TEXT},
             minzoom=0,
             maxzoom=MAX_ZOOM,
             single_from=15,
@@ -158,30 +158,18 @@ LAYERS: dict[LayerId, Layer] = {
             per_caller=True,
             title=("Phản ánh hiện trường", "Citizen reports"),
         ),
-        Layer(
+        _staff_points(
             LayerId.FIELD_STAFF,
-            public=False,
-            geometry=Geometry.POINT,
-            fields=_COUNT
-            | {"id": "String", "name": "String", "available": "Boolean", "updated_at": "String"},
-            minzoom=0,
-            maxzoom=MAX_ZOOM,
-            single_from=11,
-            cache_control=_LIVE_PRIVATE,
-            per_caller=True,
-            title=("Cán bộ hiện trường", "Field staff"),
+            {"id": _TEXT, "name": _TEXT, "available": _BOOLEAN, "updated_at": _TEXT},
+            11,
+            ("Cán bộ hiện trường", "Field staff"),
         ),
         Layer(
             LayerId.WARNINGS,
             public=True,
             geometry=Geometry.POLYGON,
             fields={
-                "id": "String",
-                "severity": "String",
-                "event": "String",
-                "event_en": "String",
-                "headline": "String",
-                "headline_en": "String",
+                name: _TEXT for name in ("id", "severity", "event", "event_en", "headline", "headline_en")
             },
             minzoom=0,
             maxzoom=MAX_ZOOM,
@@ -194,7 +182,7 @@ LAYERS: dict[LayerId, Layer] = {
             LayerId.HOTSPOTS,
             public=False,
             geometry=Geometry.POLYGON,
-            fields={"count": "Number"},
+            fields={"count": _NUMBER},
             minzoom=0,
             maxzoom=16,
             single_from=None,
