@@ -11,7 +11,7 @@ from ioc.map import repository
 from ioc.map.filters import NO_FILTERS, LayerFilters
 from ioc.map.layers import LAYERS, MAX_ZOOM, LayerId
 from ioc.map.schemas import LayerQuery
-from ioc.map.scope import MapScope, map_scope
+from ioc.map.scope import MapScope, map_scope, token_scope
 
 PUBLIC_LIVE_CACHE = "public, max-age=15"
 
@@ -35,7 +35,10 @@ def check_tile(z: int, x: int, y: int) -> None:
 async def scope_for(session: AsyncSession, principal: Principal | None, unit_code: str | None) -> MapScope:
     """The caller's scope, narrowed to `unit_code` when a filter asks (403 outside_unit beyond his units).
 
-    The public view has no units to narrow: a unit filter there only filters public rows."""
+    Without a filter the query resolves the caller's wards itself, so the answer costs one round trip. The
+    public view has no units to narrow: a unit filter there only filters public rows."""
+    if unit_code is None:
+        return token_scope(principal)
     scope = await map_scope(session, principal)
     return scope.narrowed_to(unit_code) if scope.staff else scope
 

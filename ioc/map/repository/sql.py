@@ -102,6 +102,10 @@ def in_units(params: Params, scope: MapScope, *columns: str) -> str:
     """The rows of the scope's units: true for every unit, else any of `columns` among its codes."""
     if scope.all_units:
         return "true"
+    if scope.under is not None:
+        unit = params.add(scope.under, "text")
+        units = f"(SELECT u.code FROM admin_units AS u WHERE u.code = {unit} OR u.parent_code = {unit})"  # noqa: S608
+        return "(" + " OR ".join(f"{column} IN {units}" for column in columns) + ")"
     codes = params.add(scope.codes, "text[]")
     return "(" + " OR ".join(f"{column} = ANY({codes})" for column in columns) + ")"
 
