@@ -42,6 +42,7 @@ from ioc.dispatch import routes as dispatch_routes
 from ioc.incidents import routes as incident_routes
 from ioc.install import install as install_ioc
 from ioc.kpis import routes as ioc_kpi_routes
+from ioc.map import routes as map_routes
 from ioc.rules import routes as rule_routes
 from ioc.wall import routes as wall_routes
 from ioc.warnings import routes as warning_routes
@@ -120,6 +121,7 @@ def create_app(
     app.include_router(dispatch_field_routes.router)
     app.include_router(dispatch_routes.router)
     app.include_router(warning_routes.router)
+    app.include_router(map_routes.router)
     app.include_router(incident_routes.router)
     app.include_router(ioc_kpi_routes.router)
     app.include_router(rule_routes.router)

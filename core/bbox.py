@@ -2,7 +2,9 @@
 
 One set of rules for every list and layer that takes a box: four finite numbers in WGS 84 (GeoJSON order,
 lon before lat), each min below its max, inside the world's range (422 validation_error), and no larger than
-a province on either side (422 area_too_large): a larger box is a query for the whole country.
+a province on either side (422 area_too_large): a larger box is a query for the whole country. A layer of
+the province may also refuse a box that misses the province altogether (422 outside_province,
+`ensure_meets`): nothing there is ever drawn, and saying so helps a client with swapped coordinates.
 """
 
 from __future__ import annotations
@@ -25,6 +27,15 @@ class BBox:
     min_lat: float
     max_lon: float
     max_lat: float
+
+    def meets(self, other: BBox) -> bool:
+        """True when the two boxes share at least a point."""
+        return (
+            self.min_lon <= other.max_lon
+            and other.min_lon <= self.max_lon
+            and self.min_lat <= other.max_lat
+            and other.min_lat <= self.max_lat
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +87,13 @@ def area_too_large(parameter: str = "bbox") -> ProblemError:
         Message("Vùng tìm kiếm không được lớn hơn 1,5 độ mỗi chiều", "The box may be at most 1.5° on a side"),
         code="area_too_large",
     )
+
+
+def ensure_meets(box: BBox, province: BBox | None, parameter: str = "bbox") -> None:
+    """Nothing when `box` meets the province's extent; 422 outside_province otherwise, or with no province."""
+    if province is None or not box.meets(province):
+        raise invalid_parameter(
+            parameter,
+            Message("Vùng tìm kiếm nằm ngoài địa bàn tỉnh", "The box is outside the province"),
+            code="outside_province",
+        )

@@ -27,6 +27,7 @@ from feedback.reports.models import (
 from ioc.alarms.models import Alarm, AlarmEntry, AlertPreferences, UnitAlertSettings
 from ioc.dispatch.models import Dispatch, DispatchOffer, DispatchPhoto, FieldStatus, ProgressNote
 from ioc.incidents.models import Incident, IncidentMember
+from ioc.map.models import ReportCell, UnitShape
 from ioc.rules.models import AlertRule, AlertRuleVersion, RuleState
 from ioc.warnings.models import PublicWarning, WarningMessage
 from iot.registry.models import Device
@@ -82,6 +83,7 @@ __all__ = [
     "Reading",
     "RefreshToken",
     "Report",
+    "ReportCell",
     "ReportFollower",
     "ReportPhoto",
     "ReportSupport",
@@ -90,6 +92,7 @@ __all__ = [
     "SmsMessage",
     "TimelineEntry",
     "UnitAlertSettings",
+    "UnitShape",
     "User",
     "WarningMessage",
     "target_metadata",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make test`: the same preparation as `make run` (packages, servers), then lint, the formatter check, type
-# checks and the suite.
+# checks (Python and the wall's TypeScript) and the suite.
 # Tests use their own database and Redis database on the local servers, so a running `make run` is untouched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,8 @@ printf '\033[1;34m[test]\033[0m ruff format\n'
 .venv/bin/ruff format --check .
 printf '\033[1;34m[test]\033[0m mypy\n'
 .venv/bin/mypy
+printf '\033[1;34m[test]\033[0m tsc (the wall page)\n'
+(cd ioc/wall/web && npm run --silent check)
 printf '\033[1;34m[test]\033[0m pytest\n'
 status=0
 .venv/bin/pytest "$@" || status=$?

@@ -10,9 +10,10 @@ from fastapi.responses import FileResponse, HTMLResponse
 from core.errors import Message, ProblemError
 from core.http.deps import SettingsDep
 from core.http.policies import PUBLIC
+from ioc.map.levels import SCALES
 from ioc.wall.assets import MAP_WORKER, Bundle, content_type, load_bundle
 from ioc.wall.page import ASSETS_PATH, CONFIG_PATH, render_page
-from ioc.wall.schemas import WallConfig
+from ioc.wall.schemas import LevelScaleRead, WallConfig
 
 router = APIRouter(tags=["wall"], include_in_schema=False)
 
@@ -63,6 +64,10 @@ async def wall_config(bundle: BundleDep, settings: SettingsDep) -> WallConfig:
         basemap_style_url=style or None,
         worker_url=bundle.url(MAP_WORKER, ASSETS_PATH),
         layers=LAYERS,
+        levels={
+            str(kind): LevelScaleRead(metric=scale.metric, thresholds=list(scale.thresholds))
+            for kind, scale in SCALES.items()
+        },
     )
 
 

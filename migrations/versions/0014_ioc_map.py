@@ -1,5 +1,14 @@
 """The operations centre's map: what the map layers and vector tiles need (per-zoom geometry, indexes).
 
+- map_unit_shapes: each unit's boundary in Web Mercator, simplified once per zoom band, kept current by a
+  trigger on admin_units (any insert, or an update of the boundary, rewrites that unit's rows);
+- GIST indexes on ST_Transform(point, 3857) for reports (open ones, and all), devices, active alarms and
+  field staff positions, so a tile filters on `&& ST_TileEnvelope(...)` through an index;
+- the reports of a period (hotspots) by created_at;
+- map_report_cells: open reports counted per square of world / 2^17 (about 306 m), unit and public flag,
+  kept by statement triggers on feedback_reports (one upsert per cell per statement, so a bulk load pays
+  once per cell), so that the reports layer's clusters never count a province's reports one by one.
+
 Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-02
@@ -7,15 +16,173 @@ Create Date: 2026-12-02
 
 from collections.abc import Sequence
 
+import geoalchemy2
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0014"
 down_revision: str | Sequence[str] | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# (band, tolerance in metres): half a 256 px pixel at the band's highest zoom (6, 9, 12, then 14 and up).
+# The same numbers as ioc.map.models.UNIT_BANDS, written out so that this revision never changes.
+_BANDS = "(0, 1223.0), (1, 152.9), (2, 19.1), (3, 4.8)"
+_OPEN = "status IN ('accepted', 'assigned', 'in_progress', 'submitted')"
+
+_SHAPES_OF = f"""
+INSERT INTO map_unit_shapes (code, band, geom)
+SELECT u.code, b.band,
+       ST_Multi(ST_CollectionExtract(ST_MakeValid(
+           ST_SimplifyPreserveTopology(ST_Transform(u.boundary, 3857), b.tolerance)), 3))
+FROM admin_units AS u CROSS JOIN (VALUES {_BANDS}) AS b(band, tolerance)
+"""  # noqa: S608
+
+_FUNCTION = f"""
+CREATE FUNCTION map_refresh_unit_shapes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM map_unit_shapes WHERE code = NEW.code;
+    {_SHAPES_OF.strip()}
+    WHERE u.code = NEW.code;
+    RETURN NULL;
+END
+$$
+"""  # noqa: S608
+
+
+_HALF_WORLD = 20037508.342789244
+_CELL = 2 * _HALF_WORLD / 2**17
+# The open, unmerged versions among `rows` (which carry `sign`: +1 added, -1 removed), per cell, applied.
+_CELLS_OF = f"""
+INSERT INTO map_report_cells AS c (i, j, unit_code, is_public, n, sx, sy)
+SELECT i, j, unit_code, is_public, sum(sign), sum(sign * x), sum(sign * y)
+FROM (
+    SELECT sign, unit_code, is_public, x, y,
+           floor((x + {_HALF_WORLD}) / {_CELL})::int AS i, floor((y + {_HALF_WORLD}) / {_CELL})::int AS j
+    FROM (
+        SELECT sign, unit_code, is_public,
+               ST_X(location) * {_HALF_WORLD} / 180 AS x,
+               ln(tan(radians(45 + ST_Y(location) / 2))) * 6378137.0 AS y
+        FROM ({{rows}}) AS changed
+        WHERE {_OPEN} AND merged_into_id IS NULL
+    ) AS points
+) AS cells
+GROUP BY i, j, unit_code, is_public
+HAVING sum(sign) <> 0 OR sum(sign * x) <> 0 OR sum(sign * y) <> 0
+ON CONFLICT (i, j, unit_code, is_public) DO UPDATE
+SET n = c.n + EXCLUDED.n, sx = c.sx + EXCLUDED.sx, sy = c.sy + EXCLUDED.sy
+"""  # noqa: S608
+_ADDED = "SELECT 1 AS sign, location, unit_code, is_public, status, merged_into_id FROM added"
+_REMOVED = "SELECT -1 AS sign, location, unit_code, is_public, status, merged_into_id FROM removed"
+_CELLS_FUNCTION = f"""
+CREATE FUNCTION map_report_cells_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        {_CELLS_OF.format(rows=_ADDED)};
+    ELSIF TG_OP = 'DELETE' THEN
+        {_CELLS_OF.format(rows=_REMOVED)};
+    ELSE
+        {_CELLS_OF.format(rows=f"{_ADDED} UNION ALL {_REMOVED}")};
+    END IF;
+    RETURN NULL;
+END
+$$
+"""
+_CELL_TRIGGERS = {
+    "feedback_reports_map_cells_insert": "AFTER INSERT ON feedback_reports REFERENCING NEW TABLE AS added",
+    "feedback_reports_map_cells_update": (
+        "AFTER UPDATE ON feedback_reports REFERENCING OLD TABLE AS removed NEW TABLE AS added"
+    ),
+    "feedback_reports_map_cells_delete": "AFTER DELETE ON feedback_reports REFERENCING OLD TABLE AS removed",
+}
+
+
+def _mercator_index(name: str, table: str, column: str, where: str | None = None) -> None:
+    op.create_index(
+        name,
+        table,
+        [sa.text(f"ST_Transform({column}, 3857)")],
+        unique=False,
+        postgresql_using="gist",
+        postgresql_where=sa.text(where) if where else None,
+    )
+
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "map_unit_shapes",
+        sa.Column("code", sa.String(length=5), nullable=False),
+        sa.Column("band", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column(
+            "geom",
+            geoalchemy2.types.Geometry(
+                geometry_type="MULTIPOLYGON", srid=3857, spatial_index=False, from_text="ST_GeomFromEWKT"
+            ),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["code"],
+            ["admin_units.code"],
+            name=op.f("fk_map_unit_shapes_code_admin_units"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("code", "band", name=op.f("pk_map_unit_shapes")),
+    )
+    op.create_index(
+        "ix_map_unit_shapes_geom", "map_unit_shapes", ["geom"], unique=False, postgresql_using="gist"
+    )
+    op.execute(_SHAPES_OF)
+    op.execute(_FUNCTION)
+    op.execute(
+        "CREATE TRIGGER admin_units_map_shapes AFTER INSERT OR UPDATE OF boundary ON admin_units "
+        "FOR EACH ROW EXECUTE FUNCTION map_refresh_unit_shapes()"
+    )
+    _mercator_index("ix_map_reports_open_geom", "feedback_reports", "location", _OPEN)
+    _mercator_index("ix_map_reports_geom", "feedback_reports", "location")
+    op.create_index(
+        "ix_map_reports_created",
+        "feedback_reports",
+        ["created_at"],
+        unique=False,
+        postgresql_where=sa.text("merged_into_id IS NULL"),
+    )
+    op.create_table(
+        "map_report_cells",
+        sa.Column("i", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("j", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("unit_code", sa.String(length=5), nullable=False),
+        sa.Column("is_public", sa.Boolean(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.Column("sx", sa.Float(), nullable=False),
+        sa.Column("sy", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("i", "j", "unit_code", "is_public", name=op.f("pk_map_report_cells")),
+    )
+    op.execute(_CELLS_FUNCTION)
+    for name, when in _CELL_TRIGGERS.items():
+        op.execute(
+            f"CREATE TRIGGER {name} {when} FOR EACH STATEMENT EXECUTE FUNCTION map_report_cells_apply()"
+        )
+    op.execute(_CELLS_OF.format(rows=_ADDED.replace("FROM added", "FROM feedback_reports")))
+    _mercator_index("ix_map_devices_geom", "devices", "location")
+    _mercator_index("ix_map_alarms_active_geom", "alarms", "location", "cleared_at IS NULL")
+    _mercator_index("ix_map_field_staff_geom", "field_staff_status", "position")
 
 
 def downgrade() -> None:
-    pass
+    for name, table in (
+        ("ix_map_field_staff_geom", "field_staff_status"),
+        ("ix_map_alarms_active_geom", "alarms"),
+        ("ix_map_devices_geom", "devices"),
+        ("ix_map_reports_created", "feedback_reports"),
+        ("ix_map_reports_geom", "feedback_reports"),
+        ("ix_map_reports_open_geom", "feedback_reports"),
+    ):
+        op.drop_index(name, table_name=table)
+    for name in _CELL_TRIGGERS:
+        op.execute(f"DROP TRIGGER {name} ON feedback_reports")
+    op.execute("DROP FUNCTION map_report_cells_apply()")
+    op.drop_table("map_report_cells")
+    op.execute("DROP TRIGGER admin_units_map_shapes ON admin_units")
+    op.execute("DROP FUNCTION map_refresh_unit_shapes()")
+    op.drop_index("ix_map_unit_shapes_geom", table_name="map_unit_shapes", postgresql_using="gist")
+    op.drop_table("map_unit_shapes")

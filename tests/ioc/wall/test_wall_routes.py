@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from api.app import create_app
 from core.http.resources import Resources
 from core.settings import Settings
+from ioc.map.levels import SCALES
 
 Client = Callable[..., Any]
 MANIFEST = {
@@ -135,6 +136,10 @@ async def test_the_config_names_the_worker_and_the_base_map_style_setting(
     }
     assert (plain["api_base"], plain["ws_path"], plain["tiles_base"]) == ("/api/v1", "/ws", "/tiles")
     assert styled["basemap_style_url"] == style
+    # The page colours live devices by the very scales the tiles use.
+    assert plain["levels"]["water_level"] == {"metric": "level_cm", "thresholds": [10.0, 20.0, 30.0, 40.0]}
+    assert plain["levels"]["air_quality"] == {"metric": "pm25", "thresholds": [25.0, 50.0, 80.0, 150.0]}
+    assert set(plain["levels"]) == {str(kind) for kind in SCALES}
 
 
 def test_a_base_map_style_that_is_not_a_web_url_is_refused(settings: Settings) -> None:

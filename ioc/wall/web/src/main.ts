@@ -191,7 +191,7 @@ function applyEvent(event: EventEnvelope, alarms: AlarmList, wall: WallMap, inci
   } else if (event.type === "devices.updated") {
     const devices = (event.data.devices ?? []) as Array<{ id: string; type: string; online: boolean; metrics: Record<string, number>; location: { lat: number; lon: number } }>;
     for (const device of devices) {
-      const level = levelOf(device.type, device.metrics);
+      const level = levelOf(config.levels, device.type, device.metrics);
       wall.upsert("live-devices", device.id, device.location.lon, device.location.lat, { type: device.type, online: device.online, kind: "devices", ...(level ?? {}) });
     }
   } else if (event.type === "devices.online" || event.type === "devices.offline") {

@@ -12,6 +12,7 @@ import {
 } from "maplibre-gl";
 import { getAccessToken } from "./api";
 import { DEVICE_NO_LEVEL, DEVICE_OFFLINE, LEVEL_COLOURS, SEVERITY_COLOURS } from "./colours";
+import type { LevelScale } from "./levels";
 import { stats } from "./stats";
 
 export interface WallConfig {
@@ -21,6 +22,7 @@ export interface WallConfig {
   basemap_style_url: string | null;
   worker_url: string;
   layers: string[];
+  levels: Record<string, LevelScale>;
 }
 
 interface TileJson {
