@@ -20,7 +20,8 @@ from typing import Any
 import asyncpg
 
 from core.bbox import BBox
-from core.identity.scope import EVERY_UNIT, UnitScope
+from ioc.map.filters import NO_FILTERS
+from ioc.map.scope import MapScope
 
 TILE_LAYERS = ("devices", "reports", "alarms", "units")
 GEOJSON_LAYERS = ("devices", "reports", "alarms")
@@ -47,7 +48,7 @@ def map_repository_ready() -> bool:
     return all(hasattr(module, name) for name in (TILE_QUERY, GEOJSON_QUERY))
 
 
-def bare_query(request: dict[str, Any], scope: UnitScope) -> tuple[str, list[Any]]:
+def bare_query(request: dict[str, Any], scope: MapScope) -> tuple[str, list[Any]]:
     """The statement and parameters the API runs for `request`, for asyncpg: the one place that knows the
     map repository's signatures."""
     repository = importlib.import_module(REPOSITORY)
@@ -56,14 +57,19 @@ def bare_query(request: dict[str, Any], scope: UnitScope) -> tuple[str, list[Any
         sql, params = build(request["layer"], request["z"], request["x"], request["y"], scope)
     else:
         build = getattr(repository, GEOJSON_QUERY)
-        sql, params = build(request["layer"], BBox(*request["bbox"]), {}, GEOJSON_LIMIT, scope)
+        sql, params = build(request["layer"], BBox(*request["bbox"]), NO_FILTERS, GEOJSON_LIMIT, scope)
     if isinstance(params, Mapping):
         raise TypeError(f"{REPOSITORY} answered named parameters; asyncpg takes them in order")
     return str(sql), list(params)
 
 
-def scope_of(spec: dict[str, Any]) -> UnitScope:
-    return EVERY_UNIT if spec["all_units"] else UnitScope(all_units=False, codes=frozenset(spec["codes"]))
+def scope_of(spec: dict[str, Any]) -> MapScope:
+    """The scope the API gives the caller: everything for an admin, his unit (and a province's wards) for
+    an officer."""
+    if spec["all_units"]:
+        return MapScope.everything()
+    [unit_code] = spec["codes"]
+    return MapScope.under_unit(unit_code)
 
 
 # -- The requests -------------------------------------------------------------------------------------------

@@ -96,11 +96,13 @@ REPORTS_OPEN_GEOM = Index(
 )
 # Every report: status filters that ask for closed ones, and the hotspots over a period.
 REPORTS_GEOM = Index("ix_map_reports_geom", _mercator(Report, "location"), postgresql_using="gist")
-# Hotspots: the reports of a period, however many the box holds.
+# Hotspots: the reports of a period, however many the box holds, read from the index alone (it carries
+# what a hotspot filters and places by).
 REPORTS_CREATED = Index(
     "ix_map_reports_created",
     Report.__table__.c.created_at,  # type: ignore[attr-defined]
     postgresql_where=text("merged_into_id IS NULL"),
+    postgresql_include=["location", "unit_code", "category_code"],
 )
 DEVICES_GEOM = Index("ix_map_devices_geom", _mercator(Device, "location"), postgresql_using="gist")
 ALARMS_GEOM = Index(

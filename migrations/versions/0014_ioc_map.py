@@ -4,7 +4,7 @@
   trigger on admin_units (any insert, or an update of the boundary, rewrites that unit's rows);
 - GIST indexes on ST_Transform(point, 3857) for reports (open ones, and all), devices, active alarms and
   field staff positions, so a tile filters on `&& ST_TileEnvelope(...)` through an index;
-- the reports of a period (hotspots) by created_at;
+- the reports of a period (hotspots) by created_at, with their location, unit and category in the index;
 - map_report_cells: open reports counted per square of world / 2^17 (about 306 m), unit and public flag,
   kept by statement triggers on feedback_reports (one upsert per cell per statement, so a bulk load pays
   once per cell), so that the reports layer's clusters never count a province's reports one by one.
@@ -145,6 +145,7 @@ def upgrade() -> None:
         ["created_at"],
         unique=False,
         postgresql_where=sa.text("merged_into_id IS NULL"),
+        postgresql_include=["location", "unit_code", "category_code"],
     )
     op.create_table(
         "map_report_cells",

@@ -13,7 +13,7 @@ import math
 from core.bbox import BBox
 from ioc.map.filters import LayerFilters
 from ioc.map.layers import HOTSPOT_CELLS, MAX_ZOOM, LayerId
-from ioc.map.repository.sources import in_box, point_source, recent_reports
+from ioc.map.repository.sources import in_bounds, point_source, recent_reports
 from ioc.map.repository.sql import WORLD_ORIGIN, Params, any_of, equals
 from ioc.map.repository.tiles import DEFAULT_POSITION_TTL_SECONDS
 from ioc.map.scope import MapScope
@@ -126,7 +126,7 @@ FROM (
     SELECT floor((ST_X(g) - {origin}) / {cell}) AS i, floor((ST_Y(g) - {origin}) / {cell}) AS j
     FROM (
         SELECT ST_Transform(r.location, 3857) AS g FROM feedback_reports AS r
-        WHERE {in_box(params, "", corners, time_first=True)} AND {where}
+        WHERE {in_bounds(params, corners)} AND {where}
     ) AS points
 ) AS cells
 GROUP BY i, j

@@ -14,7 +14,7 @@ from __future__ import annotations
 from ioc.map.filters import NO_FILTERS, LayerFilters
 from ioc.map.layers import CLUSTER_CELLS, HOTSPOT_CELLS, LAYERS, LayerId
 from ioc.map.models import OPEN_REPORTS_SQL, REPORT_CELL_LEVEL, unit_band
-from ioc.map.repository.sources import PointSource, in_box, point_source, recent_reports
+from ioc.map.repository.sources import PointSource, in_bounds, point_source, recent_reports
 from ioc.map.repository.sql import (
     ENVELOPE,
     ENVELOPE_WITH_BUFFER,
@@ -32,8 +32,6 @@ from ioc.map.scope import MapScope
 
 # Wards are too small to draw below this zoom: the province alone is.
 WARDS_FROM_ZOOM = 8
-# From this zoom a tile holds few enough reports that its box narrows them faster than their period.
-HOTSPOTS_BY_PLACE_FROM = 13
 # A tile's clusters are 2^3 = CLUSTER_CELLS a side.
 CLUSTER_BITS = CLUSTER_CELLS.bit_length() - 1
 DEFAULT_POSITION_TTL_SECONDS = 900
@@ -114,7 +112,6 @@ def _hotspots(params: Params, scope: MapScope, filters: LayerFilters, box: TileB
     west, south = params.add(box.west, "float8"), params.add(box.south, "float8")
     cell = params.add(box.size / HOTSPOT_CELLS, "float8")
     where = recent_reports(params, scope, filters)
-    by_period = box.z < HOTSPOTS_BY_PLACE_FROM
     corners = (
         f"{west} + i * {cell}, {south} + j * {cell}, {west} + (i + 1) * {cell}, {south} + (j + 1) * {cell}"
     )
@@ -124,7 +121,7 @@ FROM (
     SELECT floor(({mercator_x("r.location")} - {west}) / {cell}) AS i,
            floor(({mercator_y("r.location")} - {south}) / {cell}) AS j
     FROM feedback_reports AS r
-    WHERE {in_box(params, ENVELOPE, box.lon_lat_bounds(), time_first=by_period)} AND {where}
+    WHERE {in_bounds(params, box.lon_lat_bounds())} AND {where}
 ) AS cells
 GROUP BY i, j"""  # noqa: S608
 
