@@ -80,6 +80,10 @@ const ENUMS: Record<string, [string, string]> = {
   "field-staff": ["Nhân viên hiện trường", "Field staff"],
   warnings: ["Cảnh báo công cộng", "Public warnings"],
   hotspots: ["Điểm nóng", "Hotspots"],
+  // The KPI series the wall charts.
+  received: ["Tiếp nhận", "Received"],
+  resolved: ["Đã xử lý", "Resolved"],
+  went_offline: ["Mất kết nối", "Went offline"],
 };
 
 let current: Language = readStored();

@@ -11,6 +11,14 @@ interface SeriesAnswer {
 }
 
 const SECTIONS = ["alarms", "reports", "devices"];
+// Medians are seconds, not counts: they would flatten a chart of counts, so the wall leaves them to the
+// KPI tables.
+const COUNTS_ONLY = (key: string): boolean => !key.startsWith("median_");
+
+/** "raised_critical" as the severity's name, other keys as their own term. */
+function seriesLabel(key: string): string {
+  return key.startsWith("raised_") ? term(key.slice("raised_".length)) : term(key);
+}
 const PALETTE = ["#58a6ff", "#f5821f", "#56d364", "#bc8cff", "#e5243b", "#f2c230"];
 
 export class Kpis {
@@ -21,7 +29,10 @@ export class Kpis {
       SECTIONS.map(async (section) => {
         try {
           const answer = await get<SeriesAnswer>(`/api/v1/kpis/${section}/series${query({ unit_code: unitCode, interval: "day" })}`);
-          const series = answer.series.slice(0, PALETTE.length).map((s, i) => ({ label: s.key, colour: PALETTE[i], points: s.points }));
+          const series = answer.series
+            .filter((s) => COUNTS_ONLY(s.key))
+            .slice(0, PALETTE.length)
+            .map((s, i) => ({ label: seriesLabel(s.key), colour: PALETTE[i], points: s.points }));
           return h(
             "figure",
             { class: "kpi" },
