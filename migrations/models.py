@@ -27,7 +27,7 @@ from feedback.reports.models import (
 from ioc.alarms.models import Alarm, AlarmEntry, AlertPreferences, UnitAlertSettings
 from ioc.dispatch.models import Dispatch, DispatchOffer, DispatchPhoto, FieldStatus, ProgressNote
 from ioc.incidents.models import Incident, IncidentMember
-from ioc.map.models import ReportCell, UnitShape
+from ioc.map.models import ReportCell, ReportDay, UnitShape
 from ioc.rules.models import AlertRule, AlertRuleVersion, RuleState
 from ioc.warnings.models import PublicWarning, WarningMessage
 from iot.registry.models import Device
@@ -84,6 +84,7 @@ __all__ = [
     "RefreshToken",
     "Report",
     "ReportCell",
+    "ReportDay",
     "ReportFollower",
     "ReportPhoto",
     "ReportSupport",

@@ -12,12 +12,14 @@ importer, the seed), so the shapes never lag the boundaries.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -80,6 +82,29 @@ class ReportCell(SQLModel, table=True):
     n: int = Field(sa_column=Column(Integer, nullable=False))
     sx: float = Field(sa_column=Column(Float, nullable=False))
     sy: float = Field(sa_column=Column(Float, nullable=False))
+
+
+# The squares map_report_days counts in: world / 2^15 (about 1.2 km: a hotspot cell at zoom 12, and 4, 16...
+# of them below) and world / 2^17 (about 306 m: a hotspot cell at zoom 14, 4 of them at 13). Migration 0014
+# writes the same numbers into its trigger; change both together.
+REPORT_DAY_LEVELS = (15, 17)
+
+
+class ReportDay(SQLModel, table=True):
+    """Unmerged reports counted per UTC day of filing, square (at each of REPORT_DAY_LEVELS) and unit: what
+    the hotspots layer sums over a period up to zoom 14, so that a province's tile adds up a few thousand
+    counts instead of reading the period's reports one by one (at the fine level alone a day holds about as
+    many squares as reports, hence the coarse one for low zooms). Statement triggers of migration 0014 keep
+    it, as they keep map_report_cells."""
+
+    __tablename__ = "map_report_days"
+
+    level: int = Field(sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    i: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    j: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    unit_code: str = Field(sa_column=Column(String(5), primary_key=True))
+    n: int = Field(sa_column=Column(Integer, nullable=False))
 
 
 def _mercator(table: Any, column: str) -> Any:

@@ -7,7 +7,10 @@
 - the reports of a period (hotspots) by created_at, with their location, unit and category in the index;
 - map_report_cells: open reports counted per square of world / 2^17 (about 306 m), unit and public flag,
   kept by statement triggers on feedback_reports (one upsert per cell per statement, so a bulk load pays
-  once per cell), so that the reports layer's clusters never count a province's reports one by one.
+  once per cell), so that the reports layer's clusters never count a province's reports one by one;
+- map_report_days: unmerged reports counted per UTC day of filing, square (of world / 2^15 and / 2^17) and
+  unit, kept by statement triggers in the same way, so that hotspots sum a period's counts instead of its
+  reports.
 
 Revision ID: 0014
 Revises: 0013
@@ -97,6 +100,42 @@ _CELL_TRIGGERS = {
 }
 
 
+# The unmerged versions among `rows`, per level (ioc.map.models.REPORT_DAY_LEVELS), day, square and unit,
+# applied: a fine square's (i, j) shifted right by 2 is its coarse square's.
+_DAYS_OF = f"""
+INSERT INTO map_report_days AS d (level, day, i, j, unit_code, n)
+SELECT l.level, day, i >> (17 - l.level), j >> (17 - l.level), unit_code, sum(sign)
+FROM (
+    SELECT sign, unit_code, (created_at AT TIME ZONE 'UTC')::date AS day,
+           floor((ST_X(location) * {_HALF_WORLD} / 180 + {_HALF_WORLD}) / {_CELL})::int AS i,
+           floor((ln(tan(radians(45 + ST_Y(location) / 2))) * 6378137.0 + {_HALF_WORLD}) / {_CELL})::int AS j
+    FROM ({{rows}}) AS changed
+    WHERE merged_into_id IS NULL
+) AS cells
+CROSS JOIN (VALUES (15), (17)) AS l(level)
+GROUP BY 1, 2, 3, 4, 5
+HAVING sum(sign) <> 0
+ON CONFLICT (level, day, i, j, unit_code) DO UPDATE SET n = d.n + EXCLUDED.n
+"""  # noqa: S608
+_DAYS_ADDED = "SELECT 1 AS sign, location, unit_code, created_at, merged_into_id FROM added"
+_DAYS_REMOVED = "SELECT -1 AS sign, location, unit_code, created_at, merged_into_id FROM removed"
+_DAYS_FUNCTION = f"""
+CREATE FUNCTION map_report_days_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        {_DAYS_OF.format(rows=_DAYS_ADDED)};
+    ELSIF TG_OP = 'DELETE' THEN
+        {_DAYS_OF.format(rows=_DAYS_REMOVED)};
+    ELSE
+        {_DAYS_OF.format(rows=f"{_DAYS_ADDED} UNION ALL {_DAYS_REMOVED}")};
+    END IF;
+    RETURN NULL;
+END
+$$
+"""
+_DAY_TRIGGERS = {name.replace("map_cells", "map_days"): when for name, when in _CELL_TRIGGERS.items()}
+
+
 def _mercator_index(name: str, table: str, column: str, where: str | None = None) -> None:
     op.create_index(
         name,
@@ -164,6 +203,22 @@ def upgrade() -> None:
             f"CREATE TRIGGER {name} {when} FOR EACH STATEMENT EXECUTE FUNCTION map_report_cells_apply()"
         )
     op.execute(_CELLS_OF.format(rows=_ADDED.replace("FROM added", "FROM feedback_reports")))
+    op.create_table(
+        "map_report_days",
+        sa.Column("level", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("i", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("j", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("unit_code", sa.String(length=5), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("level", "day", "i", "j", "unit_code", name=op.f("pk_map_report_days")),
+    )
+    op.execute(_DAYS_FUNCTION)
+    for name, when in _DAY_TRIGGERS.items():
+        op.execute(
+            f"CREATE TRIGGER {name} {when} FOR EACH STATEMENT EXECUTE FUNCTION map_report_days_apply()"
+        )
+    op.execute(_DAYS_OF.format(rows=_DAYS_ADDED.replace("FROM added", "FROM feedback_reports")))
     _mercator_index("ix_map_devices_geom", "devices", "location")
     _mercator_index("ix_map_alarms_active_geom", "alarms", "location", "cleared_at IS NULL")
     _mercator_index("ix_map_field_staff_geom", "field_staff_status", "position")
@@ -179,6 +234,10 @@ def downgrade() -> None:
         ("ix_map_reports_open_geom", "feedback_reports"),
     ):
         op.drop_index(name, table_name=table)
+    for name in _DAY_TRIGGERS:
+        op.execute(f"DROP TRIGGER {name} ON feedback_reports")
+    op.execute("DROP FUNCTION map_report_days_apply()")
+    op.drop_table("map_report_days")
     for name in _CELL_TRIGGERS:
         op.execute(f"DROP TRIGGER {name} ON feedback_reports")
     op.execute("DROP FUNCTION map_report_cells_apply()")

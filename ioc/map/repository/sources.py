@@ -239,6 +239,17 @@ def recent_reports(params: Params, scope: MapScope, filters: LayerFilters) -> st
     )
 
 
+def recent_days(params: Params, scope: MapScope, filters: LayerFilters) -> str:
+    """Hotspots' counts in map_report_days (alias d): of the caller's units, from the UTC day `filters.days`
+    days ago (a literal, as in recent_reports). The counts have no category: a filter on categories reads
+    the reports (recent_reports)."""
+    return conditions(
+        f"d.day >= (now() AT TIME ZONE 'UTC')::date - {int(filters.days)}",
+        in_units(params, scope, "d.unit_code"),
+        equals(params, "d.unit_code", filters.unit_code, "text"),
+    )
+
+
 def in_bounds(params: Params, bounds: tuple[float, float, float, float]) -> str:
     """Hotspots' reports in a box (west, south, east, north in degrees), as plain comparisons of the
     coordinates that the period's rows pass after ix_map_reports_created found them. That index carries the

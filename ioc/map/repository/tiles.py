@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from ioc.map.filters import NO_FILTERS, LayerFilters
 from ioc.map.layers import CLUSTER_CELLS, HOTSPOT_CELLS, LAYERS, LayerId
-from ioc.map.models import OPEN_REPORTS_SQL, REPORT_CELL_LEVEL, unit_band
-from ioc.map.repository.sources import PointSource, in_bounds, point_source, recent_reports
+from ioc.map.models import OPEN_REPORTS_SQL, REPORT_CELL_LEVEL, REPORT_DAY_LEVELS, unit_band
+from ioc.map.repository.sources import PointSource, in_bounds, point_source, recent_days, recent_reports
 from ioc.map.repository.sql import (
     ENVELOPE,
     ENVELOPE_WITH_BUFFER,
@@ -32,8 +32,9 @@ from ioc.map.scope import MapScope
 
 # Wards are too small to draw below this zoom: the province alone is.
 WARDS_FROM_ZOOM = 8
-# A tile's clusters are 2^3 = CLUSTER_CELLS a side.
+# A tile's clusters are 2^3 = CLUSTER_CELLS a side, and its hotspot cells 2^3 = HOTSPOT_CELLS.
 CLUSTER_BITS = CLUSTER_CELLS.bit_length() - 1
+HOTSPOT_BITS = HOTSPOT_CELLS.bit_length() - 1
 DEFAULT_POSITION_TTL_SECONDS = 900
 
 
@@ -111,19 +112,45 @@ WHERE w.area && ST_Transform({ENVELOPE}, 4326) AND w.cancelled_at IS NULL AND w.
 def _hotspots(params: Params, scope: MapScope, filters: LayerFilters, box: TileBox) -> str:
     west, south = params.add(box.west, "float8"), params.add(box.south, "float8")
     cell = params.add(box.size / HOTSPOT_CELLS, "float8")
-    where = recent_reports(params, scope, filters)
     corners = (
         f"{west} + i * {cell}, {south} + j * {cell}, {west} + (i + 1) * {cell}, {south} + (j + 1) * {cell}"
     )
     square = f"ST_MakeEnvelope({corners}, 3857)"
-    return f"""SELECT {mvt_geom(square)} AS geom, count(*) AS count
+    return f"""SELECT {mvt_geom(square)} AS geom, count
+FROM ({_hotspot_counts(params, scope, filters, box)}) AS cells"""  # noqa: S608
+
+
+def _hotspot_counts(params: Params, scope: MapScope, filters: LayerFilters, box: TileBox) -> str:
+    """(i, j, count) per hotspot cell of the tile (i, j from its south-west corner).
+
+    Up to zoom 14 a hotspot cell is one square of map_report_days or 4, 16, 64... of them (the coarse level up
+    to zoom 12, the fine one at 13 and 14), so the period's counts are summed per cell; the period then
+    starts at the UTC day `days` days ago (a day more than `days` at most). Above zoom 14, or for chosen
+    categories (the counts have none), the period's reports are counted themselves."""
+    coarse, fine = REPORT_DAY_LEVELS
+    level = coarse if box.z + HOTSPOT_BITS <= coarse else fine
+    if box.z + HOTSPOT_BITS > fine or filters.categories:
+        west, south = params.add(box.west, "float8"), params.add(box.south, "float8")
+        cell = params.add(box.size / HOTSPOT_CELLS, "float8")
+        return f"""SELECT i, j, count(*) AS count
 FROM (
     SELECT floor(({mercator_x("r.location")} - {west}) / {cell}) AS i,
            floor(({mercator_y("r.location")} - {south}) / {cell}) AS j
     FROM feedback_reports AS r
-    WHERE {in_bounds(params, box.lon_lat_bounds())} AND {where}
-) AS cells
+    WHERE {in_bounds(params, box.lon_lat_bounds())} AND {recent_reports(params, scope, filters)}
+) AS reports
 GROUP BY i, j"""  # noqa: S608
+    span = 2 ** (level - box.z)
+    shift = params.add(level - HOTSPOT_BITS - box.z, "int")
+    i0, i1 = params.add(box.x * span, "int"), params.add((box.x + 1) * span - 1, "int")
+    south_row = 2**box.z - 1 - box.y
+    j0, j1 = params.add(south_row * span, "int"), params.add((south_row + 1) * span - 1, "int")
+    return f"""SELECT (d.i - {i0}) >> {shift} AS i, (d.j - {j0}) >> {shift} AS j, sum(d.n)::int AS count
+FROM map_report_days AS d
+WHERE d.level = {params.add(level, "smallint")} AND {recent_days(params, scope, filters)}
+  AND d.i BETWEEN {i0} AND {i1} AND d.j BETWEEN {j0} AND {j1}
+GROUP BY 1, 2
+HAVING sum(d.n) > 0"""  # noqa: S608
 
 
 def tile_query(
