@@ -2,7 +2,9 @@
 `ingest`) on the consumers' live database with an event stream of its own, and a fresh Chromium per test.
 
 What the tests write (people, rules, alarms, devices, events) is emptied around each test by the live
-fixtures they reuse; the stream and the consumer's broker session go at the end of the run.
+fixtures they reuse. The stack lives for one test module: its consumer (in a group of its own, so it gets
+every message on the broker) and its worker (with every singleton loop's advisory lock) must not outlive the
+wall's tests, or they would store other tests' readings and hold the locks other tests look for.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from tests.support.server import running_server
 __all__ = ["gateway", "live_db", "live_rules", "live_settings", "page", "stack"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack(live_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     logs = tmp_path_factory.mktemp("wall-logs")
     stream = f"test:wall:{uuid.uuid4().hex}"
