@@ -26,12 +26,10 @@ import asyncio
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -44,19 +42,8 @@ from core.identity.passwords import hash_password
 from core.settings import Settings
 from core.units.importer import import_units_file
 from migrations.runner import upgrade
+from tests.ioc.wall.support import CHROMIUM, CHROMIUM_ARGS, SMARTCITY
 
-SMARTCITY = Path(sys.executable).parent / "smartcity"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TTI_TARGET_MS = 3000.0
 USERNAME = "bench.wall"
 PASSWORD = "bench-wall-password"  # noqa: S105  (an account of the benchmark's own database)

@@ -75,22 +75,33 @@ HAVING sum(sign) <> 0 OR sum(sign * x) <> 0 OR sum(sign * y) <> 0
 ON CONFLICT (i, j, unit_code, is_public) DO UPDATE
 SET n = c.n + EXCLUDED.n, sx = c.sx + EXCLUDED.sx, sy = c.sy + EXCLUDED.sy
 """  # noqa: S608
-_ADDED = "SELECT 1 AS sign, location, unit_code, is_public, status, merged_into_id FROM added"
-_REMOVED = "SELECT -1 AS sign, location, unit_code, is_public, status, merged_into_id FROM removed"
-_CELLS_FUNCTION = f"""
-CREATE FUNCTION map_report_cells_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+_CELL_COLUMNS = "location, unit_code, is_public, status, merged_into_id"
+
+
+def _rows(columns: str, table: str, sign: int = 1) -> str:
+    return f"SELECT {sign} AS sign, {columns} FROM {table}"  # noqa: S608
+
+
+def _apply_function(name: str, upsert: str, columns: str) -> str:
+    """A statement trigger's function: `upsert` applied to the rows the statement added (+1) and removed (-1),
+    read from its transition tables."""
+    added, removed = _rows(columns, "added"), _rows(columns, "removed", -1)
+    return f"""
+CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        {_CELLS_OF.format(rows=_ADDED)};
+        {upsert.format(rows=added)};
     ELSIF TG_OP = 'DELETE' THEN
-        {_CELLS_OF.format(rows=_REMOVED)};
+        {upsert.format(rows=removed)};
     ELSE
-        {_CELLS_OF.format(rows=f"{_ADDED} UNION ALL {_REMOVED}")};
+        {upsert.format(rows=f"{added} UNION ALL {removed}")};
     END IF;
     RETURN NULL;
 END
 $$
 """
+
+
 _CELL_TRIGGERS = {
     "feedback_reports_map_cells_insert": "AFTER INSERT ON feedback_reports REFERENCING NEW TABLE AS added",
     "feedback_reports_map_cells_update": (
@@ -117,22 +128,7 @@ GROUP BY 1, 2, 3, 4, 5
 HAVING sum(sign) <> 0
 ON CONFLICT (level, day, i, j, unit_code) DO UPDATE SET n = d.n + EXCLUDED.n
 """  # noqa: S608
-_DAYS_ADDED = "SELECT 1 AS sign, location, unit_code, created_at, merged_into_id FROM added"
-_DAYS_REMOVED = "SELECT -1 AS sign, location, unit_code, created_at, merged_into_id FROM removed"
-_DAYS_FUNCTION = f"""
-CREATE FUNCTION map_report_days_apply() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        {_DAYS_OF.format(rows=_DAYS_ADDED)};
-    ELSIF TG_OP = 'DELETE' THEN
-        {_DAYS_OF.format(rows=_DAYS_REMOVED)};
-    ELSE
-        {_DAYS_OF.format(rows=f"{_DAYS_ADDED} UNION ALL {_DAYS_REMOVED}")};
-    END IF;
-    RETURN NULL;
-END
-$$
-"""
+_DAY_COLUMNS = "location, unit_code, created_at, merged_into_id"
 _DAY_TRIGGERS = {name.replace("map_cells", "map_days"): when for name, when in _CELL_TRIGGERS.items()}
 
 
@@ -145,6 +141,14 @@ def _mercator_index(name: str, table: str, column: str, where: str | None = None
         postgresql_using="gist",
         postgresql_where=sa.text(where) if where else None,
     )
+
+
+def _counts(function: str, upsert: str, columns: str, triggers: dict[str, str]) -> None:
+    """The function and statement triggers keeping a table of counts, and the counts of the reports now."""
+    op.execute(_apply_function(function, upsert, columns))
+    for name, when in triggers.items():
+        op.execute(f"CREATE TRIGGER {name} {when} FOR EACH STATEMENT EXECUTE FUNCTION {function}()")
+    op.execute(upsert.format(rows=_rows(columns, "feedback_reports")))
 
 
 def upgrade() -> None:
@@ -197,12 +201,7 @@ def upgrade() -> None:
         sa.Column("sy", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("i", "j", "unit_code", "is_public", name=op.f("pk_map_report_cells")),
     )
-    op.execute(_CELLS_FUNCTION)
-    for name, when in _CELL_TRIGGERS.items():
-        op.execute(
-            f"CREATE TRIGGER {name} {when} FOR EACH STATEMENT EXECUTE FUNCTION map_report_cells_apply()"
-        )
-    op.execute(_CELLS_OF.format(rows=_ADDED.replace("FROM added", "FROM feedback_reports")))
+    _counts("map_report_cells_apply", _CELLS_OF, _CELL_COLUMNS, _CELL_TRIGGERS)
     op.create_table(
         "map_report_days",
         sa.Column("level", sa.SmallInteger(), autoincrement=False, nullable=False),
@@ -213,12 +212,7 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("level", "day", "i", "j", "unit_code", name=op.f("pk_map_report_days")),
     )
-    op.execute(_DAYS_FUNCTION)
-    for name, when in _DAY_TRIGGERS.items():
-        op.execute(
-            f"CREATE TRIGGER {name} {when} FOR EACH STATEMENT EXECUTE FUNCTION map_report_days_apply()"
-        )
-    op.execute(_DAYS_OF.format(rows=_DAYS_ADDED.replace("FROM added", "FROM feedback_reports")))
+    _counts("map_report_days_apply", _DAYS_OF, _DAY_COLUMNS, _DAY_TRIGGERS)
     _mercator_index("ix_map_devices_geom", "devices", "location")
     _mercator_index("ix_map_alarms_active_geom", "alarms", "location", "cleared_at IS NULL")
     _mercator_index("ix_map_field_staff_geom", "field_staff_status", "position")
@@ -234,14 +228,14 @@ def downgrade() -> None:
         ("ix_map_reports_open_geom", "feedback_reports"),
     ):
         op.drop_index(name, table_name=table)
-    for name in _DAY_TRIGGERS:
-        op.execute(f"DROP TRIGGER {name} ON feedback_reports")
-    op.execute("DROP FUNCTION map_report_days_apply()")
-    op.drop_table("map_report_days")
-    for name in _CELL_TRIGGERS:
-        op.execute(f"DROP TRIGGER {name} ON feedback_reports")
-    op.execute("DROP FUNCTION map_report_cells_apply()")
-    op.drop_table("map_report_cells")
+    for table, function, triggers in (
+        ("map_report_days", "map_report_days_apply", _DAY_TRIGGERS),
+        ("map_report_cells", "map_report_cells_apply", _CELL_TRIGGERS),
+    ):
+        for name in triggers:
+            op.execute(f"DROP TRIGGER {name} ON feedback_reports")
+        op.execute(f"DROP FUNCTION {function}()")
+        op.drop_table(table)
     op.execute("DROP TRIGGER admin_units_map_shapes ON admin_units")
     op.execute("DROP FUNCTION map_refresh_unit_shapes()")
     op.drop_index("ix_map_unit_shapes_geom", table_name="map_unit_shapes", postgresql_using="gist")
