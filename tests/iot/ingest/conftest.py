@@ -21,7 +21,7 @@ from iot.ingest.source import Source
 from iot.ingest.writer import asyncpg_dsn
 from iot.registry.broker_admin import BrokerAdmin
 from iot.simulator.publisher import Connection
-from tests.iot.ingest.support import LiveDb, clear_session, seed_units, wait_until
+from tests.iot.ingest.support import LiveDb, clear_session, seed_units, truncate, wait_until
 from tests.support.stack import prepare_database
 
 TABLES = (
@@ -54,11 +54,11 @@ def live_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
 async def live_db(live_settings: Settings) -> AsyncIterator[LiveDb]:
     """A connection to the live database, its device and telemetry tables emptied (units kept)."""
     connection = await asyncpg.connect(asyncpg_dsn(live_settings))
-    await connection.execute(f"TRUNCATE {TABLES} CASCADE")
+    await truncate(connection, TABLES)
     try:
         yield LiveDb(connection)
     finally:
-        await connection.execute(f"TRUNCATE {TABLES} CASCADE")
+        await truncate(connection, TABLES)
         await connection.close()
 
 

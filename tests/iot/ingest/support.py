@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
@@ -148,6 +149,21 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not within {within} s")
         await asyncio.sleep(0.05)
+
+
+async def truncate(connection: Any, tables: str, attempts: int = 5) -> None:
+    """Empty `tables` (CASCADE) while live processes may be reading them.
+
+    TRUNCATE takes its exclusive locks one table at a time, so a process that reads two of these tables in
+    one statement can deadlock with it; PostgreSQL then aborts one side, and this side tries again.
+    """
+    for attempt in range(attempts):
+        try:
+            await connection.execute(f"TRUNCATE {tables} CASCADE")
+            return
+        except asyncpg.DeadlockDetectedError:
+            if attempt == attempts - 1:
+                raise
 
 
 def clear_session(settings: Settings, client_id: str, timeout: float = 10.0) -> None:

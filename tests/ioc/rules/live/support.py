@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from tests.iot.ingest.support import truncate
 from tests.support.alarms import DEFINITION
 
 # Everything these tests write besides devices and readings (which `live_db` empties itself).
@@ -19,7 +20,7 @@ class LiveRules:
     admin: uuid.UUID | None = None
 
     async def empty(self) -> None:
-        await self.connection.execute(f"TRUNCATE {TABLES} CASCADE")
+        await truncate(self.connection, TABLES)
 
     async def add(self, definition: dict[str, Any]) -> uuid.UUID:
         """A rule at version 1, committed, as the rules' routes store it."""
