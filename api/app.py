@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from api import auth_routes, calendar_routes, health, media_routes, push_routes, units_routes
 from api.announcements_routes import router as announcements_router
 from api.body_limits import BodyLimitMiddleware
+from api.lean_routes import LeanRoutesMiddleware
 from api.observability import ObservabilityMiddleware
 from api.openapi import install_openapi
 from api.operations import operation_id
@@ -93,7 +94,10 @@ def create_app(
     app.state.broker_admin = broker_admin
     install_problem_handlers(app)
     install_openapi(app)
-    # Added first, so it runs inside ObservabilityMiddleware: a refused body still has its request id.
+    if resolved.api_lean_routes:
+        # Innermost: a lean route's body is bounded and its request counted and logged like any other's.
+        app.add_middleware(LeanRoutesMiddleware, routes=dossier_citizen_routes.LEAN_ROUTES)
+    # Added before ObservabilityMiddleware, so it runs inside it: a refused body still has its request id.
     app.add_middleware(BodyLimitMiddleware, settings=resolved)
     app.add_middleware(ObservabilityMiddleware)
     app.include_router(health.router)

@@ -103,14 +103,26 @@ async def keep_asking(
     ask: Callable[[RawConnection], Awaitable[tuple[int, bytes]]],
     tally: Tally,
     seconds: float,
+    rate: float | None = None,
 ) -> float:
     """Say ready, wait for the word, then on every connection one request after the other (`ask`) for
-    `seconds`; a connection that fails stops there."""
+    `seconds`; a connection that fails stops there.
 
-    def worker(connection: RawConnection) -> Callable[[float], Awaitable[None]]:
+    With `rate` (requests a second over all the connections) the load is offered at that rate instead of as
+    fast as answers come: each connection's requests are due on a schedule of its own, and a request's time
+    is counted from when it was due, so that a slow answer also counts against the requests it held up."""
+    interval = len(connections) / rate if rate else 0.0
+
+    def worker(connection: RawConnection, phase: float) -> Callable[[float], Awaitable[None]]:
         async def run(deadline: float) -> None:
+            due = time.perf_counter() + phase * interval
             while time.monotonic() < deadline:
-                sent = time.perf_counter()
+                if interval:
+                    ahead = due - time.perf_counter()
+                    if ahead > 0:
+                        await asyncio.sleep(ahead)
+                sent = due if interval else time.perf_counter()
+                due += interval
                 try:
                     status, body = await ask(connection)
                 except (OSError, asyncio.IncompleteReadError, ValueError) as error:
@@ -120,7 +132,8 @@ async def keep_asking(
 
         return run
 
-    return await _go_and_run([worker(connection) for connection in connections], seconds, connections)
+    workers = [worker(connection, k / len(connections)) for k, connection in enumerate(connections)]
+    return await _go_and_run(workers, seconds, connections)
 
 
 async def lookup(spec: dict[str, Any], tally: Tally) -> float:
@@ -135,7 +148,7 @@ async def lookup(spec: dict[str, Any], tally: Tally) -> float:
         code, factor, _ = rng.choice(codes)
         return connection.post_json(LOOKUP_PATH, {"code": code, "factor": factor}, {})
 
-    return await keep_asking(connections, ask, tally, spec["seconds"])
+    return await keep_asking(connections, ask, tally, spec["seconds"], spec.get("rate"))
 
 
 async def sql(spec: dict[str, Any], tally: Tally) -> float:

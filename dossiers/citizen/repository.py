@@ -18,7 +18,6 @@ from sqlalchemy.types import DateTime
 from sqlalchemy.types import Uuid as UuidType
 
 from core.cursor import Cursor
-from core.db import raw_connection
 
 # The steps meant for the applicant and the apologies, oldest first, each as one JSON array.
 _VIEW_COLUMNS = """
@@ -79,12 +78,10 @@ WHERE d.code = :code
 """).columns(**_VIEW_TYPES)
 
 
-async def view_by_factor(session: AsyncSession, code: str, factor: str, suffix_hash: str) -> Any | None:
-    """The dossier `code` with everything its view shows, if `factor` is its second factor.
-
-    One statement with no transaction around it: through the session it would cost BEGIN and COMMIT too,
-    three round trips and most of the request's time in SQLAlchemy."""
-    record = await (await raw_connection(session)).fetchrow(BY_FACTOR, code, factor, suffix_hash)
+async def view_by_factor(connection: Any, code: str, factor: str, suffix_hash: str) -> Any | None:
+    """The dossier `code` with everything its view shows, if `factor` is its second factor: one statement
+    straight to the driver's `connection` (core.db.read_connection), with no transaction around it."""
+    record = await connection.fetchrow(BY_FACTOR, code, factor, suffix_hash)
     # The engine's connections decode json and jsonb (SQLAlchemy sets their codecs on connect).
     return None if record is None else SimpleNamespace(**record)
 

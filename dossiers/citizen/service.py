@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,7 +38,7 @@ def not_found() -> ProblemError:
 
 
 async def lookup(
-    session: AsyncSession,
+    connection: Any,
     redis: Redis,
     settings: Settings,
     *,
@@ -46,8 +47,9 @@ async def lookup(
     client_ip: str,
     now: datetime,
 ) -> DossierView:
-    """Anyone's lookup: one query, then one Redis round trip for the limits (see dossiers.citizen.limits)."""
-    row = await repository.view_by_factor(session, code, factor, suffix_hash(settings, code, factor))
+    """Anyone's lookup: one query on the driver's `connection` (core.db.read_connection), then one Redis
+    round trip for the limits (see dossiers.citizen.limits)."""
+    row = await repository.view_by_factor(connection, code, factor, suffix_hash(settings, code, factor))
     await limits.settle(
         redis, settings, client_ip=client_ip, code=code, failed=row is None, now=now.timestamp()
     )

@@ -9,6 +9,7 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import raw_connection
 from core.errors import ProblemError
 from core.settings import Settings
 from dossiers.citizen import service
@@ -85,7 +86,9 @@ async def _try(
     session: AsyncSession, redis: Redis, settings: Settings, code: str, factor: str, ip: str, now: datetime
 ) -> int:
     try:
-        await service.lookup(session, redis, settings, code=code, factor=factor, client_ip=ip, now=now)
+        await service.lookup(
+            await raw_connection(session), redis, settings, code=code, factor=factor, client_ip=ip, now=now
+        )
     except ProblemError as problem:
         return problem.status
     return 200
