@@ -83,10 +83,14 @@ SMOKES = (
         (
             *("--dossiers", "2000", "--steps", "6000", "--seconds", "2"),
             *("--clients", "4", "--load-procs", "1", "--api-procs", "1", "--sync-clients", "2"),
+            *("--rate", "40"),
         ),
         (
             r"^filled 2,000 dossiers in .* rows/s\) and [\d,]+ steps in .* rows/s\)",
-            r"^lookup, 1 API process, 4 clients for 2 s: [\d,]+ req/s, .* errors 0 \(429: 0, 503: 0,",
+            r"^lookup, 1 API process, 4 clients, as fast as answered, for 2 s: [\d,]+ req/s, .* errors 0 "
+            r"\(429: 0, 503: 0,",
+            r"^lookup, 1 API process, 4 clients, offered 40 req/s, for 2 s: [\d,]+ req/s, .* errors 0 "
+            r"\(429: 0, 503: 0,",
             r"^baseline lookup query through asyncpg, 4 connections: [\d,]+ queries/s",
             r"^sync, 1 API process, 2 clients, .*: [\d,]+ updates/s applied .* errors 0, results "
             r"\{'created': 0, 'rejected': 0, 'stale': 0, 'unchanged': 0,",
