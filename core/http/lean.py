@@ -5,7 +5,7 @@ times what the dossier lookup itself needs. A lean route is declared twice: as a
 OpenAPI document, the access table and the contract tests read (and which serves it when lean routes are
 turned off), and here, as a handler of a Starlette request that api.lean_routes calls before the router. Both
 share their work; `read_body` validates a body exactly as FastAPI validates a body parameter, so a bad body
-gets the same problem+json either way (tests/api/test_lean_routes.py compares the two).
+gets the same problem+json either way (tests/dossiers/citizen/test_lookup_lean.py compares the two).
 """
 
 from __future__ import annotations
