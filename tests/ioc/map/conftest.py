@@ -12,6 +12,7 @@ import httpx
 import mapbox_vector_tile
 import pytest
 import yaml
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.identity.principal import Role
@@ -60,6 +61,19 @@ def features(response: httpx.Response, layer: str) -> list[dict[str, Any]]:
 
 def properties(response: httpx.Response, layer: str) -> list[dict[str, Any]]:
     return [feature["properties"] for feature in features(response, layer)]
+
+
+async def move_report(
+    session: AsyncSession, report_id: Any, place: tuple[float, float], unit_code: str
+) -> None:
+    """Put a report at `place` (lon, lat) and in `unit_code`, as an officer's correction does."""
+    await session.execute(
+        text(
+            "UPDATE feedback_reports SET location = ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), "
+            "unit_code = :unit WHERE id = :id"
+        ),
+        {"lon": place[0], "lat": place[1], "unit": unit_code, "id": report_id},
+    )
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from feedback.reports.status import ReportStatus
 from ioc.map.layers import LAYERS, LayerId
 from ioc.map.models import REPORT_CELL_LEVEL
 from tests.feedback.support import insert_report
-from tests.ioc.map.conftest import IN_A, IN_A_NEAR, IN_B, WARD_B, Callers, tile_path
+from tests.ioc.map.conftest import IN_A, IN_A_NEAR, IN_B, WARD_B, Callers, move_report, tile_path
 from tests.ioc.map.conftest import properties as props
 
 # What the cells must say: the open, unmerged reports counted directly.
@@ -67,13 +67,7 @@ async def test_cells_follow_every_change(
     assert only["id"] == str(third.id)
     assert only["status"] == "submitted"
     # Moved to another ward's place and unit, then deleted.
-    await province.execute(
-        text(
-            "UPDATE feedback_reports SET location = ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), "
-            "unit_code = :unit WHERE id = :id"
-        ),
-        {"lon": IN_B[0], "lat": IN_B[1], "unit": WARD_B, "id": third.id},
-    )
+    await move_report(province, third.id, IN_B, WARD_B)
     assert await province.scalar(_DRIFT) == 0
     seen_b = props(
         await client.get(tile_path("reports", *IN_B, 14), headers=callers.officer_b.headers), "reports"

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.feedback.support import insert_report
-from tests.ioc.map.conftest import IN_A, IN_A_NEAR, IN_B, WARD_B, Callers, tile_path
+from tests.ioc.map.conftest import IN_A, IN_A_NEAR, IN_B, WARD_B, Callers, move_report, tile_path
 from tests.ioc.map.conftest import properties as props
 
 # What the daily cells must say: the unmerged reports counted directly.
@@ -66,13 +66,7 @@ async def test_daily_cells_follow_every_change(
     assert await _hotspot_total(client, callers, IN_A, 12) == 1
 
     # Moved to another ward's place and unit: counted there, for its officers only.
-    await province.execute(
-        text(
-            "UPDATE feedback_reports SET location = ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), "
-            "unit_code = :unit WHERE id = :id"
-        ),
-        {"lon": IN_B[0], "lat": IN_B[1], "unit": WARD_B, "id": third.id},
-    )
+    await move_report(province, third.id, IN_B, WARD_B)
     assert await province.scalar(_DRIFT) == 0
     assert await _hotspot_total(client, callers, IN_A, 12) == 0
     seen_b = await client.get(tile_path("hotspots", *IN_B, 12), headers=callers.officer_b.headers)
