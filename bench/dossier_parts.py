@@ -1,9 +1,11 @@
-"""The machinery of bench/dossier_tracking.py: API processes on their own ports, the load processes
-(bench/dossier_load.py) started together and their figures merged, percentiles."""
+"""The machinery of bench/dossier_tracking.py: API processes on their own ports (or the bare servers of
+bench/dossier_bare_server.py), the load processes (bench/dossier_load.py) started together and their figures
+merged, percentiles."""
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -15,6 +17,7 @@ from feedback_load import cpu_seconds, free_port, start_server, wait_ready
 from core.settings import PROJECT_ROOT, Settings
 
 LOAD = PROJECT_ROOT / "bench" / "dossier_load.py"
+BARE = PROJECT_ROOT / "bench" / "dossier_bare_server.py"
 
 
 def run_load(specs: list[dict[str, Any]], workdir: Path, script: Path = LOAD) -> dict[str, Any]:
@@ -100,6 +103,27 @@ class Servers:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+class BareServers(Servers):
+    """`count` bare lookup servers (bench/dossier_bare_server.py), each on its own port, configured as the
+    API processes are."""
+
+    def __init__(self, settings: Settings, count: int, redis_url: str, *, limits: bool) -> None:
+        self.ports = [free_port() for _ in range(count)]
+        env = {
+            **os.environ,
+            "SMARTCITY_DATABASE_URL": settings.database_dsn,
+            "SMARTCITY_REDIS_URL": redis_url,
+            "SMARTCITY_SECRET_KEY": settings.secret_key.get_secret_value(),
+            "SMARTCITY_LOG_LEVEL": "WARNING",
+        }
+        command = [sys.executable, str(BARE), *([] if limits else ["--no-limits"])]
+        self.processes = [
+            subprocess.Popen([*command, "--port", str(port)], cwd=PROJECT_ROOT, env=env)
+            for port in self.ports
+        ]
+        self.urls = [f"http://127.0.0.1:{port}" for port in self.ports]
 
 
 def percentile(values: list[float], share: float) -> float:

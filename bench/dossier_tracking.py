@@ -8,14 +8,16 @@ procedure catalogue, eleven agencies with a sync key each, then in the same run:
      --clients keep-alive connections from --load-procs processes (bench/dossier_load.py) posting
      /api/v1/dossiers/lookup with random existing codes and their right factor (phone or ID number, half
      each) for --seconds: requests a second, p50, p99, every status (all must be 200: no 429, no 503);
-     baseline: the lookup's query through asyncpg alone from as many connections;
+     baselines: the same lookups on bare servers of the same work without the API's HTTP stack
+     (bench/dossier_bare_server.py), with and without the limits' Redis round trip, and the lookup's query
+     through asyncpg alone from as many connections;
   3. sync: batches of 1,000 legal next steps of dossiers in 2, 4 or 9 (2 -> 4 -> 4 -> 9 -> 10), prepared
      up front, posted to /api/v1/dossiers/sync with the agencies' keys by --sync-clients connections, each
      sending its own batches in order, for --seconds: updates applied a second, p50 and p99 per batch;
      baseline: as many dossier_steps rows written by one COPY (rolled back).
 
 Run: .venv/bin/python bench/dossier_tracking.py [--dossiers 1000000] [--steps 5000000] [--seconds 30]
-     [--api-procs 2] [--sweep] [--clients 64] [--load-procs 2] [--sync-clients 4] [--keep]
+     [--api-procs 2] [--sweep] [--clients 64] [--load-procs 2] [--sync-clients 4] [--skip-bare] [--keep]
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from typing import Any
 
 import asyncpg
 from dossier_fill import Filled, Plan, base_plan_args, fill, load_plan
-from dossier_parts import Servers, failures, latency, percentile, run_load, show_samples, split
+from dossier_parts import BareServers, Servers, failures, latency, percentile, run_load, show_samples, split
 from feedback_bench import admin_dsn, bench_settings, recreate
 from sqlalchemy import text
 
@@ -138,24 +140,12 @@ def lookup_codes(settings: Settings, filled: Filled) -> list[list[str]]:
 
 def lookup_phase(settings: Settings, args: argparse.Namespace, codes: list[list[str]], workdir: Path) -> None:
     for procs in (1, 2, 3) if args.sweep else (args.api_procs,):
-        servers = Servers(settings, procs, args.redis_url, workdir)
-        try:
-            asyncio.run(servers.ready())
-            # As fast as the answers come, then offered at the target's rate (or --rate).
-            for rate in (None, args.rate):
-                if rate == 0:
-                    continue
-                specs = [
-                    {"mode": "lookup", "urls": servers.urls, "connections": n, "seconds": args.seconds}
-                    | {"seed": k, "codes": codes, "rate": rate and rate * n / args.clients}
-                    for k, n in enumerate(split(args.clients, args.load_procs))
-                ]
-                cpu = servers.cpu()
-                result = run_load(specs, workdir)
-                cpu = servers.cpu() - cpu
-                report_lookup(args, procs, rate, result, cpu)
-        finally:
-            servers.stop()
+        lookup_load(args, Servers(settings, procs, args.redis_url, workdir), codes, workdir, "API")
+    if not args.skip_bare:
+        # The same work without the API's HTTP stack, then without the limits' round trip as well.
+        for limits in (True, False):
+            servers = BareServers(settings, args.api_procs, args.redis_url, limits=limits)
+            lookup_load(args, servers, codes, workdir, "bare" if limits else "bare without limits")
     specs = [
         {"mode": "sql", "dsn": admin_dsn(settings), "sql": BY_FACTOR, "connections": n, "seed": k}
         | {"seconds": args.seconds, "codes": codes}
@@ -171,8 +161,30 @@ def lookup_phase(settings: Settings, args: argparse.Namespace, codes: list[list[
     )
 
 
+def lookup_load(
+    args: argparse.Namespace, servers: Servers, codes: list[list[str]], workdir: Path, kind: str
+) -> None:
+    """The lookup on `servers`: as fast as the answers come, then offered at the target's rate (or --rate)."""
+    try:
+        asyncio.run(servers.ready())
+        for rate in (None, args.rate):
+            if rate == 0:
+                continue
+            specs = [
+                {"mode": "lookup", "urls": servers.urls, "connections": n, "seconds": args.seconds}
+                | {"seed": k, "codes": codes, "rate": rate and rate * n / args.clients}
+                for k, n in enumerate(split(args.clients, args.load_procs))
+            ]
+            cpu = servers.cpu()
+            result = run_load(specs, workdir)
+            cpu = servers.cpu() - cpu
+            report_lookup(args, kind, len(servers.urls), rate, result, cpu)
+    finally:
+        servers.stop()
+
+
 def report_lookup(
-    args: argparse.Namespace, procs: int, rate: float | None, result: dict[str, Any], cpu: float
+    args: argparse.Namespace, kind: str, procs: int, rate: float | None, result: dict[str, Any], cpu: float
 ) -> None:
     statuses = result["statuses"]
     answered = statuses.get("200", 0) / result["seconds"]
@@ -184,14 +196,24 @@ def report_lookup(
     verdict = "meets" if enough and p99 < LOOKUP_TARGET[1] and not errors else "misses"
     load = f"offered {rate:,.0f} req/s" if rate else "as fast as answered"
     print(
-        f"lookup, {procs} API process{'es' if procs > 1 else ''}, {args.clients} clients, {load}, for "
+        f"lookup, {procs} {_servers(kind, procs)}, {args.clients} clients, {load}, for "
         f"{result['seconds']:.0f} s: {answered:,.0f} req/s, {latency(result['latencies_ms'])}, "
         f"errors {errors} (429: {statuses.get('429', 0)}, 503: {statuses.get('503', 0)}, "
         f"all {dict(sorted(statuses.items()))}); "
-        f"API CPU {cpu / result['seconds']:.2f} cores; target >= 2,000 req/s, p99 < 30 ms: {verdict}",
+        f"{'API' if kind == 'API' else 'server'} CPU {cpu / result['seconds']:.2f} cores "
+        f"({cpu / max(1, statuses.get('200', 0)) * 1000:.2f} ms a lookup); "
+        + (f"target >= 2,000 req/s, p99 < 30 ms: {verdict}" if kind == "API" else "a baseline"),
         flush=True,
     )
     show_samples(result)
+
+
+def _servers(kind: str, count: int) -> str:
+    """ "2 API processes", "1 bare server", "2 bare servers without limits"."""
+    if kind == "API":
+        return f"API process{'es' if count > 1 else ''}"
+    name, _, rest = kind.partition(" ")
+    return f"{name} server{'s' if count > 1 else ''}" + (f" {rest}" if rest else "")
 
 
 def sync_batches(
@@ -328,6 +350,11 @@ def main() -> None:
     parser.add_argument("--database", default="smartcity_bench_dossiers", help="database to (re)create")
     parser.add_argument("--skip-lookup", action="store_true")
     parser.add_argument("--skip-sync", action="store_true")
+    parser.add_argument(
+        "--skip-bare",
+        action="store_true",
+        help="leave out the bare servers' baseline (dossier_bare_server.py)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     args = parser.parse_args()
 

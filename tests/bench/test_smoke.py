@@ -91,6 +91,10 @@ SMOKES = (
             r"\(429: 0, 503: 0,",
             r"^lookup, 1 API process, 4 clients, offered 40 req/s, for 2 s: [\d,]+ req/s, .* errors 0 "
             r"\(429: 0, 503: 0,",
+            r"^lookup, 1 bare server, 4 clients, as fast as answered, for 2 s: [\d,]+ req/s, .* errors 0 "
+            r"\(429: 0, 503: 0, .*; a baseline$",
+            r"^lookup, 1 bare server without limits, 4 clients, offered 40 req/s, for 2 s: [\d,]+ req/s, "
+            r".* errors 0 \(429: 0, 503: 0,",
             r"^baseline lookup query through asyncpg, 4 connections: [\d,]+ queries/s",
             r"^sync, 1 API process, 2 clients, .*: [\d,]+ updates/s applied .* errors 0, results "
             r"\{'created': 0, 'rejected': 0, 'stale': 0, 'unchanged': 0,",
@@ -288,6 +292,7 @@ def test_the_benchmark_runs_at_a_tiny_size(smoke: Smoke) -> None:
 
 # The other modules of bench/: parts of a benchmark above, run only through it.
 PARTS = {
+    "dossier_bare_server": "dossier_tracking",
     "dossier_fill": "dossier_tracking",
     "dossier_load": "dossier_tracking",
     "dossier_parts": "dossier_tracking",
