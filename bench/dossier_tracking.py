@@ -209,7 +209,8 @@ def report_lookup(
 
 
 def _servers(kind: str, count: int) -> str:
-    """ "2 API processes", "1 bare server", "2 bare servers without limits"."""
+    """The servers as the report names them: "2 API processes", "1 bare server", "2 bare servers without
+    limits"."""
     if kind == "API":
         return f"API process{'es' if count > 1 else ''}"
     name, _, rest = kind.partition(" ")
