@@ -75,8 +75,8 @@ RAISED_P99_TARGET_MS = 500.0
 DISPATCH_P99_TARGET_MS = 1000.0
 # Tables a throughput phase fills, emptied before the next so both phases start alike.
 PHASE_TABLES = (
-    "device_readings, device_state, ingest_dead_letters, alert_rule_states, alarm_timeline, alarms, "
-    "event_outbox, notifications"
+    "device_readings, device_state, ingest_dead_letters, alert_rule_states, alert_device_stamps, "
+    "alarm_timeline, alarms, event_outbox, notifications"
 )
 
 

@@ -28,7 +28,7 @@ from ioc.alarms.models import Alarm, AlarmEntry, AlertPreferences, UnitAlertSett
 from ioc.dispatch.models import Dispatch, DispatchOffer, DispatchPhoto, FieldStatus, ProgressNote
 from ioc.incidents.models import Incident, IncidentMember
 from ioc.map.models import ReportCell, ReportDay, UnitShape
-from ioc.rules.models import AlertRule, AlertRuleVersion, RuleState
+from ioc.rules.models import AlertRule, AlertRuleVersion, DeviceStamp, RuleState
 from ioc.warnings.models import PublicWarning, WarningMessage
 from iot.registry.models import Device
 from iot.telemetry.models import (
@@ -58,6 +58,7 @@ __all__ = [
     "DeadLetter",
     "Department",
     "Device",
+    "DeviceStamp",
     "DeviceToken",
     "Dispatch",
     "DispatchOffer",

@@ -29,7 +29,7 @@ from core.identity.principal import Principal, Role
 from core.identity.scope import unit_scope
 from ioc.alarms import events, journal
 from ioc.alarms.events import AlarmFacts
-from ioc.alarms.repository import changes
+from ioc.alarms.repository import changes, stamps
 from ioc.alarms.repository.journal import facts_of
 from ioc.types import AlarmStatus, alarm_status
 
@@ -127,6 +127,9 @@ async def acknowledge(
 async def clear(
     session: AsyncSession, principal: Principal, alarm_id: uuid.UUID, *, comment: str | None, now: datetime
 ) -> AlarmFacts:
+    ensure_officer(principal)
+    # The device first: the rules' consumers keep its states in memory (ioc.alarms.repository.stamps).
+    await stamps.touch_source(session, alarm_id)
     alarm = await _officers_alarm(session, principal, alarm_id)
     status = AlarmStatus(alarm.status)
     if status in CLEARED_STATUSES:

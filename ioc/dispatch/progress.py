@@ -21,6 +21,7 @@ from core.media.signing import MediaUrls
 from feedback.submission.photos import photo_not_found
 from ioc.alarms import events, journal
 from ioc.alarms.events import AlarmFacts
+from ioc.alarms.repository import stamps
 from ioc.alarms.repository.journal import facts_of
 from ioc.dispatch import problems
 from ioc.dispatch.access import may_see
@@ -136,6 +137,8 @@ async def resolve(
     now: datetime,
 ) -> tuple[AlarmFacts, NoteRow]:
     """Clear the alarm as resolved by its assignee, with his closing note; he is available again."""
+    # The device first: the rules' consumers keep its states in memory (ioc.alarms.repository.stamps).
+    await stamps.touch_source(session, alarm_id)
     alarm = await assigned_alarm(session, principal, alarm_id)
     row = await _note_with_photos(
         session, alarm, principal.user_id, ProgressKind.RESOLUTION, note, photo_ids, now

@@ -1,15 +1,19 @@
 """The rules on what the consumer stored (the batch hook) and on time passing (the worker's tick).
 
 The hook, per batch: one dict lookup per message drops those of devices no rule watches; the rest are
-grouped per device; the states of every watched (rule, device) pair are loaded and locked in one statement;
-the engine runs over each device's messages in time order (a rule reading several metrics takes those a
-reading lacks from the device's latest values in device_state, which already holds the batch's); alarms,
-timeline entries, events and changed states are written in a few bulk statements (ioc.rules.recording). It
-runs inside the batch's transaction after device_state was written, which locks each device's row in device
-order: two consumers holding messages of the same device take turns on it, so the states of one device are
-never computed twice at once. A redelivered message was stored before and never reaches the hook; a batch
-that fails or a consumer killed mid-batch rolls back alarms and readings together, and the broker delivers
-the messages again.
+grouped per device; the engine runs over each device's messages in time order (a rule reading several
+metrics takes those a reading lacks from the device's latest values in device_state, which already holds
+the batch's); alarms, timeline entries, events and changed states are written in a few bulk statements
+(ioc.rules.recording). It runs inside the batch's transaction after device_state was written, which locks
+each device's row in device order: two consumers holding messages of the same device take turns on it, so
+the states of one device are never computed twice at once. A redelivered message was stored before and
+never reaches the hook; a batch that fails or a consumer killed mid-batch rolls back alarms and readings
+together, and the broker delivers the messages again.
+
+The hook keeps in memory the states of the devices it has seen, with the device's stamp as of its last
+commit (ioc.rules.repository.states): per batch it reads only the stamps, and loads (and locks) the states of
+the devices whose stamp moved since, because another consumer, the tick or an officer changed them. Its copy
+changes only once the batch has committed.
 
 The tick takes the states whose due moment has come (SKIP LOCKED, bounded) and lets time act on them.
 """
@@ -30,7 +34,7 @@ from ioc.rules.repository import states
 from ioc.rules.state import NOTHING, Action, ActionKind, State
 from ioc.rules.telemetry import values_of
 from ioc.types import SourceKind
-from iot.ingest.hooks import StoredBatch, StoredDetection, StoredReading
+from iot.ingest.hooks import AfterCommit, StoredBatch, StoredDetection, StoredReading
 
 DEVICE = SourceKind.DEVICE.value
 
@@ -45,24 +49,37 @@ def start(rule: Compiled, loaded: states.Loaded | None) -> tuple[State | None, S
     return state, state, state.alarm_id
 
 
+# Devices whose states a hook keeps in memory; past this it starts afresh.
+KNOWN_DEVICES: Final = 200_000
+
+# One device's stored states as of a commit: its stamp then, and per rule the state (None: no row).
+_Known = tuple[int, dict[uuid.UUID, "states.Loaded | None"]]
+
+
 class RuleHook:
     """The consumer's batch hook (iot.ingest.hooks.BatchHook) evaluating the catalogue's rules."""
 
     def __init__(self, catalogue: Catalogue, listener: RulesListener | None = None) -> None:
         self.catalogue = catalogue
         self._listener = listener
+        self._known: dict[uuid.UUID, _Known] = {}
+        # The catalogue's map the copy was made under: a reload starts it afresh.
+        self._watches: dict[uuid.UUID, Watch] | None = None
 
     async def close(self) -> None:
         if self._listener is not None:
             await self._listener.close()
 
-    async def __call__(self, connection: Any, batch: StoredBatch) -> None:
+    async def __call__(self, connection: Any, batch: StoredBatch) -> AfterCommit | None:
         if self._listener is not None:
             await self._listener.ensure()
         await self.catalogue.ensure_fresh(connection)
         watches = self.catalogue.watches
+        if watches is not self._watches:
+            self._known = {}
+            self._watches = watches
         if not watches:
-            return
+            return None
         readings: dict[uuid.UUID, list[StoredReading]] = {}
         for reading in batch.readings:
             if reading.device_id in watches:
@@ -72,7 +89,7 @@ class RuleHook:
             if detection.device_id in watches:
                 detections.setdefault(detection.device_id, []).append(detection)
         if not readings and not detections:
-            return
+            return None
         # In no particular order: the statements sort what they lock, and a device's messages are never
         # in two batches' hands at once.
         work = [
@@ -80,8 +97,8 @@ class RuleHook:
             for device_id, found in readings.items()
         ]
         work += [_Device(device_id, watches[device_id], [], found) for device_id, found in detections.items()]
-        pairs = [(rule.id, device.key) for device in work for rule in device.rules()]
-        loaded = await states.lock_pairs(connection, pairs)
+        stamps = await states.stamps(connection, [device.id for device in work])
+        await self._load(connection, work, stamps)
         partial = [device for device in work if device.needs_known()]
         if partial:
             latest = await states.latest_metrics(connection, [device.id for device in partial])
@@ -89,15 +106,69 @@ class RuleHook:
                 device.known = latest.get(device.id)
         outcomes: list[Outcome] = []
         for device in work:
-            device.evaluate(loaded, outcomes)
+            device.evaluate(outcomes)
+        written: list[states.Write] = []
+        stamped: dict[uuid.UUID, int] = {}
         if outcomes:
-            await record(connection, outcomes)
+            written, stamped = await record(connection, outcomes)
+        return self._after_commit(work, stamps, written, stamped)
+
+    async def _load(self, connection: Any, work: list[_Device], stamps: dict[uuid.UUID, int]) -> None:
+        """Each device's states by rule: from memory where its stamp has not moved, else loaded (and
+        locked)."""
+        missing: list[tuple[uuid.UUID, str]] = []
+        known = self._known
+        for device in work:
+            mine = known.get(device.id)
+            if mine is not None and mine[0] == stamps.get(device.id, 0):
+                held = device.held = dict(mine[1])
+                missing.extend((rule.id, device.key) for rule in device.rules if rule.id not in held)
+            else:
+                missing.extend((rule.id, device.key) for rule in device.rules)
+        if not missing:
+            return
+        fetched = await states.lock_pairs(connection, missing)
+        by_key = {device.key: device for device in work}
+        for rule_id, key in missing:
+            by_key[key].held[rule_id] = fetched.get((rule_id, key))
+
+    def _after_commit(
+        self,
+        work: list[_Device],
+        stamps: dict[uuid.UUID, int],
+        written: list[states.Write],
+        stamped: dict[uuid.UUID, int],
+    ) -> AfterCommit:
+        """What the copy becomes once the batch commits: the states as written, under the new stamps."""
+        by_id = {device.id: device for device in work}
+        for write in written:
+            if write.source_kind == DEVICE:
+                device = by_id.get(uuid.UUID(write.source_key))
+                if device is not None:
+                    state = write.state
+                    device.held[write.rule_id] = states.Loaded(
+                        write.rule_id, write.source_key, write.source_kind, state, state.active, None
+                    )
+        fresh: dict[uuid.UUID, _Known] = {}
+        for device in work:
+            before = stamps.get(device.id, 0)
+            after = stamped.get(device.id, before)
+            # Only this batch may have moved the stamp (it holds the device's row); anything else, forget.
+            if after == before or after == before + 1:
+                fresh[device.id] = (after, device.held)
+
+        def apply() -> None:
+            if len(self._known) + len(fresh) > KNOWN_DEVICES:
+                self._known = {}
+            self._known.update(fresh)
+
+        return apply
 
 
 class _Device:
-    """One device's messages of the batch, in time order, and the rules they can matter to."""
+    """One device's messages of the batch, in time order, the rules they can matter to and their states."""
 
-    __slots__ = ("detections", "id", "key", "known", "readings", "telemetry", "watch")
+    __slots__ = ("detections", "held", "id", "key", "known", "readings", "rules", "telemetry", "watch")
 
     def __init__(
         self,
@@ -116,13 +187,17 @@ class _Device:
         self.readings = readings
         self.detections = detections
         # Only the telemetry rules reading a metric the batch brought: the others have nothing to see.
-        self.telemetry: tuple[Compiled, ...] = ()
+        telemetry: tuple[Compiled, ...] = ()
+        if readings and watch.telemetry:
+            sent = readings[0].metrics.keys() if len(readings) == 1 else _union(readings)
+            telemetry = tuple(rule for rule in watch.telemetry if not rule.metrics.isdisjoint(sent))
+        self.telemetry = telemetry
+        self.rules = telemetry + (watch.camera if detections else ()) + watch.silence
+        # The stored state of each rule (None: no row), filled by RuleHook._load.
+        self.held: dict[uuid.UUID, states.Loaded | None] = {}
         # The device's latest value of each metric, for rules reading several: loaded only when a reading
         # lacks one of theirs (devices mostly send all their metrics at once).
         self.known: dict[str, float] | None = None
-        if readings:
-            sent = readings[0].metrics.keys() if len(readings) == 1 else _union(readings)
-            self.telemetry = tuple(rule for rule in watch.telemetry if not rule.metrics.isdisjoint(sent))
 
     def needs_known(self) -> bool:
         return any(
@@ -131,28 +206,27 @@ class _Device:
             for reading in self.readings
         )
 
-    def rules(self) -> tuple[Compiled, ...]:
-        return self.telemetry + (self.watch.camera if self.detections else ()) + self.watch.silence
-
-    def evaluate(self, loaded: dict[tuple[uuid.UUID, str], states.Loaded], into: list[Outcome]) -> None:
-        key = self.key
+    def evaluate(self, into: list[Outcome]) -> None:
+        held = self.held
         found: Outcome | None
         for rule in self.telemetry:
-            state = loaded.get((rule.id, key))
-            found = _on_readings(rule, self.id, state, self.readings, self.watch, self.known)
+            found = _on_readings(rule, self.id, held.get(rule.id), self.readings, self.watch, self.known)
             if found is not None:
                 into.append(found)
         for rule in self.watch.camera if self.detections else ():
-            found = _on_detections(rule, self.id, loaded.get((rule.id, key)), self.detections)
+            found = _on_detections(rule, self.id, held.get(rule.id), self.detections)
             if found is not None:
                 into.append(found)
         # A silence rule only cares when it holds something (an alarm, a wait): most states are idle.
-        heard = [loaded.get((rule.id, key)) for rule in self.watch.silence]
+        silence = self.watch.silence
+        if not silence:
+            return
+        heard = [held.get(rule.id) for rule in silence]
         if not any(got is not None and not got.state.idle for got in heard):
             return
         moments = [r.ts for r in self.readings[-1:]] + [d.ts for d in self.detections[-1:]]
         latest = max(moments) if moments else None
-        for rule, got in zip(self.watch.silence, heard, strict=True):
+        for rule, got in zip(silence, heard, strict=True):
             found = _spoke(rule, self.id, got, latest)
             if found is not None:
                 into.append(found)

@@ -14,6 +14,7 @@ from typing import Any
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -125,3 +126,16 @@ class RuleState(SQLModel, table=True):
     # When time alone may change this state; null when only a new message can.
     due_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     updated_at: datetime = timestamp_now()
+
+
+class DeviceStamp(SQLModel, table=True):
+    """A counter per device, bumped in the same transaction as every change to what the rules hold about it
+    (its states, the liveness of the alarms they name), by writers holding the device's device_state row
+    lock. A consumer that kept the device's states in memory compares it to know they are still current."""
+
+    __tablename__ = "alert_device_stamps"
+
+    device_id: uuid.UUID = Field(
+        sa_column=Column(UUID(as_uuid=True), ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True)
+    )
+    stamp: int = Field(sa_column=Column(BigInteger, nullable=False))

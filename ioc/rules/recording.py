@@ -107,8 +107,11 @@ def _episodes(outcome: Outcome) -> list[_Episode]:
     return found
 
 
-async def record(connection: Any, outcomes: list[Outcome], *, also: list[states.Write] | None = None) -> None:
-    """Write the alarms, entries, events and changed states of `outcomes` (and the states `also`)."""
+async def record(
+    connection: Any, outcomes: list[Outcome], *, also: list[states.Write] | None = None
+) -> tuple[list[states.Write], dict[uuid.UUID, int]]:
+    """Write the alarms, entries, events and changed states of `outcomes` (and the states `also`); the
+    states written and the new stamp of each device among them (states.upsert)."""
     episodes = [episode for outcome in outcomes for episode in _episodes(outcome)]
     old = [episode for episode in episodes if not episode.new]
     new = [episode for episode in episodes if episode.new]
@@ -139,7 +142,8 @@ async def record(connection: Any, outcomes: list[Outcome], *, also: list[states.
             _repeat(facts, facts.last_seen_at, entries, envelopes)
     await raised.add_entries(connection, entries)
     await emit_raw(connection, envelopes)
-    await states.upsert(connection, _writes(outcomes) + (also or []))
+    written = _writes(outcomes) + (also or [])
+    return written, await states.upsert(connection, written)
 
 
 def _writes(outcomes: list[Outcome]) -> list[states.Write]:

@@ -27,6 +27,8 @@ async def silence_pass(connection: Any, catalogue: Catalogue, now: datetime) -> 
     rows = await silence.candidates(connection, list(rules), now)
     if not rows:
         return 0
+    # The devices first, as every writer of their states does (ioc.rules.repository.states).
+    await states.lock_devices(connection, sorted({row["device_id"] for row in rows}))
     loaded = await states.lock_pairs(connection, [(row["rule_id"], str(row["device_id"])) for row in rows])
     outcomes: list[Outcome] = []
     for row in rows:

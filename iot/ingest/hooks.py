@@ -6,7 +6,8 @@ and before the commit: what it writes commits with the readings or not at all, a
 consumer installs the hook (the operations centre's rules); iot itself knows nothing of what it does.
 
 A hook that raises fails the batch like any database error would: it is retried, so a hook must be as
-idempotent as the rest of the batch.
+idempotent as the rest of the batch. A hook may hand back a function to run once the transaction has
+committed (and never if it did not): what it keeps in memory about the rows it wrote is true only then.
 """
 
 from __future__ import annotations
@@ -45,5 +46,7 @@ class StoredBatch:
         return bool(self.readings or self.detections)
 
 
+# Run after the commit of the batch whose hook returned it.
+AfterCommit = Callable[[], None]
 # (the batch's asyncpg connection, inside its transaction; what was stored)
-BatchHook = Callable[[Any, StoredBatch], Awaitable[None]]
+BatchHook = Callable[[Any, StoredBatch], Awaitable[AfterCommit | None]]

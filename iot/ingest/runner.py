@@ -9,10 +9,12 @@ session, so what was not acknowledged waits for the same client id.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Final
 
 from core.background.stopping import stop_on_signals, wait_any
 from core.logging import configure_logging
@@ -24,6 +26,10 @@ from iot.ingest.source import Received, Source
 from iot.ingest.writer import Outcome, Writer
 
 logger = logging.getLogger("smartcity.ingest")
+
+# (young objects before a pass, young passes before a middle one, middle before an old one); CPython's are
+# (700, 10, 10).
+GC_THRESHOLDS: Final = (20_000, 20, 20)
 
 
 async def run_ingest(
@@ -77,6 +83,16 @@ async def run_ingest(
         logger.info("ingest stopped")
 
 
+def tune_collector() -> None:
+    """Fewer, larger passes of the cycle collector. A batch allocates about a hundred thousand short-lived
+    objects (messages, rows, records), so the default thresholds collect hundreds of times a batch, and every
+    older pass walks what the process keeps (the device registry, a batch hook's copy of the rules' states):
+    about a tenth of a rules-on consumer's CPU. What was loaded at start is set aside for good (freeze)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def _wake(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
     loop.call_soon_threadsafe(event.set)
 
@@ -127,6 +143,7 @@ def start(
     hook: BatchHook | None = None,
 ) -> None:
     """The CLI's entry: logging, metrics endpoint, signals, and the consumer until SIGTERM/SIGINT."""
+    tune_collector()
     configure_logging(settings.log_level)
     metrics = IngestMetrics()
     metrics.serve(settings.ingest_metrics_host, settings.ingest_metrics_port)

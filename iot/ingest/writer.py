@@ -28,7 +28,7 @@ from core.settings import Settings
 from iot.ingest.budget import DeviceBudget
 from iot.ingest.decode import MAX_SNAPSHOT_BYTES, TOPIC_PREFIX, CameraDetection, parse_topic
 from iot.ingest.devices import DeviceCache
-from iot.ingest.hooks import BatchHook, StoredBatch, StoredDetection, StoredReading
+from iot.ingest.hooks import AfterCommit, BatchHook, StoredBatch, StoredDetection, StoredReading
 from iot.ingest.metrics import IngestMetrics
 from iot.ingest.plan import Plan, build, dead_row
 from iot.ingest.source import Received
@@ -61,11 +61,12 @@ _READINGS: Final = (
     "SELECT device_id, ts, seq, document->'metrics' FROM ingest_readings ON CONFLICT DO NOTHING RETURNING 1) "
     "SELECT count(*) FROM inserted"
 )
-# The same, naming the rows stored for the first time (for a batch hook).
+# Which staged readings this transaction stored (a batch hook is handed only those): asked only when some
+# were not (a redelivery), since every reading is new otherwise and fetching them all back costs.
 _READINGS_STORED: Final = (
-    "INSERT INTO device_readings (device_id, ts, seq, metrics) "
-    "SELECT device_id, ts, seq, document->'metrics' FROM ingest_readings ON CONFLICT DO NOTHING "
-    "RETURNING device_id, ts, seq"
+    "SELECT i.device_id, i.ts, i.seq FROM ingest_readings i "
+    "JOIN device_readings r ON r.device_id = i.device_id AND r.ts = i.ts AND r.seq = i.seq "
+    "WHERE r.xmin = pg_current_xact_id()::xid"
 )
 _EVENTS: Final = """
 WITH inserted AS (
@@ -273,6 +274,7 @@ class Writer:
 
     async def _commit(self, connection: Any, plan: Plan, snapshots: dict[int, str], outcome: Outcome) -> None:
         days = [day for day in plan.days() if day not in self._known_days]
+        after: AfterCommit | None = None
         async with connection.transaction():
             if days:
                 await self._ensure_days(connection, days)
@@ -282,11 +284,12 @@ class Writer:
                 await connection.copy_records_to_table(
                     "ingest_readings", records=plan.readings, columns=_STAGING_COLUMNS
                 )
-                if self._hook is None:
-                    readings = await connection.fetchval(_READINGS)
-                else:
-                    stored.readings = _stored_readings(plan, await connection.fetch(_READINGS_STORED))
-                    readings = len(stored.readings)
+                readings = await connection.fetchval(_READINGS)
+                if self._hook is not None and readings:
+                    some = readings < len(plan.readings)
+                    stored.readings = _stored_readings(
+                        plan, await connection.fetch(_READINGS_STORED) if some else None
+                    )
             events = 0
             if plan.events:
                 rows = await self._events(connection, plan, snapshots)
@@ -300,8 +303,10 @@ class Writer:
                     "ingest_dead_letters", records=plan.dead, columns=_DEAD_COLUMNS
                 )
             if self._hook is not None and stored:
-                await self._hook(connection, stored)
+                after = await self._hook(connection, stored)
         self._known_days.update(days)
+        if after is not None:
+            after()
         outcome.add(plan, readings, events)
 
     async def _ensure_days(self, connection: Any, days: list[date]) -> None:
@@ -344,13 +349,11 @@ def _described(exc: BaseException) -> str:
     return f"{type(exc).__name__} (SQLSTATE {sqlstate})" if sqlstate else type(exc).__name__
 
 
-def _stored_readings(plan: Plan, rows: list[Any]) -> list[StoredReading]:
-    """The plan's readings that the database took, in the plan's order (a redelivered one is left out)."""
-    if not rows:
-        return []
+def _stored_readings(plan: Plan, rows: list[Any] | None) -> list[StoredReading]:
+    """The plan's readings that the database took, in the plan's order (a redelivered one is left out);
+    `rows` None when it took every one (the usual case: redeliveries are rare)."""
     pairs = zip(plan.readings, plan.reading_metrics, strict=True)
-    if len(rows) == len(plan.readings):
-        # Every one was new (the usual case: redeliveries are rare).
+    if rows is None:
         return [StoredReading(device_id, ts, seq, metrics) for (device_id, ts, seq, _), metrics in pairs]
     taken = {(row[0], row[1], row[2]) for row in rows}
     return [

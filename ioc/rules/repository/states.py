@@ -3,6 +3,12 @@
 Loading locks the states (in key order, so two transactions lock them in the same order) and the active
 alarms they name: an officer's clear cannot slip between reading a state and writing its alarm, and an
 alarm he cleared before is seen as cleared.
+
+Every writer of a device's states holds that device's device_state row lock first (the consumer's batch
+took it writing the row; the tick and the silence pass take it here; an officer's clear in
+ioc.alarms.repository.stamps), and writing bumps the device's stamp (alert_device_stamps) in the same
+transaction. So the lock order is always device_state, then states, then alarms, and a consumer holding the
+row lock that finds the stamp it remembers knows its copy of the device's states is current.
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ from typing import Any, Final
 
 from ioc.rules.repository.liveness import window_of
 from ioc.rules.state import State
+from ioc.types import SourceKind
+
+DEVICE: Final = SourceKind.DEVICE.value
 
 _STATE_COLUMNS: Final = """s.rule_id, s.source_key, s.source_kind, s.rule_version, s.last_ts, s.held_since,
        s.last_true_at, s.clear_since, s.alarm_id, s.severity, s.memory::text AS memory, s.due_at"""
@@ -39,12 +48,28 @@ SELECT {_STATE_COLUMNS}, live.id IS NOT NULL AS alarm_active
 FROM locked s LEFT JOIN live ON live.id = s.alarm_id
 """  # noqa: S608 (constants of this module only)
 
+# The devices of the first due states, their device_state rows locked (those a consumer's batch holds are
+# left for the next tick). A state of a device gone since (no row) needs no lock: no batch can hold it.
+_LOCK_DUE_DEVICES: Final = """
+SELECT ds.device_id FROM device_state ds
+WHERE ds.device_id IN (
+    SELECT source_key::uuid FROM alert_rule_states
+    WHERE due_at <= $1 AND source_kind = 'device'
+    ORDER BY due_at
+    LIMIT $2
+)
+ORDER BY ds.device_id
+FOR UPDATE SKIP LOCKED
+"""
+
 # The tick's share of due states; others running at once take the next ones. The device and its latest
 # state come along (report clusters have none): its liveness window and whether it is silent.
 _LOCK_DUE: Final = f"""
 WITH locked AS (
-    SELECT * FROM alert_rule_states
+    SELECT * FROM alert_rule_states st
     WHERE due_at <= $1
+      AND (source_kind <> 'device' OR source_key = ANY($3::text[])
+           OR NOT EXISTS (SELECT 1 FROM device_state x WHERE x.device_id = st.source_key::uuid))
     ORDER BY due_at
     LIMIT $2
     FOR UPDATE SKIP LOCKED
@@ -80,6 +105,21 @@ ON CONFLICT (rule_id, source_key) DO UPDATE SET
   memory = excluded.memory,
   due_at = excluded.due_at,
   updated_at = now()
+"""
+
+# One bump per device whose states were written (a device deleted since has no stamp to keep).
+_BUMP: Final = """
+INSERT INTO alert_device_stamps AS t (device_id, stamp)
+SELECT d.id, 1 FROM devices d WHERE d.id = ANY($1::uuid[])
+ORDER BY d.id
+ON CONFLICT (device_id) DO UPDATE SET stamp = t.stamp + 1
+RETURNING device_id, stamp
+"""
+
+_STAMPS: Final = "SELECT device_id, stamp FROM alert_device_stamps WHERE device_id = ANY($1::uuid[])"
+
+_LOCK_DEVICES: Final = """
+SELECT device_id FROM device_state WHERE device_id = ANY($1::uuid[]) ORDER BY device_id FOR UPDATE
 """
 
 
@@ -141,14 +181,29 @@ async def latest_metrics(
 
 
 async def lock_due(connection: Any, now: datetime, limit: int) -> list[Loaded]:
-    """Up to `limit` states due at `now`, locked (skipping those another transaction holds)."""
-    rows = await connection.fetch(_LOCK_DUE, now, limit)
+    """Up to `limit` states due at `now`, locked with their devices' device_state rows (skipping those
+    another transaction holds)."""
+    devices = await connection.fetch(_LOCK_DUE_DEVICES, now, limit)
+    rows = await connection.fetch(_LOCK_DUE, now, limit, [str(row[0]) for row in devices])
     return [_loaded(row) for row in rows]
 
 
-async def upsert(connection: Any, writes: Sequence[Write]) -> None:
+async def lock_devices(connection: Any, device_ids: Sequence[uuid.UUID]) -> None:
+    """Lock the devices' device_state rows (in device order), waiting for a batch holding one."""
+    if device_ids:
+        await connection.execute(_LOCK_DEVICES, list(device_ids))
+
+
+async def stamps(connection: Any, device_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """The devices' stamps (a device whose states were never written has none: 0)."""
+    rows = await connection.fetch(_STAMPS, list(device_ids))
+    return {row[0]: row[1] for row in rows}
+
+
+async def upsert(connection: Any, writes: Sequence[Write]) -> dict[uuid.UUID, int]:
+    """Write the states; the new stamp of each device whose states were written."""
     if not writes:
-        return
+        return {}
     rows = [
         (
             w.rule_id,
@@ -167,3 +222,7 @@ async def upsert(connection: Any, writes: Sequence[Write]) -> None:
         for w in writes
     ]
     await connection.execute(_UPSERT, *(list(column) for column in zip(*rows, strict=True)))
+    devices = {uuid.UUID(w.source_key) for w in writes if w.source_kind == DEVICE}
+    if not devices:
+        return {}
+    return {row[0]: row[1] for row in await connection.fetch(_BUMP, list(devices))}

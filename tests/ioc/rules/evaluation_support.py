@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db import raw_connection
 from core.identity.models import User
 from core.identity.principal import Role
+from ioc.alarms.repository import stamps
 from ioc.rules.catalogue import Catalogue
 from ioc.rules.evaluation import RuleHook
 from ioc.rules.models import AlertRuleVersion
@@ -73,7 +74,10 @@ async def run(
             stored.device_id,
             json.dumps(stored.metrics),
         )
-    await hook(connection, StoredBatch(readings or [], detections or []))
+    after = await hook(connection, StoredBatch(readings or [], detections or []))
+    # The test's transaction stands for the batch's committed one: the hook keeps what it wrote from here.
+    if after is not None:
+        after()
 
 
 async def tick(session: AsyncSession, now: datetime, catalogue: Catalogue | None = None) -> int:
@@ -128,7 +132,9 @@ async def state_of(session: AsyncSession, rule_id: uuid.UUID, source_key: str) -
 
 
 async def clear_by_hand(session: AsyncSession, alarm_id: uuid.UUID) -> None:
-    """What an officer's clear does to the row (the alarms routes do it through their service)."""
+    """What an officer's clear does (the alarms routes do it through their service): the device's stamp
+    bumped, then the row."""
+    await stamps.touch_source(session, alarm_id)
     await session.execute(
         text(
             "UPDATE alarms SET status = 'cleared_unacknowledged', cleared_at = now(), "

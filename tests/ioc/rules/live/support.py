@@ -11,7 +11,10 @@ from tests.iot.ingest.support import truncate
 from tests.support.alarms import DEFINITION
 
 # Everything these tests write besides devices and readings (which `live_db` empties itself).
-TABLES = "alert_rule_states, alarm_timeline, alarms, alert_rule_versions, alert_rules, event_outbox, users"
+TABLES = (
+    "alert_rule_states, alert_device_stamps, alarm_timeline, alarms, alert_rule_versions, alert_rules, "
+    "event_outbox, users"
+)
 
 
 @dataclass
