@@ -32,7 +32,7 @@ from ioc.rules.definition import SilenceRule
 from ioc.rules.recording import Outcome, record
 from ioc.rules.repository import states
 from ioc.rules.state import NOTHING, Action, ActionKind, State
-from ioc.rules.telemetry import values_of
+from ioc.rules.telemetry import due_after_reading, values_of
 from ioc.types import SourceKind
 from iot.ingest.hooks import AfterCommit, StoredBatch, StoredDetection, StoredReading
 
@@ -260,21 +260,24 @@ def _on_readings(
             seen = values_of(rule, reading.metrics, known)
             values = {m: v for m, v in seen.items() if m in metrics}
             actions.append((action, {"values": values, "ts": reading.ts.isoformat()}))
-    if not actions and started[0] is not None:
+    if started[0] is not None and all(action.kind is ActionKind.REPEAT for action, _ in actions):
+        # A repeat is counted in the alarm's row: the state need not move with each one.
         state = settled(rule, started[0], state, fresh_for)
     return outcome(rule, device_id, started, state, actions)
 
 
 # How far a telemetry state's stored moments may lag behind its readings, so that a reading changing
-# nothing else costs no write: the newest reading's time by a tenth of the device's liveness window (the
-# tick then sees a silent device's last reading as stale that much early), the trigger's last holding by a
-# twentieth of the rule's clearing by absence (which may come that much early once the trigger stopped).
+# nothing else (or only repeating the active alarm) costs no state write: the newest reading's time by a
+# tenth of the device's liveness window (the tick then sees a silent device's last reading as stale that
+# much early), the trigger's last holding by a twentieth of the rule's clearing by absence (which may come
+# that much early once the trigger stopped).
 LAST_TS_SLACK: Final = 0.1
 ABSENCE_SLACK: Final = 0.05
 
 
 def settled(rule: Compiled, before: State, after: State, fresh_for: float) -> State:
-    """`before` when `after` differs from it only by moments within their slack; else `after`."""
+    """`before` when `after` differs from it only by moments within their slack (and the due moment that
+    follows from them); else `after`."""
     if after.last_ts == before.last_ts and after.last_true_at == before.last_true_at:
         return after
     slack = fresh_for * LAST_TS_SLACK
@@ -286,6 +289,10 @@ def settled(rule: Compiled, before: State, after: State, fresh_for: float) -> St
     probe = after.copy()
     probe.last_ts = before.last_ts
     probe.last_true_at = before.last_true_at
+    if probe.same_as(before):
+        return before
+    # A moment that moves with the trigger's last holding (a clearing by absence) lags with it.
+    probe.due_at = due_after_reading(rule, probe, fresh_for)
     return before if probe.same_as(before) else after
 
 

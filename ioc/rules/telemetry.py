@@ -78,6 +78,16 @@ def on_reading(
     return s, action
 
 
+def due_after_reading(rule: Compiled, state: State, fresh_for: float) -> datetime | None:
+    """The due moment a state would have been given at its newest reading (its `last_ts`)."""
+    definition = rule.definition
+    assert isinstance(definition, TelemetryRule)
+    if state.last_ts is None:
+        return None
+    fresh_until = state.last_ts + timedelta(seconds=fresh_for)
+    return _telemetry_due(rule, definition, state, state.last_ts, fresh_until)
+
+
 def _late_reading(
     rule: Compiled,
     definition: TelemetryRule,

@@ -45,6 +45,28 @@ async def test_absence_clears_with_the_device_silent(units: AsyncSession) -> Non
     assert await tick(session, at(3600)) == 0
 
 
+async def test_repeats_within_the_slack_move_the_alarm_and_leave_the_state(units: AsyncSession) -> None:
+    session = units
+    rule = {**telemetry(above(30), clear={"absent_seconds": 600}), "scope": {"device_types": ["water_level"]}}
+    version, device = await rule_and_device(session, rule)
+    hook = a_hook()
+    for seconds, level in ((0, 35), (5, 36), (10, 37)):
+        await run(session, hook, [reading(device.id, seconds, level_cm=level)])
+    [alarm] = await alarms(session, version.rule_id)
+    assert (alarm.count, alarm.last_seen_at) == (3, at(10))
+    assert alarm.details["latest"]["values"] == {"level_cm": 37}
+    state = await state_of(session, version.rule_id, str(device.id))
+    assert (state.alarm_id, state.last_true_at, state.due_at) == (alarm.id, at(0), at(600))
+    # A water sensor's liveness window is 180 s: past a tenth of it the state moves, its clearing with it.
+    await run(session, hook, [reading(device.id, 30, level_cm=36)])
+    state = await state_of(session, version.rule_id, str(device.id))
+    assert (state.last_true_at, state.due_at) == (at(30), at(630))
+    assert await tick(session, at(629)) == 0
+    assert await tick(session, at(630)) == 1
+    [alarm] = await alarms(session, version.rule_id)
+    assert (alarm.count, alarm.status, alarm.cleared_at) == (4, "cleared_unacknowledged", at(630))
+
+
 async def test_a_hold_is_reached_and_escalates_between_readings(units: AsyncSession) -> None:
     session = units
     rule = {
